@@ -138,3 +138,6 @@ export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: (typeof ERROR_CODES)[number]; message: string } };
 
 export const channels = Object.keys(api) as Channel[];
+
+/** What the engine implements and every transport calls: one async function per contract entry. */
+export type ApiHandlers = { [C in Channel]: (input: ApiParsedInput<C>) => Promise<ApiOutput<C>> };
