@@ -141,3 +141,17 @@ export const channels = Object.keys(api) as Channel[];
 
 /** What the engine implements and every transport calls: one async function per contract entry. */
 export type ApiHandlers = { [C in Channel]: (input: ApiParsedInput<C>) => Promise<ApiOutput<C>> };
+
+/**
+ * Operations only the desktop host provides (native folder picker, the OS file manager). Kept apart from `api`
+ * because the engine does not implement them; the browser host offers a path field and "copy path" instead.
+ */
+export const hostApi = {
+  'host:pickFolder': op(z.object({}), z.object({ path: z.string().nullable() })),
+  'host:showInFolder': op(z.object({ id: itemId }), z.object({ shown: z.boolean() })),
+} as const;
+
+export type HostApi = typeof hostApi;
+export type HostChannel = keyof HostApi;
+export const hostChannels = Object.keys(hostApi) as HostChannel[];
+export const eventNames = Object.keys(events) as EventName[];

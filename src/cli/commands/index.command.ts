@@ -1,0 +1,71 @@
+/** `lookalike index [folder...] [--collection NAME] [--json]`: add folders to a collection and index it. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AppError } from '../../shared/errors.js';
+import type { CliContext } from '../context.js';
+import { formatDuration } from '../format.js';
+import { createProgressRenderer } from '../progress.js';
+
+const MAX_LISTED_FAILURES = 20;
+export const EXIT_INTERRUPTED = 130;
+
+export function registerIndexCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('index')
+    .description('add folders to a collection and index new, changed, moved and deleted images (no folder: rescan)')
+    .argument('[folders...]', 'folders to add to the collection (recursively)')
+    .option('-c, --collection <name>', 'collection the folders belong to (default: "default"; rescan: all)')
+    .option('--json', 'print the summary as one JSON object per collection')
+    .action(async (folders: string[], opts: { collection?: string; json?: boolean }, command: Command) => {
+      await ctx.withEngine(command, async (engine) => {
+        let names: string[] | undefined;
+        if (folders.length > 0) {
+          const collection = opts.collection ?? 'default';
+          for (const folder of folders) await engine.api['library:addFolder']({ collection, path: resolve(ctx.io.cwd, folder) });
+          names = [collection];
+        } else if (opts.collection) {
+          names = [opts.collection];
+        } else if (engine.catalog.collections.list().length === 0) {
+          throw new AppError('INVALID_INPUT', 'Nothing to index yet: give one or more folders, e.g. `lookalike index ~/Photos`.');
+        }
+
+        const controller = new AbortController();
+        let interrupts = 0;
+        const stopListening = ctx.io.onInterrupt(() => {
+          interrupts += 1;
+          if (interrupts === 1) {
+            ctx.err('Stopping after the current batch (press Ctrl-C again to quit at once)...');
+            controller.abort();
+          } else {
+            process.exit(EXIT_INTERRUPTED);
+          }
+        });
+        const renderer = createProgressRenderer(ctx.io.stderr);
+        let summaries;
+        try {
+          summaries = await engine.indexer.run(names, { signal: controller.signal, onProgress: (p) => renderer.update(p) });
+        } finally {
+          renderer.finish();
+          stopListening();
+        }
+
+        for (const s of summaries) {
+          const failures = engine.library.errors(s.collection);
+          if (opts.json) {
+            ctx.out(JSON.stringify({ ...s, errors: failures.map(({ path, code, reason }) => ({ path, code, reason })) }));
+            continue;
+          }
+          const rate = s.indexed > 0 && s.seconds > 0 ? `, ${(s.indexed / s.seconds).toFixed(1)} images/s` : '';
+          ctx.out(
+            `${s.collection}: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.moved} moved, ${s.removed} removed, ` +
+              `${s.failed} failed in ${formatDuration(s.seconds)}${rate}${s.cancelled ? ' (cancelled: run again to resume)' : ''}`,
+          );
+          for (const f of failures.slice(0, MAX_LISTED_FAILURES)) ctx.out(`  failed: ${f.path}: ${f.reason} (${f.code})`);
+          if (failures.length > MAX_LISTED_FAILURES) {
+            ctx.out(`  ... and ${failures.length - MAX_LISTED_FAILURES} more: see \`lookalike errors --collection ${s.collection}\``);
+          }
+        }
+        if (summaries.some((s) => s.cancelled)) ctx.exitCode = EXIT_INTERRUPTED;
+      });
+    });
+}

@@ -1,0 +1,101 @@
+/**
+ * `lookalike search <image...> [-k N] [--collection NAME]... [--min-score S] [--crop x,y,w,h] [--json]`.
+ * With --json, one line per query: {"query": "<absolute path>", "results": [{"path", "score", "collection"}]}.
+ */
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { api } from '../../shared/api.js';
+import { dispatch } from '../../shared/dispatch.js';
+import type { CropRect } from '../../shared/types.js';
+import type { CliContext } from '../context.js';
+import { roundScore } from '../format.js';
+
+interface SearchOpts {
+  k: number;
+  collection?: string[];
+  minScore?: number;
+  crop?: CropRect;
+  json?: boolean;
+}
+
+export function registerSearchCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('search')
+    .description('find the indexed images most similar to each query image')
+    .argument('<images...>', 'query image files')
+    .option('-k, --top <n>', 'results per query', parseCount, 10)
+    .option('-c, --collection <name>', 'search only this collection (repeatable)', collect)
+    .option('--min-score <s>', 'drop results with a cosine score below this (-1..1)', parseScore)
+    .option('--crop <x,y,w,h>', 'use only this rectangle of each query (pixels of the EXIF-oriented image)', parseCrop)
+    .option('--json', 'one JSON object per query and line')
+    .action(async (images: string[], rawOpts: Omit<SearchOpts, 'k'> & { top: number }, command: Command) => {
+      const opts: SearchOpts = { ...rawOpts, k: rawOpts.top };
+      await ctx.withEngine(command, async (engine) => {
+        // Checked once up front: an unknown collection fails the command with one line, not once per query.
+        for (const name of opts.collection ?? []) engine.library.collection(name);
+        let failures = 0;
+        for (const image of images) {
+          const path = resolve(ctx.io.cwd, image);
+          const result = await dispatch(api, engine.api, 'search:byImage', {
+            image: { kind: 'path', path },
+            k: opts.k,
+            ...(opts.crop ? { crop: opts.crop } : {}),
+            ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+            ...(opts.collection ? { collections: opts.collection } : {}),
+          });
+          if (!result.ok) {
+            failures += 1;
+            ctx.err(`lookalike: ${path}: ${result.error.message} (${result.error.code})`);
+            if (opts.json) ctx.out(JSON.stringify({ query: path, results: [], error: result.error }));
+            continue;
+          }
+          const hits = (result.value as { hits: { path: string; score: number; collection: string }[] }).hits;
+          if (opts.json) {
+            ctx.out(
+              JSON.stringify({
+                query: path,
+                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), collection: h.collection })),
+              }),
+            );
+            continue;
+          }
+          ctx.out(path);
+          if (hits.length === 0) ctx.out('  (no results)');
+          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.collection}  ${h.path}`));
+        }
+        if (failures > 0) ctx.exitCode = 1;
+      });
+    });
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected an integer from 1 to 1000.');
+  return n;
+}
+
+function parseScore(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1) throw new InvalidArgumentError('expected a number from -1 to 1.');
+  return n;
+}
+
+function parseCrop(value: string): CropRect {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  const [x, y, width, height] = parts;
+  if (
+    parts.length !== 4 ||
+    !parts.every((n) => Number.isInteger(n)) ||
+    x! < 0 ||
+    y! < 0 ||
+    width! <= 0 ||
+    height! <= 0
+  ) {
+    throw new InvalidArgumentError('expected x,y,width,height as non-negative integers (width and height > 0).');
+  }
+  return { x: x!, y: y!, width: width!, height: height! };
+}

@@ -1,0 +1,80 @@
+/** What every CLI command shares: the process streams, the global options and opening the engine. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createEngine, type Engine } from '../core/engine.js';
+import { createLogger, type LogLevel } from '../core/logger.js';
+import { defaultDataDir } from '../core/paths.js';
+
+export interface CliStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** The process as the CLI sees it; tests pass their own to capture output. */
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Subscribes to Ctrl-C for the duration of a job. @returns the unsubscribe function. */
+  onInterrupt(listener: () => void): () => void;
+}
+
+export interface GlobalOptions {
+  data?: string;
+  model?: string;
+  device?: 'cpu' | 'gpu' | 'auto';
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export interface CliContext {
+  io: CliIo;
+  /** Set by a command that finished but did not fully succeed (e.g. 130 after Ctrl-C, 1 after a failed query). */
+  exitCode: number;
+  /** Opens the engine for the command's global options, runs `fn` and always closes the engine. */
+  withEngine<T>(command: Command, fn: (engine: Engine) => Promise<T>): Promise<T>;
+  /** Writes one line to stdout. */
+  out(line: string): void;
+  /** Writes one line to stderr. */
+  err(line: string): void;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    onInterrupt(listener) {
+      process.on('SIGINT', listener);
+      return () => process.off('SIGINT', listener);
+    },
+  };
+}
+
+export function createContext(io: CliIo): CliContext {
+  const ctx: CliContext = {
+    io,
+    exitCode: 0,
+    out: (line) => io.stdout.write(`${line}\n`),
+    err: (line) => io.stderr.write(`${line}\n`),
+    async withEngine(command, fn) {
+      const g = command.optsWithGlobals() as GlobalOptions;
+      const level: LogLevel = g.verbose ? 'debug' : g.quiet ? 'error' : 'warn';
+      const engine = await createEngine({
+        dataDir: resolve(io.cwd, g.data ?? defaultDataDir(io.env)),
+        ...(g.model ? { modelId: g.model } : {}),
+        ...(g.device ? { device: g.device } : {}),
+        logger: createLogger({ level, sink: (line) => io.stderr.write(`${line}\n`) }),
+      });
+      try {
+        return await fn(engine);
+      } finally {
+        await engine.close();
+      }
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,70 @@
+/**
+ * The `lookalike` command line. Each command lives in ./commands/*.command.ts and exports a register function,
+ * so later commands (dupes, match, models, eval, serve) plug in the same way.
+ *
+ * Contract: exit code 0 on success; otherwise non-zero with one line `lookalike: <reason> (<CODE>)` on stderr
+ * (2 for usage errors, 130 after Ctrl-C, 1 otherwise). Results go to stdout, progress and logs to stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { isAppError, toLogFormat } from '../shared/errors.js';
+import { registerErrorsCommand } from './commands/errors.command.js';
+import { registerIndexCommand } from './commands/index.command.js';
+import { registerSearchCommand } from './commands/search.command.js';
+import { registerStatsCommand } from './commands/stats.command.js';
+import { registerServeCommand } from '../server/serve.command.js';
+import { createContext, processIo, type CliContext, type CliIo } from './context.js';
+
+export const EXIT_USAGE = 2;
+
+/** Every command, in help order. */
+const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
+  registerIndexCommand,
+  registerSearchCommand,
+  registerStatsCommand,
+  registerErrorsCommand,
+  registerServeCommand,
+];
+
+/** Builds the program; exported so tests and later commands can inspect it. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('lookalike')
+    .description('Find products by photo, offline: index folders of images and search them by image.')
+    .option('--data <dir>', 'data folder (default: $LOOKALIKE_DATA or the OS app-data folder)')
+    .option('--model <id>', 'embedding model id (default: the data folder\'s model, else "accurate")')
+    .addOption(new Option('--device <kind>', 'where inference runs').choices(['cpu', 'gpu', 'auto']))
+    .option('-v, --verbose', 'log debug details to stderr')
+    .option('-q, --quiet', 'log only errors')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+      outputError: (s, write) => write(`lookalike: ${s.replace(/^error: /, '').trimEnd()}\n`),
+    });
+  for (const register of COMMANDS) register(program, ctx);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` as in process.argv (node, script, args...).
+ * @returns the exit code; never throws for expected failures.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const ctx = createContext(io);
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (help, version or a usage error).
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (isAppError(err)) {
+      ctx.err(`lookalike: ${err.message} (${err.code})`);
+      return err.code === 'CANCELLED' ? 130 : 1;
+    }
+    ctx.err(`lookalike: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (program.opts<{ verbose?: boolean }>().verbose) ctx.err(toLogFormat(err));
+    return 1;
+  }
+}

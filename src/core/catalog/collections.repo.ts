@@ -1,0 +1,92 @@
+/** Collections (named sets of root folders) and their roots. */
+import { AppError } from '../../shared/errors.js';
+import { asCollectionId, type CollectionId } from '../../shared/types.js';
+import type { Db } from './database.js';
+
+export interface CollectionRow {
+  id: CollectionId;
+  name: string;
+  createdAt: number;
+}
+
+export interface RootRow {
+  path: string;
+  reference: boolean;
+}
+
+export interface CollectionCounts {
+  itemCount: number;
+  failedCount: number;
+}
+
+type RawCollection = { id: number; name: string; created_at: number };
+const toRow = (r: RawCollection): CollectionRow => ({ id: asCollectionId(r.id), name: r.name, createdAt: r.created_at });
+
+export class CollectionsRepo {
+  constructor(private readonly db: Db) {}
+
+  list(): CollectionRow[] {
+    return (this.db.prepare('SELECT id, name, created_at FROM collections ORDER BY name').all() as RawCollection[]).map(toRow);
+  }
+
+  findByName(name: string): CollectionRow | undefined {
+    const r = this.db.prepare('SELECT id, name, created_at FROM collections WHERE name = ?').get(name) as
+      | RawCollection
+      | undefined;
+    return r && toRow(r);
+  }
+
+  findById(id: CollectionId): CollectionRow | undefined {
+    const r = this.db.prepare('SELECT id, name, created_at FROM collections WHERE id = ?').get(id) as
+      | RawCollection
+      | undefined;
+    return r && toRow(r);
+  }
+
+  /** @throws AppError COLLECTION_NOT_FOUND */
+  require(name: string): CollectionRow {
+    const row = this.findByName(name);
+    if (!row) throw new AppError('COLLECTION_NOT_FOUND', `No collection named "${name}".`);
+    return row;
+  }
+
+  /** Returns the collection, creating it when it does not exist yet. */
+  ensure(name: string): CollectionRow {
+    this.db.prepare('INSERT INTO collections (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Date.now());
+    return this.require(name);
+  }
+
+  roots(id: CollectionId): RootRow[] {
+    const rows = this.db.prepare('SELECT path, reference FROM roots WHERE collection_id = ? ORDER BY path').all(id) as {
+      path: string;
+      reference: number;
+    }[];
+    return rows.map((r) => ({ path: r.path, reference: r.reference === 1 }));
+  }
+
+  /** Adds a root (or updates its reference flag when already present). */
+  addRoot(id: CollectionId, path: string, reference: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO roots (collection_id, path, reference, added_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (collection_id, path) DO UPDATE SET reference = excluded.reference`,
+      )
+      .run(id, path, reference ? 1 : 0, Date.now());
+  }
+
+  /** @returns whether the root existed. */
+  removeRoot(id: CollectionId, path: string): boolean {
+    return this.db.prepare('DELETE FROM roots WHERE collection_id = ? AND path = ?').run(id, path).changes > 0;
+  }
+
+  /** Indexed and failed item counts per collection id (collections without items are absent). */
+  counts(): Map<CollectionId, CollectionCounts> {
+    const rows = this.db
+      .prepare(
+        `SELECT collection_id AS id, COUNT(model_id) AS indexed, COUNT(error_code) AS failed
+         FROM items GROUP BY collection_id`,
+      )
+      .all() as { id: number; indexed: number; failed: number }[];
+    return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed }]));
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Opens the catalog (one SQLite file per data folder) in WAL mode with foreign keys on, and brings its schema up
+ * to date with the numbered migrations. SQLite's native errors are classified here, once, into AppError codes.
+ */
+import Database from 'better-sqlite3';
+import { AppError, isAppError } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
+import { migrations as allMigrations, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export interface OpenDatabaseOptions {
+  logger: Logger;
+  /** Milliseconds a writer waits for another process's lock before SQLITE_BUSY (default 5000). */
+  busyTimeoutMs?: number;
+  migrations?: readonly Migration[];
+}
+
+/**
+ * Opens (creating if needed) the catalog at `file` and applies pending migrations.
+ * @throws AppError DB_CORRUPT when the file is not a usable database or comes from a newer app version.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions): Db {
+  const migrations = options.migrations ?? allMigrations;
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable in WAL mode except for the last transactions before a power cut, which the index job
+    // redoes on its next run anyway.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations, options.logger);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw classifySqliteError(err, file);
+  }
+}
+
+function migrate(db: Db, migrations: readonly Migration[], logger: Logger): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new AppError(
+      'DB_CORRUPT',
+      `The catalog has schema version ${current}, newer than this app understands (${latest}); update Lookalike or use another --data folder.`,
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+    logger.info('catalog migrated', { version: m.version, name: m.name });
+  }
+}
+
+/** Maps a better-sqlite3 error to an AppError with a code a user can act on; AppErrors pass through. */
+export function classifySqliteError(err: unknown, file?: string): AppError {
+  if (isAppError(err)) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const where = file ? ` (${file})` : '';
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new AppError('DB_CORRUPT', `The catalog is damaged or not a Lookalike database${where}.`, { cause: err });
+  }
+  if (code === 'SQLITE_FULL') return new AppError('DISK_FULL', `The disk holding the catalog is full${where}.`, { cause: err });
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new AppError('DATA_DIR_LOCKED', `The catalog is busy in another process${where}.`, { cause: err });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new AppError('PERMISSION_DENIED', `Cannot open the catalog for writing${where}.`, { cause: err });
+  }
+  return new AppError('INTERNAL', `Catalog error${where}: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
+}

@@ -1,0 +1,269 @@
+/** Items (one image file in one collection) and their stored embeddings (f16 BLOBs). */
+import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
+import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import type { Db } from './database.js';
+
+/** What the index job compares a scanned file against. */
+export interface ScanRow {
+  id: ItemId;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  hash: Buffer | null;
+  /** True when the item has an embedding; false when it is recorded as failed. */
+  indexed: boolean;
+}
+
+/** One catalog item as the API shows it. */
+export interface ItemRecord {
+  id: ItemId;
+  collectionId: CollectionId;
+  collection: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+}
+
+export interface FailedRecord {
+  id: ItemId;
+  path: string;
+  collection: string;
+  code: ErrorCode;
+  reason: string;
+}
+
+interface FileFacts {
+  collectionId: CollectionId;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  hash: Buffer | null;
+}
+
+export interface NewIndexedItem extends FileFacts {
+  hash: Buffer;
+  width: number;
+  height: number;
+  format: string;
+  modelId: string;
+  dim: number;
+  /** f16 little-endian, `dim * 2` bytes. */
+  vector: Buffer;
+}
+
+export interface NewFailedItem extends FileFacts {
+  code: ErrorCode;
+  reason: string;
+}
+
+/** A stored embedding that can be copied to a new item with the same content. */
+export interface StoredVector {
+  itemId: ItemId;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  dim: number;
+  vector: Buffer;
+}
+
+type RawItem = {
+  id: number;
+  collection_id: number;
+  collection: string;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+};
+
+const ITEM_COLUMNS = `i.id, i.collection_id, c.name AS collection, i.path, i.size, i.mtime_ms, i.width, i.height, i.format`;
+
+const toItem = (r: RawItem): ItemRecord => ({
+  id: asItemId(r.id),
+  collectionId: asCollectionId(r.collection_id),
+  collection: r.collection,
+  path: r.path,
+  size: r.size,
+  mtimeMs: r.mtime_ms,
+  width: r.width,
+  height: r.height,
+  format: r.format,
+});
+
+/** The smallest string greater than every path under `dir/` (the separator's next code point). */
+function prefixRange(dir: string, sep: string): [string, string] {
+  const base = dir.endsWith(sep) ? dir : dir + sep;
+  return [base, base.slice(0, -1) + String.fromCharCode(sep.charCodeAt(0) + 1)];
+}
+
+export class ItemsRepo {
+  private readonly stmts;
+  private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      insertItem: db.prepare(
+        `INSERT INTO items (collection_id, path, size, mtime_ms, hash, width, height, format, model_id, error_code, error_reason, indexed_at)
+         VALUES (@collectionId, @path, @size, @mtimeMs, @hash, @width, @height, @format, @modelId, @code, @reason, @now)`,
+      ),
+      insertVector: db.prepare('INSERT INTO embeddings (item_id, model_id, dim, vector) VALUES (?, ?, ?, ?)'),
+      updateStat: db.prepare('UPDATE items SET size = ?, mtime_ms = ? WHERE id = ?'),
+      move: db.prepare('UPDATE items SET path = ?, size = ?, mtime_ms = ? WHERE id = ?'),
+      delete: db.prepare('DELETE FROM items WHERE id = ?'),
+      vectorByHash: db.prepare(
+        `SELECT i.id AS itemId, i.width, i.height, i.format, e.dim, e.vector
+         FROM items i JOIN embeddings e ON e.item_id = i.id
+         WHERE i.hash = ? AND e.model_id = ? LIMIT 1`,
+      ),
+      vector: db.prepare('SELECT model_id AS modelId, dim, vector FROM embeddings WHERE item_id = ?'),
+      get: db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id WHERE i.id = ?`),
+    };
+    const { insertItem, insertVector } = this.stmts;
+    this.insertIndexedTx = db.transaction((item: NewIndexedItem, now: number): ItemId => {
+      const id = asItemId(Number(insertItem.run({ ...item, code: null, reason: null, now }).lastInsertRowid));
+      insertVector.run(id, item.modelId, item.dim, item.vector);
+      return id;
+    });
+  }
+
+  /** Every item of a collection with what change detection needs. */
+  scanRows(collectionId: CollectionId): ScanRow[] {
+    const rows = this.db
+      .prepare('SELECT id, path, size, mtime_ms, hash, model_id FROM items WHERE collection_id = ?')
+      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null }[];
+    return rows.map((r) => ({
+      id: asItemId(r.id),
+      path: r.path,
+      size: r.size,
+      mtimeMs: r.mtime_ms,
+      hash: r.hash,
+      indexed: r.model_id !== null,
+    }));
+  }
+
+  /** Inserts an indexed item and its embedding, both or neither (a savepoint inside the batch transaction). */
+  insertIndexed(item: NewIndexedItem, now = Date.now()): ItemId {
+    return this.insertIndexedTx(item, now);
+  }
+
+  /** Records a file that could not be indexed, with its code and reason. */
+  insertFailed(item: NewFailedItem, now = Date.now()): ItemId {
+    const info = this.stmts.insertItem.run({ ...item, width: null, height: null, format: null, modelId: null, now });
+    return asItemId(Number(info.lastInsertRowid));
+  }
+
+  updateStat(id: ItemId, size: number, mtimeMs: number): void {
+    this.stmts.updateStat.run(size, mtimeMs, id);
+  }
+
+  /** Gives an item a new path (a moved or renamed file keeps its id and vector). */
+  move(id: ItemId, path: string, size: number, mtimeMs: number): void {
+    this.stmts.move.run(path, size, mtimeMs, id);
+  }
+
+  delete(id: ItemId): void {
+    this.stmts.delete.run(id);
+  }
+
+  /** Any embedding made by `modelId` for content with this hash (so identical files are embedded once). */
+  vectorByHash(hash: Buffer, modelId: string): StoredVector | undefined {
+    const r = this.stmts.vectorByHash.get(hash, modelId) as (Omit<StoredVector, 'itemId'> & { itemId: number }) | undefined;
+    return r && { ...r, itemId: asItemId(r.itemId) };
+  }
+
+  vector(id: ItemId): { modelId: string; dim: number; vector: Buffer } | undefined {
+    return this.stmts.vector.get(id) as { modelId: string; dim: number; vector: Buffer } | undefined;
+  }
+
+  get(id: ItemId): ItemRecord | undefined {
+    const r = this.stmts.get.get(id) as RawItem | undefined;
+    return r && toItem(r);
+  }
+
+  /** @throws AppError ITEM_NOT_FOUND */
+  require(id: ItemId): ItemRecord {
+    const item = this.get(id);
+    if (!item) throw new AppError('ITEM_NOT_FOUND', `No item with id ${id}.`);
+    return item;
+  }
+
+  /** Items by id, in one query; unknown ids are absent from the map. */
+  getMany(ids: readonly number[]): Map<ItemId, ItemRecord> {
+    const out = new Map<ItemId, ItemRecord>();
+    // SQLite's default bound-parameter limit is 32766; chunk well below it.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(
+          `SELECT ${ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id
+           WHERE i.id IN (${chunk.map(() => '?').join(',')})`,
+        )
+        .all(...chunk) as RawItem[];
+      for (const r of rows) out.set(asItemId(r.id), toItem(r));
+    }
+    return out;
+  }
+
+  /** Item ids (with whether each has a vector) whose path lies under `dir` in a collection. */
+  under(collectionId: CollectionId, dir: string, sep: string): { id: ItemId; indexed: boolean; path: string }[] {
+    const [lo, hi] = prefixRange(dir, sep);
+    const rows = this.db
+      .prepare('SELECT id, path, model_id FROM items WHERE collection_id = ? AND path >= ? AND path < ?')
+      .all(collectionId, lo, hi) as { id: number; path: string; model_id: string | null }[];
+    return rows.map((r) => ({ id: asItemId(r.id), path: r.path, indexed: r.model_id !== null }));
+  }
+
+  /** The files that could not be indexed, optionally in one collection, by path. */
+  failed(collectionId?: CollectionId): FailedRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.id, i.path, c.name AS collection, i.error_code AS code, i.error_reason AS reason
+         FROM items i JOIN collections c ON c.id = i.collection_id
+         WHERE i.error_code IS NOT NULL AND (@cid IS NULL OR i.collection_id = @cid)
+         ORDER BY c.name, i.path`,
+      )
+      .all({ cid: collectionId ?? null }) as { id: number; path: string; collection: string; code: string; reason: string }[];
+    return rows.map((r) => ({
+      id: asItemId(r.id),
+      path: r.path,
+      collection: r.collection,
+      code: isErrorCode(r.code) ? r.code : 'INTERNAL',
+      reason: r.reason,
+    }));
+  }
+
+  /** Ids of a collection's items that have an embedding made by `modelId`. */
+  embeddedIds(collectionId: CollectionId, modelId: string): ItemId[] {
+    return this.db
+      .prepare(
+        `SELECT i.id FROM items i JOIN embeddings e ON e.item_id = i.id WHERE i.collection_id = ? AND e.model_id = ? ORDER BY i.id`,
+      )
+      .pluck()
+      .all(collectionId, modelId) as ItemId[];
+  }
+
+  /** Streams a collection's stored embeddings made by `modelId` (for rebuilding its vector index). */
+  *vectors(collectionId: CollectionId, modelId: string): IterableIterator<{ id: ItemId; dim: number; vector: Buffer }> {
+    const stmt = this.db.prepare(
+      `SELECT i.id, e.dim, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id
+       WHERE i.collection_id = ? AND e.model_id = ? ORDER BY i.id`,
+    );
+    for (const r of stmt.iterate(collectionId, modelId) as IterableIterator<{ id: number; dim: number; vector: Buffer }>) {
+      yield { id: asItemId(r.id), dim: r.dim, vector: r.vector };
+    }
+  }
+
+  /** Catalog-wide totals. */
+  totals(): { items: number; vectors: number; failed: number } {
+    return this.db
+      .prepare(
+        `SELECT COUNT(model_id) AS items, (SELECT COUNT(*) FROM embeddings) AS vectors, COUNT(error_code) AS failed FROM items`,
+      )
+      .get() as { items: number; vectors: number; failed: number };
+  }
+}

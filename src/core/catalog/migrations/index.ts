@@ -1,0 +1,12 @@
+import type { Db } from '../database.js';
+import { migration0001 } from './0001-init.js';
+
+/** One numbered schema step; `up` runs inside the runner's transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+/** Every migration in order; append only, never edit a released one. */
+export const migrations: readonly Migration[] = [migration0001];

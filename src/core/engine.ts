@@ -1,0 +1,164 @@
+/**
+ * The composition root: one Engine per data folder. Every transport (CLI, local HTTP server, Electron main,
+ * tests) drives the same Engine: either its services directly or `engine.api[channel](parsedInput)`, the
+ * contract of src/shared/api.ts, plus `engine.events.on('index:onProgress', cb)` for pushed progress.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiHandlers } from '../shared/api.js';
+import { AppError } from '../shared/errors.js';
+import { asItemId, type Progress } from '../shared/types.js';
+import { openCatalog, type Catalog } from './catalog/catalog.js';
+import { EngineEvents } from './events.js';
+import { indexCollection, type IndexJobOptions, type IndexSummary } from './jobs/index-collection.job.js';
+import { IndexJobs, type IndexJobHandle, type StartIndexOptions } from './jobs/index-jobs.js';
+import { LibraryService } from './library/library.service.js';
+import { nullLogger, type Logger } from './logger.js';
+import { ModelState, type OpenEmbedder } from './model-state.js';
+import { openEmbedder } from './models/registry.js';
+import { CATALOG_FILE } from './paths.js';
+import { SearchService } from './search/search.service.js';
+
+export interface EngineOptions {
+  dataDir: string;
+  /** Registry id (`--model`); defaults to the folder's model, else the registry's default. */
+  modelId?: string;
+  device?: 'cpu' | 'gpu' | 'auto';
+  logger?: Logger;
+  /** How to open an embedder (tests may pass a fake); defaults to the model registry. */
+  openEmbedder?: OpenEmbedder;
+  /** Images with more pixels are recorded as IMAGE_TOO_LARGE. */
+  maxPixels?: number;
+  /** Tuning of the index job (batch size, decode concurrency, save interval). */
+  index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs'>;
+}
+
+/** Starting, awaiting and cancelling index jobs. */
+export interface IndexService {
+  /**
+   * Starts indexing the named collections (all when omitted) in the background. The model is opened first, so
+   * model errors reject here rather than inside the job.
+   * @throws AppError COLLECTION_NOT_FOUND, INDEX_BUSY, DATA_DIR_LOCKED, MODEL_MISSING, MODEL_MISMATCH
+   */
+  start(collections?: readonly string[], options?: StartIndexOptions): Promise<IndexJobHandle>;
+  /** Starts and awaits a job. @returns one summary per collection. */
+  run(collections?: readonly string[], options?: StartIndexOptions): Promise<IndexSummary[]>;
+  cancel(jobId: string): boolean;
+  status(): { running: Progress | null; last: IndexSummary | null };
+}
+
+export interface Engine {
+  readonly dataDir: string;
+  /** The registry id of the model in use. */
+  readonly modelId: string;
+  /** One async function per contract channel; inputs are already parsed by the transport. */
+  readonly api: ApiHandlers;
+  readonly events: EngineEvents;
+  readonly catalog: Catalog;
+  readonly model: ModelState;
+  readonly library: LibraryService;
+  readonly search: SearchService;
+  readonly indexer: IndexService;
+  /** Cancels a running job, saves the indexes, closes the model and the catalog. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating if needed) the data folder.
+ * @throws AppError DB_CORRUPT, PERMISSION_DENIED, MODEL_MISMATCH
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const logger = options.logger ?? nullLogger;
+  const dataDir = options.dataDir;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new AppError('PERMISSION_DENIED', `Cannot create the data folder ${dataDir}.`, { cause: err });
+  }
+  const catalog = openCatalog(join(dataDir, CATALOG_FILE), logger);
+  let model: ModelState;
+  try {
+    model = new ModelState({
+      catalog,
+      dataDir,
+      logger,
+      ...(options.modelId ? { requestedModelId: options.modelId } : {}),
+      ...(options.device ? { device: options.device } : {}),
+      openEmbedder: options.openEmbedder ?? openEmbedder,
+    });
+  } catch (err) {
+    catalog.close();
+    throw err;
+  }
+
+  const events = new EngineEvents(logger);
+  const library = new LibraryService({ catalog, model });
+  const search = new SearchService({ catalog, model, maxPixels: options.maxPixels });
+  const jobs = new IndexJobs({
+    dataDir,
+    events,
+    logger,
+    runCollection: async (collection, ctx) => {
+      const { embedder, vectors } = await model.forWriting();
+      return indexCollection(
+        { catalog, vectors, embedder, logger, maxPixels: options.maxPixels },
+        { ...options.index, collection, jobId: ctx.jobId, signal: ctx.signal, onProgress: ctx.onProgress },
+      );
+    },
+  });
+
+  const indexer: IndexService = {
+    async start(names, startOptions) {
+      const collections =
+        names && names.length > 0 ? [...new Set(names)].map((n) => catalog.collections.require(n)) : catalog.collections.list();
+      await model.forWriting();
+      return jobs.start(collections, startOptions);
+    },
+    async run(names, startOptions) {
+      return (await indexer.start(names, startOptions)).done;
+    },
+    cancel: (jobId) => jobs.cancel(jobId),
+    status: () => jobs.status(),
+  };
+
+  const api: ApiHandlers = {
+    'library:listCollections': async () => library.listCollections(),
+    'library:addFolder': async ({ collection, path, reference }) => library.addFolder(collection, path, reference ?? false),
+    'library:removeFolder': async ({ collection, path }) => library.removeFolder(collection, path),
+    'library:errors': async ({ collection }) => library.errors(collection),
+    'library:stats': async () => library.stats(),
+    'index:start': async ({ collection }) => {
+      const { jobId } = await indexer.start(collection === undefined ? undefined : [collection]);
+      return { jobId };
+    },
+    'index:cancel': async ({ jobId }) => ({ cancelled: indexer.cancel(jobId) }),
+    'index:status': async () => indexer.status(),
+    'items:get': async ({ id }) => catalog.items.require(asItemId(id)),
+    'search:byImage': async ({ image, crop, k, minScore, collections }) =>
+      search.byImage(image, { k, ...(crop ? { crop } : {}), ...(minScore !== undefined ? { minScore } : {}), ...(collections ? { collections } : {}) }),
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    dataDir,
+    modelId: model.modelId,
+    api,
+    events,
+    catalog,
+    model,
+    library,
+    search,
+    indexer,
+    close() {
+      closing ??= (async () => {
+        await jobs.stop();
+        try {
+          await model.close();
+        } finally {
+          catalog.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import sharp, { type Sharp } from 'sharp';
+import { describe, expect, it } from 'vitest';
+import type { ModelInputSpec } from '../models/embedder.js';
+import { contentHash, decodeForModel } from './decode.js';
+
+const spec: ModelInputSpec = { width: 8, height: 8, resize: 'squash' };
+
+/** A w×h image whose left half is red and right half is blue. */
+async function halves(w: number, h: number): Promise<Sharp> {
+  const blue = await sharp({ create: { width: w / 2, height: h, channels: 3, background: '#0000ff' } }).png().toBuffer();
+  return sharp({ create: { width: w, height: h, channels: 3, background: '#ff0000' } }).composite([{ input: blue, left: w / 2, top: 0 }]);
+}
+
+const px = (pixels: Buffer, x: number, y: number, width = spec.width) => [...pixels.subarray((y * width + x) * 3, (y * width + x) * 3 + 3)];
+const near = (a: number[], b: number[], tol = 40) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
+
+describe('decodeForModel', () => {
+  it('decodes every common format to packed RGB of the model size', async () => {
+    const base = sharp({ create: { width: 40, height: 30, channels: 3, background: '#30a050' } });
+    const encoded = {
+      jpeg: await base.clone().jpeg().toBuffer(),
+      png: await base.clone().png().toBuffer(),
+      webp: await base.clone().webp().toBuffer(),
+      avif: await base.clone().avif().toBuffer(),
+      tiff: await base.clone().tiff().toBuffer(),
+      gif: await base.clone().gif().toBuffer(),
+    };
+    for (const [format, bytes] of Object.entries(encoded)) {
+      const d = await decodeForModel(bytes, spec);
+      expect({ format: d.format, w: d.width, h: d.height, len: d.pixels.length }).toEqual({ format, w: 40, h: 30, len: 8 * 8 * 3 });
+      expect(near(px(d.pixels, 4, 4), [0x30, 0xa0, 0x50])).toBe(true);
+    }
+  });
+
+  it('applies EXIF orientation before measuring and cropping', async () => {
+    // Stored 40×20 (red | blue), orientation 6 = display rotated 90° clockwise: 20×40, red on top.
+    const bytes = await (await halves(40, 20)).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const d = await decodeForModel(bytes, spec);
+    expect([d.width, d.height]).toEqual([20, 40]);
+    expect(near(px(d.pixels, 4, 1), [255, 0, 0])).toBe(true);
+    expect(near(px(d.pixels, 4, 6), [0, 0, 255])).toBe(true);
+    const bottom = await decodeForModel(bytes, spec, { crop: { x: 0, y: 24, width: 20, height: 16 } });
+    expect(near(px(bottom.pixels, 4, 4), [0, 0, 255])).toBe(true);
+  });
+
+  it('flattens alpha on white and converts CMYK, greyscale and 16-bit to 8-bit sRGB', async () => {
+    const transparent = await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    expect(px((await decodeForModel(transparent, spec)).pixels, 3, 3)).toEqual([255, 255, 255]);
+
+    const cmyk = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#ff8000' } }).toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    expect(near(px((await decodeForModel(cmyk, spec)).pixels, 3, 3), [255, 128, 0], 50)).toBe(true);
+
+    const grey = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#808080' } }).toColourspace('b-w').png().toBuffer();
+    expect(near(px((await decodeForModel(grey, spec)).pixels, 3, 3), [128, 128, 128], 3)).toBe(true);
+
+    const deep = await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.5 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    expect((await sharp(deep).metadata()).depth).toBe('ushort');
+    expect(near(px((await decodeForModel(deep, spec)).pixels, 3, 3), [132, 227, 142], 3)).toBe(true);
+  });
+
+  it('fits by squash, centre crop or white padding', async () => {
+    const wide = await (await halves(40, 10)).png().toBuffer();
+    const padded = await decodeForModel(wide, { width: 8, height: 8, resize: 'pad' });
+    expect(px(padded.pixels, 1, 0)).toEqual([255, 255, 255]);
+    expect(near(px(padded.pixels, 1, 4), [255, 0, 0])).toBe(true);
+    const cropped = await decodeForModel(wide, { width: 8, height: 8, resize: 'center-crop' });
+    expect(near(px(cropped.pixels, 1, 0), [255, 0, 0])).toBe(true);
+    expect(near(px(cropped.pixels, 6, 7), [0, 0, 255])).toBe(true);
+  });
+
+  it('classifies failures into codes', async () => {
+    const jpeg = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer();
+    await expect(decodeForModel(Buffer.alloc(0), spec)).rejects.toMatchObject({ code: 'EMPTY_FILE' });
+    await expect(decodeForModel(Buffer.from('hello, not an image'), spec)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    await expect(decodeForModel(jpeg.subarray(0, jpeg.length / 2), spec)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    await expect(decodeForModel(jpeg, spec, { maxPixels: 100 * 100 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+    await expect(decodeForModel(jpeg, spec, { crop: { x: 150, y: 0, width: 100, height: 10 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('hashes content with SHA-256', () => {
+    expect(contentHash(Buffer.from('abc')).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});

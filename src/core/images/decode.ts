@@ -1,0 +1,143 @@
+/**
+ * Turns image bytes into exactly what an embedder consumes: EXIF-oriented, alpha flattened on white, sRGB,
+ * 8-bit, 3 channels, resized to the model's input in the same sharp pipeline (so JPEG shrink-on-load applies).
+ * sharp's native errors are classified here, once, into AppError codes.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import sharp, { type FitEnum, type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+import { AppError, isAppError } from '../../shared/errors.js';
+import type { CropRect } from '../../shared/types.js';
+import type { ModelInputSpec, ResizeMode } from '../models/embedder.js';
+
+/** sharp's own default (0x3FFF²): enough for any camera, small enough to refuse decompression bombs. */
+export const DEFAULT_MAX_PIXELS = 268_402_689;
+
+export interface DecodeOptions {
+  /** A rectangle in the oriented image's pixel space; the model sees only that region. */
+  crop?: CropRect;
+  /** Refuse images with more pixels than this (IMAGE_TOO_LARGE). */
+  maxPixels?: number;
+}
+
+export interface DecodedImage {
+  /** Packed 8-bit RGB of `spec.width × spec.height`. */
+  pixels: Buffer;
+  /** The oriented source image's size (before any crop or resize). */
+  width: number;
+  height: number;
+  /** `jpeg`, `png`, `webp`, `avif`, `heif`, `tiff`, `gif`, ... */
+  format: string;
+}
+
+const WHITE = { r: 255, g: 255, b: 255 };
+
+const FIT: Record<ResizeMode, keyof FitEnum> = { squash: 'fill', 'center-crop': 'cover', pad: 'contain' };
+
+/**
+ * Reads a whole file (the bytes are then hashed and decoded without a second read).
+ * @throws AppError NOT_FOUND, PERMISSION_DENIED, NOT_A_FOLDER... (classified file-system errors)
+ */
+export async function readImageFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw classifyFsError(err, path);
+  }
+}
+
+/** The content hash that recognises a moved file or an identical copy: SHA-256 of the bytes. */
+export function contentHash(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/**
+ * Decodes `bytes` into the model's input.
+ * @throws AppError EMPTY_FILE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE, or INVALID_INPUT for a crop
+ *   outside the image.
+ */
+export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
+  const sharpOptions: SharpOptions = {
+    limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    // Truncated or damaged data is an error, not a half-grey picture with a plausible embedding.
+    failOn: 'error',
+  };
+  let decoded: { data: Buffer; info: OutputInfo; width: number; height: number; format: string };
+  try {
+    const meta = await sharp(bytes, sharpOptions).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw new AppError('CORRUPT_IMAGE', 'The image has no size.');
+    let pipeline = sharp(bytes, sharpOptions).rotate();
+    if (options.crop) {
+      const c = options.crop;
+      if (c.x + c.width > width || c.y + c.height > height) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `The crop ${c.x},${c.y},${c.width},${c.height} lies outside the ${width}×${height} image.`,
+        );
+      }
+      // Called after rotate(), so the rectangle is in the oriented image's pixel space.
+      pipeline = pipeline.extract({ left: c.x, top: c.y, width: c.width, height: c.height });
+    }
+    const { data, info } = await pipeline
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .resize(spec.width, spec.height, { fit: FIT[spec.resize], position: 'centre', background: WHITE })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    decoded = { data, info, width, height, format: formatName(meta) };
+  } catch (err) {
+    throw classifySharpError(err);
+  }
+  const { info } = decoded;
+  if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
+    throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected ${spec.width}×${spec.height}×3`);
+  }
+  return { pixels: decoded.data, width: decoded.width, height: decoded.height, format: decoded.format };
+}
+
+function formatName(meta: Metadata): string {
+  if (meta.format === 'heif' && meta.compression === 'av1') return 'avif';
+  return meta.format ?? 'unknown';
+}
+
+/** Maps a sharp/libvips error to the code a user can act on; AppErrors pass through. */
+export function classifySharpError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const first = message.split('\n')[0]!.trim();
+  if (/buffer is empty/i.test(message)) return new AppError('EMPTY_FILE', 'The file is empty.', { cause: err });
+  if (/pixel limit/i.test(message)) {
+    return new AppError('IMAGE_TOO_LARGE', 'The image has more pixels than the configured limit.', { cause: err });
+  }
+  if (/unsupported image format/i.test(message)) {
+    return new AppError('UNSUPPORTED_IMAGE', 'Not an image format this app can read.', { cause: err });
+  }
+  if (/unsupported|not supported|no decoder|codec/i.test(message)) {
+    return new AppError('UNSUPPORTED_IMAGE', `An image variant this app cannot decode: ${first}`, { cause: err });
+  }
+  if (/bad extract area/i.test(message)) return new AppError('INVALID_INPUT', 'The crop lies outside the image.', { cause: err });
+  return new AppError('CORRUPT_IMAGE', `The image is damaged: ${first}`, { cause: err });
+}
+
+/** Maps a file-system error to an AppError with the path in the message. */
+export function classifyFsError(err: unknown, path: string): AppError {
+  if (isAppError(err)) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  switch (code) {
+    case 'ENOENT':
+      return new AppError('NOT_FOUND', `No such file: ${path}`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new AppError('PERMISSION_DENIED', `Permission denied: ${path}`, { cause: err });
+    case 'EISDIR':
+      return new AppError('INVALID_INPUT', `A folder, not an image file: ${path}`, { cause: err });
+    case 'ENOSPC':
+      return new AppError('DISK_FULL', `The disk is full: ${path}`, { cause: err });
+    default:
+      return new AppError('INTERNAL', `Cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Runs index jobs one at a time per engine (and, through a lock file, per data folder), tracks the running
+ * job's progress for `index:status`, forwards progress to the `index:onProgress` event and cancels on request.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, toLogFormat } from '../../shared/errors.js';
+import { asJobId, type JobId, type Progress } from '../../shared/types.js';
+import type { CollectionRow } from '../catalog/collections.repo.js';
+import type { EngineEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import type { IndexSummary } from './index-collection.job.js';
+
+export interface RunCollection {
+  (collection: CollectionRow, ctx: { jobId: JobId; signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<IndexSummary>;
+}
+
+export interface StartIndexOptions {
+  /** Aborting it cancels the job after the batch in flight (like `cancel(jobId)`). */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface IndexJobHandle {
+  jobId: JobId;
+  /** One summary per collection, in order; rejects when the job fails. */
+  done: Promise<IndexSummary[]>;
+}
+
+interface Running {
+  jobId: JobId;
+  controller: AbortController;
+  progress: Progress | null;
+  done: Promise<IndexSummary[]>;
+}
+
+export class IndexJobs {
+  private running: Running | undefined;
+  private last: IndexSummary | null = null;
+
+  constructor(
+    private readonly deps: { dataDir: string; events: EngineEvents; logger: Logger; runCollection: RunCollection },
+  ) {}
+
+  /**
+   * Starts indexing `collections` one after another in the background.
+   * @throws AppError INDEX_BUSY when a job is running in this engine, DATA_DIR_LOCKED when another process indexes.
+   */
+  start(collections: readonly CollectionRow[], options: StartIndexOptions = {}): IndexJobHandle {
+    if (this.running) throw new AppError('INDEX_BUSY', 'An index job is already running; wait for it or cancel it.');
+    const release = acquireDataDirLock(this.deps.dataDir, 'index');
+    const jobId = asJobId(randomUUID());
+    const controller = new AbortController();
+    const forward = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    else options.signal?.addEventListener('abort', forward, { once: true });
+
+    const running: Running = { jobId, controller, progress: null, done: Promise.resolve([]) };
+    this.running = running;
+    const report = (p: Progress) => {
+      running.progress = p;
+      this.deps.events.emit('index:onProgress', p);
+      options.onProgress?.(p);
+    };
+    const run = async (): Promise<IndexSummary[]> => {
+      const summaries: IndexSummary[] = [];
+      try {
+        for (const collection of collections) {
+          if (controller.signal.aborted) break;
+          const summary = await this.deps.runCollection(collection, { jobId, signal: controller.signal, onProgress: report });
+          summaries.push(summary);
+          this.last = summary;
+          if (summary.cancelled) break;
+        }
+        return summaries;
+      } catch (err) {
+        this.deps.logger.error('index job failed', { jobId, error: toLogFormat(err) });
+        const prev = running.progress;
+        report({
+          jobId,
+          kind: 'index',
+          phase: 'failed',
+          done: prev?.done ?? 0,
+          total: prev?.total ?? 0,
+          failed: prev?.failed ?? 0,
+          rate: 0,
+          etaSeconds: null,
+          message: err instanceof AppError ? err.message : 'Internal error; see the log for details.',
+        });
+        throw err;
+      } finally {
+        options.signal?.removeEventListener('abort', forward);
+        release();
+        if (this.running === running) this.running = undefined;
+      }
+    };
+    running.done = run();
+    // A caller that only wanted the job id (index:start) must not cause an unhandled rejection.
+    running.done.catch(() => undefined);
+    return { jobId, done: running.done };
+  }
+
+  /** @returns whether a running job with that id was asked to stop. */
+  cancel(jobId: string): boolean {
+    if (!this.running || this.running.jobId !== jobId) return false;
+    this.running.controller.abort(new AppError('CANCELLED', 'Cancelled.'));
+    return true;
+  }
+
+  status(): { running: Progress | null; last: IndexSummary | null } {
+    return { running: this.running?.progress ?? null, last: this.last };
+  }
+
+  /** Cancels the running job (if any) and waits until it has stopped and saved. */
+  async stop(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    r.controller.abort(new AppError('CANCELLED', 'Shutting down.'));
+    await r.done.catch(() => undefined);
+  }
+}

@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"\n;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+describe('layering (shared ← core ← cli | server | main)', () => {
+  it('keeps the engine free of transports and Electron', () => {
+    const bad: string[] = [];
+    for (const file of sources(join(SRC, 'core'))) {
+      for (const spec of imports(file)) {
+        if (spec === 'electron' || /(^|\/)(cli|server|main|preload|renderer)\//.test(spec)) bad.push(`${relative(SRC, file)} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps shared free of Node and Electron', () => {
+    const bad: string[] = [];
+    for (const file of sources(join(SRC, 'shared'))) {
+      for (const spec of imports(file)) {
+        if (spec.startsWith('node:') || spec === 'electron' || /(^|\/)(core|cli|server|main)\//.test(spec)) bad.push(`${relative(SRC, file)} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+/** Collections and their root folders, failures and catalog statistics. */
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve, sep } from 'node:path';
+import type { z } from 'zod';
+import type { StatsSchema } from '../../shared/api.js';
+import { AppError } from '../../shared/errors.js';
+import type { CollectionId } from '../../shared/types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
+import type { FailedRecord } from '../catalog/items.repo.js';
+import { classifyFsError } from '../images/decode.js';
+import type { ModelState } from '../model-state.js';
+
+export interface CollectionInfo {
+  id: CollectionId;
+  name: string;
+  roots: RootRow[];
+  /** Indexed items (with a vector). */
+  itemCount: number;
+  failedCount: number;
+}
+
+export type CatalogStats = z.output<typeof StatsSchema>;
+
+export class LibraryService {
+  constructor(private readonly deps: { catalog: Catalog; model: ModelState }) {}
+
+  listCollections(): CollectionInfo[] {
+    const counts = this.deps.catalog.collections.counts();
+    return this.deps.catalog.collections.list().map((c) => this.info(c, counts.get(c.id)));
+  }
+
+  /** @throws AppError COLLECTION_NOT_FOUND */
+  collection(name: string): CollectionInfo {
+    const c = this.deps.catalog.collections.require(name);
+    return this.info(c, this.deps.catalog.collections.counts().get(c.id));
+  }
+
+  /**
+   * Adds a folder to a collection (creating the collection). A folder inside an existing root adds nothing; a
+   * folder that contains existing roots replaces them. Indexing is a separate step (`index:start`).
+   * @throws AppError FOLDER_NOT_FOUND, NOT_A_FOLDER, PERMISSION_DENIED, INVALID_INPUT (relative path).
+   */
+  addFolder(collection: string, path: string, reference = false): CollectionInfo {
+    const dir = normalizeDir(path);
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (err) {
+      const e = classifyFsError(err, dir);
+      throw e.code === 'NOT_FOUND' ? new AppError('FOLDER_NOT_FOUND', `No such folder: ${dir}`, { cause: err }) : e;
+    }
+    if (!st.isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${dir}`);
+    const { catalog } = this.deps;
+    catalog.transaction(() => {
+      const c = catalog.collections.ensure(collection);
+      const roots = catalog.collections.roots(c.id);
+      if (roots.some((r) => r.path === dir || isInside(dir, r.path))) {
+        if (roots.some((r) => r.path === dir)) catalog.collections.addRoot(c.id, dir, reference);
+        return;
+      }
+      for (const r of roots) if (isInside(r.path, dir)) catalog.collections.removeRoot(c.id, r.path);
+      catalog.collections.addRoot(c.id, dir, reference);
+    });
+    return this.collection(collection);
+  }
+
+  /**
+   * Removes a root folder and its items (those not also under another root) from the catalog and the index.
+   * @throws AppError COLLECTION_NOT_FOUND, NOT_FOUND (not a root of that collection).
+   */
+  removeFolder(collection: string, path: string): CollectionInfo {
+    const dir = normalizeDir(path);
+    const { catalog } = this.deps;
+    const c = catalog.collections.require(collection);
+    // Verified against the catalog before the rows it is checked against change.
+    const vectors = this.deps.model.vectors();
+    vectors?.open(c.id);
+    const removedVectors: number[] = [];
+    catalog.transaction(() => {
+      if (!catalog.collections.removeRoot(c.id, dir)) {
+        throw new AppError('NOT_FOUND', `"${dir}" is not a folder of collection "${collection}".`);
+      }
+      const remaining = catalog.collections.roots(c.id).map((r) => r.path);
+      for (const item of catalog.items.under(c.id, dir, sep)) {
+        if (remaining.some((r) => isInside(item.path, r))) continue;
+        catalog.items.delete(item.id);
+        if (item.indexed) removedVectors.push(item.id);
+      }
+    });
+    if (vectors && removedVectors.length > 0) {
+      vectors.remove(c.id, removedVectors);
+      vectors.save(c.id);
+    }
+    return this.collection(collection);
+  }
+
+  /** Files that could not be indexed and why. @throws AppError COLLECTION_NOT_FOUND */
+  errors(collection?: string): FailedRecord[] {
+    const cid = collection === undefined ? undefined : this.deps.catalog.collections.require(collection).id;
+    return this.deps.catalog.items.failed(cid);
+  }
+
+  /** Counts per collection, the model, index and catalog sizes (opening an index verifies it against the catalog). */
+  stats(): CatalogStats {
+    const { catalog, model } = this.deps;
+    const totals = catalog.items.totals();
+    const vectors = model.vectors();
+    const collections = this.listCollections();
+    const vectorCount = vectors ? collections.reduce((sum, c) => sum + vectors.size(c.id), 0) : 0;
+    return {
+      modelId: model.modelId,
+      dimensions: Number(catalog.meta.get('dimensions') ?? 0),
+      itemCount: totals.items,
+      vectorCount,
+      failedCount: totals.failed,
+      indexBytes: vectors?.diskBytes() ?? 0,
+      catalogBytes: catalogBytes(catalog.file),
+      collections: collections.map((c) => ({ name: c.name, itemCount: c.itemCount, failedCount: c.failedCount })),
+    };
+  }
+
+  private info(c: CollectionRow, counts: { itemCount: number; failedCount: number } | undefined): CollectionInfo {
+    return {
+      id: c.id,
+      name: c.name,
+      roots: this.deps.catalog.collections.roots(c.id),
+      itemCount: counts?.itemCount ?? 0,
+      failedCount: counts?.failedCount ?? 0,
+    };
+  }
+}
+
+function normalizeDir(path: string): string {
+  if (!isAbsolute(path)) throw new AppError('INVALID_INPUT', `A folder path must be absolute: ${path}`);
+  return resolve(path);
+}
+
+/** Whether `path` lies strictly inside `dir`. */
+function isInside(path: string, dir: string): boolean {
+  return path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+function catalogBytes(file: string): number {
+  let total = 0;
+  for (const f of [file, `${file}-wal`]) {
+    try {
+      total += statSync(f).size;
+    } catch {
+      // The WAL exists only while a connection is open.
+    }
+  }
+  return total;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { fuseImage, l2NormalizeInPlace } from './fusion.js';
+
+const norm = (v: Float32Array) => Math.hypot(...v);
+
+describe('fuseImage', () => {
+  it('L2-normalises each output, weights it, concatenates and normalises the whole', () => {
+    // Image 1 of a batch of two: output A [3, 4] (norm 5), output B [0, 10] (norm 10).
+    const a = { data: Float32Array.from([9, 9, 3, 4]), dim: 2, weight: 1 };
+    const b = { data: Float32Array.from([9, 9, 0, 10]), dim: 2, weight: 2 };
+    const v = fuseImage([a, b], 1, true);
+    // [0.6, 0.8] and 2 × [0, 1] → [0.6, 0.8, 0, 2] / √5.
+    const s = Math.sqrt(5);
+    expect(Array.from(v)).toEqual([0.6 / s, 0.8 / s, 0, 2 / s].map(Math.fround));
+    expect(norm(v)).toBeCloseTo(1, 6);
+  });
+
+  it('without per-output normalisation, magnitudes carry through', () => {
+    const v = fuseImage([{ data: Float32Array.from([3, 4]), dim: 2, weight: 1 }, { data: Float32Array.from([0]), dim: 1, weight: 1 }], 0, false);
+    expect(Array.from(v)).toEqual([0.6, 0.8, 0].map(Math.fround));
+  });
+
+  it('keeps a zero output at zero instead of dividing by zero', () => {
+    const v = fuseImage([{ data: new Float32Array(2), dim: 2, weight: 1 }, { data: Float32Array.from([5]), dim: 1, weight: 1 }], 0, true);
+    expect(Array.from(v)).toEqual([0, 0, 1]);
+  });
+
+  it('throws when an output is shorter than the batch index requires', () => {
+    expect(() => fuseImage([{ data: new Float32Array(2), dim: 2, weight: 1 }], 1, true)).toThrow(/holds 2 values/);
+  });
+});
+
+describe('l2NormalizeInPlace', () => {
+  it('normalises in place', () => {
+    const v = Float32Array.from([0, 3, 4]);
+    expect(l2NormalizeInPlace(v)).toBe(v);
+    expect(Array.from(v)).toEqual([0, 0.6, 0.8].map(Math.fround));
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * Turns a model's per-image outputs into the one vector the catalog stores: each output L2-normalised (so that
+ * taps of different magnitude count as their weights say), scaled by its weight, concatenated, L2-normalised.
+ */
+
+/** Below this norm a vector is treated as zero rather than blown up into noise. */
+const MIN_NORM = 1e-12;
+
+function norm(v: ArrayLike<number>, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    const x = v[i]!;
+    sum += x * x;
+  }
+  return Math.sqrt(sum);
+}
+
+/** Normalises `v` to unit length in place (a zero vector stays zero) and returns it. */
+export function l2NormalizeInPlace(v: Float32Array): Float32Array {
+  const inv = 1 / Math.max(norm(v, 0, v.length), MIN_NORM);
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! * inv;
+  return v;
+}
+
+export interface FusionPart {
+  /** All images' values for this output, image-major. */
+  data: Float32Array;
+  dim: number;
+  weight: number;
+}
+
+/**
+ * Fuses image `index` of a batch into a new vector of length Σ dim.
+ * @throws Error when a part holds fewer values than the index requires (a model/manifest mismatch).
+ */
+export function fuseImage(parts: readonly FusionPart[], index: number, perOutputL2: boolean): Float32Array {
+  const total = parts.reduce((s, p) => s + p.dim, 0);
+  const out = new Float32Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    const start = index * part.dim;
+    const end = start + part.dim;
+    if (part.data.length < end) throw new Error(`model output holds ${part.data.length} values, image ${index} needs ${end}`);
+    const scale = perOutputL2 ? part.weight / Math.max(norm(part.data, start, end), MIN_NORM) : part.weight;
+    for (let i = start; i < end; i++) out[offset + i - start] = part.data[i]! * scale;
+    offset += part.dim;
+  }
+  return l2NormalizeInPlace(out);
+}

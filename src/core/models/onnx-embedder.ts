@@ -1,0 +1,120 @@
+/**
+ * An Embedder over one ONNX Runtime session, configured entirely by the model's manifest: pixels are packed
+ * into a reused input buffer, run in batches, and each image's outputs are fused into one unit vector.
+ */
+import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { AppError } from '../../shared/errors.js';
+import type { Embedder, ModelInputSpec } from './embedder.js';
+import { fuseImage, type FusionPart } from './fusion.js';
+import type { ModelManifest } from './manifest.js';
+import { createPixelPacker, packPixels, type PixelPacker } from './preprocess.js';
+
+export const DEFAULT_MAX_BATCH = 8;
+
+export interface OnnxEmbedderOptions {
+  /** The catalog identity (see embedderIdentity). */
+  modelId: string;
+  manifest: ModelManifest;
+  session: InferenceSession;
+  /** The provider the session runs on. */
+  device: string;
+  /** Images per inference call when the model's batch dimension is dynamic. */
+  maxBatch?: number;
+}
+
+/** The model's fixed batch size, or undefined when the batch dimension is symbolic. */
+export function fixedBatchSize(session: InferenceSession, inputName: string): number | undefined {
+  const meta = session.inputMetadata.find((m) => m.name === inputName);
+  if (meta === undefined || !meta.isTensor) return undefined;
+  const first = meta.shape[0];
+  return typeof first === 'number' && first > 0 ? first : undefined;
+}
+
+/** The Embedder for any model described by a manifest; embed() calls are queued, close() waits for them. */
+export class OnnxEmbedder implements Embedder {
+  readonly modelId: string;
+  readonly dim: number;
+  readonly input: ModelInputSpec;
+  readonly device: string;
+  private readonly manifest: ModelManifest;
+  private readonly packer: PixelPacker;
+  private readonly batch: number;
+  /** A fixed batch dimension forces every call to that size (the tail is zero-padded). */
+  private readonly padToBatch: boolean;
+  private readonly buffer: Float32Array;
+  private readonly session: InferenceSession;
+  private closed = false;
+  /** Serialises embed() calls: they share `buffer`, and one session run already uses every intra-op thread. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: OnnxEmbedderOptions) {
+    const { manifest, session } = options;
+    this.modelId = options.modelId;
+    this.manifest = manifest;
+    this.session = session;
+    this.device = options.device;
+    this.dim = manifest.dim;
+    this.input = { width: manifest.input.width, height: manifest.input.height, resize: manifest.input.resize };
+    this.packer = createPixelPacker(manifest.input);
+    const fixed = fixedBatchSize(session, manifest.input.name);
+    this.batch = fixed ?? Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
+    this.padToBatch = fixed !== undefined;
+    this.buffer = new Float32Array(this.batch * this.packer.size);
+  }
+
+  /** @throws AppError('INVALID_INPUT') when a buffer has the wrong length; AppError('INTERNAL') when inference fails. */
+  async embed(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+    if (this.closed) throw new Error(`embedder ${this.modelId} used after close()`);
+    pixels.forEach((p, i) => {
+      if (p.length !== this.packer.byteLength) {
+        throw new AppError('INVALID_INPUT', `image ${i}: expected ${this.input.width}×${this.input.height} packed RGB (${this.packer.byteLength} bytes), got ${p.length}`);
+      }
+    });
+    const run = this.queue.then(() => this.embedAll(pixels));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async embedAll(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let start = 0; start < pixels.length; start += this.batch) {
+      out.push(...(await this.embedBatch(pixels.slice(start, start + this.batch))));
+    }
+    return out;
+  }
+
+  private async embedBatch(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+    const n = this.padToBatch ? this.batch : pixels.length;
+    pixels.forEach((p, i) => packPixels(this.packer, p, this.buffer, i * this.packer.size));
+    if (n > pixels.length) this.buffer.fill(0, pixels.length * this.packer.size, n * this.packer.size);
+    const { width, height } = this.packer;
+    const dims = this.packer.layout === 'nchw' ? [n, 3, height, width] : [n, height, width, 3];
+    const tensor = new ort.Tensor('float32', this.buffer.subarray(0, n * this.packer.size), dims);
+    let results: InferenceSession.ReturnType;
+    try {
+      results = await this.session.run({ [this.manifest.input.name]: tensor });
+    } catch (err) {
+      throw new AppError('INTERNAL', `inference with model ${this.modelId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const parts: FusionPart[] = this.manifest.outputs.map((o) => {
+      const t = results[o.name];
+      if (t === undefined || !(t.data instanceof Float32Array)) {
+        throw new AppError('MODEL_INVALID', `model ${this.modelId}: output '${o.name}' is missing or not float32`);
+      }
+      if (t.data.length !== n * o.dim) {
+        throw new AppError('MODEL_INVALID', `model ${this.modelId}: output '${o.name}' gives ${t.data.length / n} values per image, the manifest says ${o.dim}`);
+      }
+      return { data: t.data, dim: o.dim, weight: o.weight };
+    });
+    return pixels.map((_, i) => fuseImage(parts, i, this.manifest.fusion.perOutputL2));
+  }
+
+  /** Waits for queued batches, then releases the session; later embed() calls reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.session.release();
+  }
+}

@@ -1,0 +1,70 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hasImageExtension, walk } from './walk.js';
+
+async function toArray<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('walk', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'lookalike-walk-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const touch = (rel: string, content = 'x') => {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  };
+  const collect = async (dir = root) => {
+    const out: string[] = [];
+    for await (const f of walk(dir)) out.push(relative(root, f.path));
+    return out.sort();
+  };
+
+  it('finds images recursively, skipping hidden and system folders and other files', async () => {
+    touch('a.jpg');
+    touch('B.JPEG');
+    touch('sub/deeper/c.webp', 'xyz');
+    touch('sub/notes.txt');
+    touch('.hidden/d.png');
+    touch('sub/.e.png');
+    touch('@eaDir/thumb.jpg');
+    touch('node_modules/pkg/logo.png');
+    expect(await collect()).toEqual(['B.JPEG', 'a.jpg', 'sub/deeper/c.webp']);
+    const [file] = await toArray(walk(join(root, 'sub', 'deeper')));
+    expect(file).toMatchObject({ size: 3 });
+    expect(file!.mtimeMs).toBeGreaterThan(0);
+  });
+
+  it('follows symbolic links once and survives link loops', async () => {
+    touch('real/x.png');
+    symlinkSync(join(root, 'real'), join(root, 'link'));
+    symlinkSync(root, join(root, 'real', 'loop'));
+    symlinkSync(join(root, 'real', 'x.png'), join(root, 'alias.png'));
+    symlinkSync(join(root, 'nowhere'), join(root, 'dangling.png'));
+    const found = await collect();
+    expect(found).toContain('alias.png');
+    expect(found.filter((p) => p.endsWith('x.png') && p !== 'alias.png')).toHaveLength(1);
+  });
+
+  it('throws for a missing root and stops when aborted', async () => {
+    await expect(collect(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    touch('a.jpg');
+    const controller = new AbortController();
+    controller.abort();
+    await expect(toArray(walk(root, { signal: controller.signal }))).rejects.toThrow();
+  });
+
+  it('matches extensions case-insensitively', () => {
+    expect(hasImageExtension('x.TIFF')).toBe(true);
+    expect(hasImageExtension('x.avif')).toBe(true);
+    expect(hasImageExtension('.jpg')).toBe(false);
+    expect(hasImageExtension('x.svg')).toBe(false);
+  });
+});

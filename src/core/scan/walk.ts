@@ -1,0 +1,95 @@
+/**
+ * Recursive folder walk that yields image files with their size and mtime. Hidden entries and well-known system
+ * folders are skipped; symbolic links are followed, but each real folder is visited once, so link loops end.
+ */
+import { opendir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../logger.js';
+
+/**
+ * Suffixes of the formats sharp decodes (prebuilt libvips). HEIC/HEIF are included on purpose: most builds cannot
+ * decode HEVC, and a user is better served by "unsupported" in the errors list than by a silently ignored file.
+ */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.avif', '.heic', '.heif', '.tif', '.tiff', '.gif',
+]);
+
+/** Folders that never hold a user's photos (OS metadata, trash, NAS thumbnails, dependency trees). */
+const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  'node_modules', '$RECYCLE.BIN', 'System Volume Information', '@eaDir', '__MACOSX', 'lost+found',
+]);
+
+export interface ScannedFile {
+  /** Absolute path as reached from the root (links are not resolved in the path). */
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface WalkOptions {
+  extensions?: ReadonlySet<string>;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/** Whether `name` has one of the image suffixes (case-insensitive). */
+export function hasImageExtension(name: string, extensions: ReadonlySet<string> = IMAGE_EXTENSIONS): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && extensions.has(name.slice(dot).toLowerCase());
+}
+
+/**
+ * Yields every image file under `root` (absolute). Unreadable folders are logged and skipped.
+ * @throws the root's own stat error (the caller decides whether a missing root is offline or an error).
+ */
+export async function* walk(root: string, options: WalkOptions = {}): AsyncGenerator<ScannedFile> {
+  const extensions = options.extensions ?? IMAGE_EXTENSIONS;
+  const rootStat = await stat(root);
+  const seen = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
+  const stack: string[] = [root];
+  while (stack.length > 0) {
+    options.signal?.throwIfAborted();
+    const dir = stack.pop()!;
+    let handle;
+    try {
+      handle = await opendir(dir, { bufferSize: 256 });
+    } catch (err) {
+      options.logger?.warn('cannot read folder; skipped', { dir, error: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    const subdirs: string[] = [];
+    for await (const entry of handle) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory() || entry.isSymbolicLink()) {
+        if (entry.isDirectory() && SKIPPED_DIRS.has(entry.name)) continue;
+        let s;
+        try {
+          s = await stat(full);
+        } catch {
+          continue; // A dangling link.
+        }
+        if (s.isDirectory()) {
+          const key = `${s.dev}:${s.ino}`;
+          if (!seen.has(key) && !SKIPPED_DIRS.has(entry.name)) {
+            seen.add(key);
+            subdirs.push(full);
+          }
+          continue;
+        }
+        if (s.isFile() && hasImageExtension(entry.name, extensions)) yield { path: full, size: s.size, mtimeMs: s.mtimeMs };
+        continue;
+      }
+      if (!entry.isFile() || !hasImageExtension(entry.name, extensions)) continue;
+      try {
+        const s = await stat(full);
+        yield { path: full, size: s.size, mtimeMs: s.mtimeMs };
+      } catch {
+        // Vanished between listing and stat: the next scan sees the folder as it is then.
+      }
+    }
+    // Depth-first in name order keeps progress and logs predictable.
+    subdirs.sort().reverse();
+    stack.push(...subdirs);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Thumbnails rendered once and cached in the data folder (`<dataDir>/thumbs/<size>/<id>-<content key>.webp`).
+ * Keyed by item id and the catalog's content hash, so an edited file gets a new thumbnail and an unchanged one
+ * is never rendered twice. Items are looked up by id only: no caller-supplied path reaches the file system.
+ */
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { asItemId } from '../../shared/types.js';
+import { snapThumbSize } from '../../shared/web.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { classifySharpError, readImageFile } from '../images/decode.js';
+
+export const THUMB_DIR = 'thumbs';
+const CONTENT_TYPE = 'image/webp';
+/** Rendering is CPU-bound; a grid asks for dozens at once, so keep the UI's other work responsive. */
+const MAX_CONCURRENT_RENDERS = 2;
+
+export interface ThumbSource {
+  path: string;
+  /** Changes whenever the file's content does (the catalog's hash, else size and mtime). */
+  key: string;
+}
+
+export interface Thumbnails {
+  /**
+   * The cached thumbnail of an item, rendered on first use (EXIF-oriented, fit inside size × size).
+   * @throws AppError ITEM_NOT_FOUND, NOT_FOUND (file gone), CORRUPT_IMAGE, UNSUPPORTED_IMAGE
+   */
+  thumbnail(id: number, size: number): Promise<{ path: string; contentType: string }>;
+  /** @throws AppError ITEM_NOT_FOUND */
+  imagePath(id: number): Promise<string>;
+}
+
+/** Looks items up in the catalog by id. */
+export function catalogThumbSource(catalog: Catalog): (id: number) => ThumbSource {
+  const hashOf = catalog.db.prepare('SELECT hash FROM items WHERE id = ?');
+  return (id) => {
+    const item = catalog.items.require(asItemId(id));
+    const row = hashOf.get(id) as { hash: Buffer | null } | undefined;
+    const key = row?.hash ? row.hash.toString('hex').slice(0, 16) : `${item.size.toString(36)}${Math.round(item.mtimeMs).toString(36)}`;
+    return { path: item.path, key };
+  };
+}
+
+function limiter(max: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      queue.shift()?.();
+    }
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function createThumbnails(options: { dataDir: string; source: (id: number) => ThumbSource }): Thumbnails {
+  const limit = limiter(MAX_CONCURRENT_RENDERS);
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function render(src: string, out: string, size: number): Promise<void> {
+    const bytes = await readImageFile(src);
+    let webp: Buffer;
+    try {
+      webp = await sharp(bytes, { failOn: 'none' })
+        .rotate()
+        .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+    } catch (err) {
+      throw classifySharpError(err);
+    }
+    await mkdir(join(out, '..'), { recursive: true });
+    // Write then rename, so a reader never sees half a file and a crash leaves no corrupt cache entry.
+    const tmp = `${out}.${process.pid}.tmp`;
+    await writeFile(tmp, webp);
+    await rename(tmp, out);
+  }
+
+  return {
+    async thumbnail(id, requested) {
+      // Only the fixed set of sizes is ever rendered, so a client cannot fill the disk with variants.
+      const size = snapThumbSize(requested);
+      const { path, key } = options.source(id);
+      const out = join(options.dataDir, THUMB_DIR, String(size), `${id}-${key}.webp`);
+      if (!(await exists(out))) {
+        let pending = inFlight.get(out);
+        if (!pending) {
+          pending = limit(() => render(path, out, size)).finally(() => inFlight.delete(out));
+          inFlight.set(out, pending);
+        }
+        await pending;
+      }
+      return { path: out, contentType: CONTENT_TYPE };
+    },
+    async imagePath(id) {
+      return options.source(id).path;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * What the index stores is `transform(raw embedding)`, never the raw embedding itself, so that a later
+ * PCA-whitening step (learned from the catalog's stored embeddings, possibly with fewer output dimensions) plugs
+ * in here. The transform's id is part of each index file's stamp: re-learning it yields a new id, no file matches
+ * the new stamp, and every collection's index is rebuilt from the stored raw embeddings on next open.
+ */
+export interface VectorTransform {
+  /** Changes whenever the mapping changes (e.g. `pca-512-<sha of the matrix>`). */
+  readonly id: string;
+  readonly inputDim: number;
+  readonly outputDim: number;
+  /** Maps one raw embedding to an L2-normalised vector of `outputDim`. */
+  apply(raw: Float32Array): Float32Array;
+}
+
+/** The transform that stores embeddings as they are (they are already L2-normalised by the embedder). */
+export function identityTransform(dim: number): VectorTransform {
+  return { id: 'identity', inputDim: dim, outputDim: dim, apply: (raw) => raw };
+}

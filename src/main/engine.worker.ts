@@ -1,0 +1,26 @@
+/**
+ * Entry of the engine's utility process: ONNX inference, decoding and SQLite writes run here, off the UI
+ * thread of main. It only speaks the tagged messages of worker-protocol.ts.
+ */
+import { createEngine } from '../core/engine';
+import { createLogger } from '../core/logger';
+import { toServedEngine } from '../core/host/served-engine';
+import { serveEngine } from './engine-worker-adapter';
+import type { WorkerRequest, WorkerResponse } from './worker-protocol';
+
+// Electron gives a utility process `process.parentPort`; Node's typings do not know it.
+const parentPort = (process as unknown as {
+  parentPort: { on(e: 'message', l: (ev: { data: unknown }) => void): void; postMessage(m: unknown): void };
+}).parentPort;
+
+const logger = createLogger({ level: 'info' });
+
+serveEngine(
+  {
+    postMessage: (message: WorkerResponse) => parentPort.postMessage(message),
+    onMessage: (listener) => parentPort.on('message', (event) => listener(event.data as WorkerRequest)),
+  },
+  async (init) =>
+    toServedEngine(await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger })),
+  () => process.exit(0),
+);

@@ -1,0 +1,162 @@
+/** The whole window: library on the left; query, filters and results on the right; details on top. */
+import { useCallback, useEffect, useState } from 'react';
+import type { ErrorPayload } from '../shared/errors';
+import { imagePath } from '../shared/web';
+import { EmptyState } from './components/EmptyState';
+import { ErrorNotice } from './components/ErrorNotice';
+import { ImageIcon, LibraryIcon, LogoMark, SearchIcon } from './components/Icons';
+import { LibraryPanel } from './features/library/LibraryPanel';
+import { useLibrary } from './features/library/use-library';
+import { DetailView } from './features/search/DetailView';
+import { QueryPanel } from './features/search/QueryPanel';
+import { ResultsGrid } from './features/search/ResultsGrid';
+import { SearchControls } from './features/search/SearchControls';
+import { useDropAndPaste } from './features/search/use-drop-and-paste';
+import { useSearch, type SearchHit } from './features/search/use-search';
+import { LANGUAGES, useI18n, type Language } from './i18n';
+import { useClient } from './lib/client-context';
+import { baseName, formatMs } from './lib/format';
+
+export function App() {
+  const { t, lang, setLang } = useI18n();
+  const client = useClient();
+  const search = useSearch();
+  const library = useLibrary(search.rerun);
+  const [active, setActive] = useState(-1);
+  const [detail, setDetail] = useState<number | null>(null);
+  const [inputError, setInputError] = useState<ErrorPayload | null>(null);
+
+  const { setQuery } = search;
+  const onQuery = useCallback(
+    (q: Parameters<typeof setQuery>[0]) => {
+      setInputError(null);
+      setQuery(q);
+    },
+    [setQuery],
+  );
+  const dragging = useDropAndPaste(onQuery, setInputError);
+
+  // A new ranking starts with nothing selected.
+  useEffect(() => {
+    setActive(-1);
+    setDetail(null);
+  }, [search.hits]);
+
+  const searchSimilar = (hit: SearchHit) => {
+    setDetail(null);
+    onQuery({
+      query: { kind: 'item', id: hit.id },
+      previewUrl: client.mediaUrl(imagePath(hit.id)),
+      label: t.query.fromCatalog(baseName(hit.path)),
+      sourceSize: hit.width && hit.height ? { width: hit.width, height: hit.height } : null,
+    });
+  };
+
+  const collections = library.collections ?? [];
+  const itemCount = library.stats?.itemCount ?? 0;
+  const hits = search.hits;
+  const error = inputError ?? search.error;
+
+  let results;
+  if (hits && hits.length > 0) {
+    results = <ResultsGrid hits={hits} active={active} onActiveChange={setActive} onOpen={setDetail} />;
+  } else if (library.collections && collections.length === 0) {
+    results = <EmptyState icon={<LibraryIcon size={36} />}>{t.results.noLibrary}</EmptyState>;
+  } else if (!search.query) {
+    results = <EmptyState icon={<SearchIcon size={36} />}>{t.results.noQuery}</EmptyState>;
+  } else if (hits && !search.loading) {
+    results = <EmptyState icon={<ImageIcon size={36} />}>{t.results.noResults}</EmptyState>;
+  } else {
+    results = null;
+  }
+
+  return (
+    <div className={`app ${dragging ? 'is-dragging' : ''}`}>
+      <header className="topbar">
+        <div className="brand">
+          <LogoMark />
+          <h1>{t.appName}</h1>
+          <span className="muted small tagline">{t.tagline}</span>
+        </div>
+        <div className="topbar-right">
+          {library.stats && (
+            <span className="muted small" data-testid="stats">
+              {t.stats(itemCount, collections.length)}
+            </span>
+          )}
+          <div className="segmented" role="group" aria-label={t.language}>
+            {(Object.keys(LANGUAGES) as Language[]).map((l) => (
+              <button key={l} type="button" aria-pressed={lang === l} lang={l} onClick={() => setLang(l)}>
+                {LANGUAGES[l].label}
+              </button>
+            ))}
+          </div>
+        </div>
+      </header>
+
+      <LibraryPanel
+        collections={library.collections}
+        progress={library.progress}
+        last={library.last}
+        error={library.error}
+        clearError={library.clearError}
+        act={library.act}
+      />
+
+      <main className="workspace" aria-label={t.results.title}>
+        <div className="search-bar">
+          <QueryPanel
+            query={search.query}
+            crop={search.crop}
+            onQuery={onQuery}
+            onCrop={search.setCrop}
+            onError={setInputError}
+          />
+          <div className="search-side">
+            <SearchControls
+              filters={search.filters}
+              collectionNames={collections.map((c) => c.name)}
+              onChange={search.setFilters}
+            />
+            <div className="results-status" aria-live="polite" data-testid="results-status">
+              {search.loading ? (
+                <span className="muted">{t.results.searching}</span>
+              ) : hits ? (
+                <span>{t.results.count(hits.length, formatMs(search.queryMs))}</span>
+              ) : null}
+            </div>
+            {error && (
+              <ErrorNotice
+                error={error}
+                onDismiss={() => {
+                  setInputError(null);
+                  search.clearError();
+                }}
+              />
+            )}
+          </div>
+        </div>
+        <div className="results">{results}</div>
+        {dragging && (
+          <div className="drop-overlay" aria-hidden="true">
+            <ImageIcon size={40} />
+            <span>{t.query.dropActive}</span>
+          </div>
+        )}
+      </main>
+
+      {detail !== null && hits && (
+        <DetailView
+          hits={hits}
+          index={detail}
+          onIndexChange={(i) => {
+            setDetail(i);
+            setActive(i);
+          }}
+          onClose={() => setDetail(null)}
+          onSearchSimilar={searchSimilar}
+        />
+      )}
+    </div>
+  );
+}

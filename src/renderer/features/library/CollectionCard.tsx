@@ -1,0 +1,86 @@
+/** One collection: its folders (each removable), counts, rescan, and the way to its failed files. */
+import { useState } from 'react';
+import { useI18n } from '../../i18n';
+import { useClient } from '../../lib/client-context';
+import { unwrap } from '../../lib/errors';
+import { FolderIcon, RefreshIcon, XIcon } from '../../components/Icons';
+import type { Collection } from './use-library';
+
+interface Props {
+  collection: Collection;
+  busy: boolean;
+  act: <T>(op: () => Promise<T>) => Promise<T | undefined>;
+  onShowFailures: (collection: string) => void;
+}
+
+export function CollectionCard({ collection, busy, act, onShowFailures }: Props) {
+  const { t } = useI18n();
+  const client = useClient();
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const name = collection.name;
+
+  return (
+    <li className="collection" data-testid="collection" data-collection={name}>
+      <div className="collection-head">
+        <div className="collection-title">
+          <strong>{name}</strong>
+          <span className="muted small" data-testid="collection-count">
+            {t.library.images(collection.itemCount)}
+          </span>
+        </div>
+        <button
+          type="button"
+          className="button button-small"
+          disabled={busy}
+          onClick={() => void act(() => unwrap(client.api.indexStart({ collection: name })))}
+        >
+          <RefreshIcon /> {t.library.rescan}
+        </button>
+      </div>
+      <ul className="roots">
+        {collection.roots.map((root) => (
+          <li key={root.path} className="root">
+            <FolderIcon />
+            <span className="root-path" title={root.path}>
+              <bdi>{root.path}</bdi>
+            </span>
+            {root.reference && <span className="tag">{t.library.reference}</span>}
+            {confirming === root.path ? (
+              <span className="confirm" role="group" aria-label={t.library.confirmRemove}>
+                <span className="small">{t.library.confirmRemove}</span>
+                <button
+                  type="button"
+                  className="button button-small button-danger"
+                  onClick={() => {
+                    setConfirming(null);
+                    void act(() => unwrap(client.api.libraryRemoveFolder({ collection: name, path: root.path })));
+                  }}
+                >
+                  {t.library.confirmYes}
+                </button>
+                <button type="button" className="button button-small" onClick={() => setConfirming(null)}>
+                  {t.library.confirmNo}
+                </button>
+              </span>
+            ) : (
+              <button
+                type="button"
+                className="icon-button"
+                aria-label={t.library.removeFolder(root.path)}
+                title={t.library.remove}
+                onClick={() => setConfirming(root.path)}
+              >
+                <XIcon />
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {collection.failedCount > 0 && (
+        <button type="button" className="link-button text-warn small" onClick={() => onShowFailures(name)}>
+          {t.library.failed(collection.failedCount)}
+        </button>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,60 @@
+/** The files of a collection that could not be indexed, each with its code's plain reason. */
+import { useEffect, useState } from 'react';
+import type { ErrorPayload } from '../../../shared/errors';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Modal } from '../../components/Modal';
+import { useI18n } from '../../i18n';
+import type { Output } from '../../lib/api';
+import { useClient } from '../../lib/client-context';
+import { toPayload, unwrap } from '../../lib/errors';
+
+type Failed = Output<'libraryErrors'>;
+
+export function FailedFilesDialog({ collection, onClose }: { collection: string; onClose: () => void }) {
+  const { t } = useI18n();
+  const client = useClient();
+  const [failed, setFailed] = useState<Failed | null>(null);
+  const [error, setError] = useState<ErrorPayload | null>(null);
+
+  useEffect(() => {
+    unwrap(client.api.libraryErrors({ collection })).then(setFailed, (err: unknown) => setError(toPayload(err)));
+  }, [client, collection]);
+
+  return (
+    <Modal label={t.failures.title} onClose={onClose} className="failures-dialog">
+      <header className="modal-head">
+        <h2>
+          {t.failures.title} · {collection}
+        </h2>
+        <button type="button" className="button" onClick={onClose} autoFocus>
+          {t.failures.close}
+        </button>
+      </header>
+      {error && <ErrorNotice error={error} />}
+      {failed && failed.length === 0 && <p className="muted">{t.failures.empty}</p>}
+      {failed && failed.length > 0 && (
+        <div className="table-scroll">
+          <table className="failures" data-testid="failures">
+            <thead>
+              <tr>
+                <th scope="col">{t.failures.file}</th>
+                <th scope="col">{t.failures.reason}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {failed.map((f) => (
+                <tr key={f.path}>
+                  <td className="mono">{f.path}</td>
+                  <td>
+                    <span>{t.errors[f.code]}</span> <code className="notice-code">{f.code}</code>
+                    {f.reason && <div className="muted small">{f.reason}</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Modal>
+  );
+}

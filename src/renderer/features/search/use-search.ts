@@ -1,0 +1,123 @@
+/**
+ * Search state: the query image, its crop and the filters. Any change reruns the search (debounced for the
+ * sliders); answers to superseded requests are dropped so the grid never shows a stale ranking.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Output } from '../../lib/api';
+import type { ErrorPayload } from '../../../shared/errors';
+import { useClient } from '../../lib/client-context';
+import { toPayload, unwrap } from '../../lib/errors';
+import type { Rect } from './crop-geometry';
+import type { QueryImage } from './query-input';
+
+export type SearchHit = Output<'searchByImage'>['hits'][number];
+export type SortKey = 'score' | 'name' | 'size' | 'modified';
+
+export interface SearchFilters {
+  k: number;
+  minScore: number;
+  collections: string[];
+  sort: SortKey;
+}
+
+const DEBOUNCE_MS = 250;
+
+function sortHits(hits: SearchHit[], sort: SortKey): SearchHit[] {
+  const byName = (h: SearchHit) => h.path.split(/[\\/]/).pop() ?? h.path;
+  const sorted = [...hits];
+  switch (sort) {
+    case 'score':
+      return sorted.sort((a, b) => b.score - a.score);
+    case 'name':
+      return sorted.sort((a, b) => byName(a).localeCompare(byName(b)));
+    case 'size':
+      return sorted.sort((a, b) => b.size - a.size);
+    case 'modified':
+      return sorted.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  }
+}
+
+export function useSearch() {
+  const client = useClient();
+  const [query, setQueryState] = useState<QueryImage | null>(null);
+  const [crop, setCrop] = useState<Rect | null>(null);
+  const [filters, setFilters] = useState<SearchFilters>({ k: 50, minScore: 0, collections: [], sort: 'score' });
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [queryMs, setQueryMs] = useState(0);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<ErrorPayload | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const seq = useRef(0);
+  const immediate = useRef(false);
+
+  const setQuery = useCallback((next: QueryImage | null) => {
+    setQueryState((prev) => {
+      if (prev && prev.previewUrl.startsWith('blob:')) URL.revokeObjectURL(prev.previewUrl);
+      return next;
+    });
+    setCrop(null);
+    immediate.current = true;
+  }, []);
+
+  const setCropNow = useCallback((next: Rect | null) => {
+    setCrop(next);
+    immediate.current = true;
+  }, []);
+
+  const { k, minScore, collections } = filters;
+  useEffect(() => {
+    if (!query) {
+      setHits(null);
+      return;
+    }
+    const id = ++seq.current;
+    const run = async () => {
+      setLoading(true);
+      try {
+        const out = await unwrap(
+          client.api.searchByImage({
+            image: query.query,
+            k,
+            ...(crop ? { crop } : {}),
+            ...(minScore > 0 ? { minScore } : {}),
+            ...(collections.length > 0 ? { collections } : {}),
+          }),
+        );
+        if (id !== seq.current) return;
+        setHits(out.hits);
+        setQueryMs(out.queryMs);
+        setError(null);
+      } catch (err) {
+        if (id !== seq.current) return;
+        setError(toPayload(err));
+      } finally {
+        if (id === seq.current) setLoading(false);
+      }
+    };
+    const delay = immediate.current ? 0 : DEBOUNCE_MS;
+    immediate.current = false;
+    const timer = setTimeout(() => void run(), delay);
+    return () => clearTimeout(timer);
+  }, [client, query, crop, k, minScore, collections, generation]);
+
+  const sorted = useMemo(() => (hits ? sortHits(hits, filters.sort) : null), [hits, filters.sort]);
+
+  return {
+    query,
+    setQuery,
+    crop,
+    setCrop: setCropNow,
+    filters,
+    setFilters,
+    hits: sorted,
+    queryMs,
+    loading,
+    error,
+    clearError: () => setError(null),
+    /** Reruns the current search, e.g. after indexing changed the library. */
+    rerun: useCallback(() => {
+      immediate.current = true;
+      setGeneration((g) => g + 1);
+    }, []),
+  };
+}
