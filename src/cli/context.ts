@@ -25,6 +25,7 @@ export interface GlobalOptions {
   data?: string;
   model?: string;
   device?: 'cpu' | 'gpu' | 'auto';
+  maxPixels?: number;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -67,6 +68,7 @@ export function createContext(io: CliIo): CliContext {
         dataDir: resolve(io.cwd, g.data ?? defaultDataDir(io.env)),
         ...(g.model ? { modelId: g.model } : {}),
         ...(g.device ? { device: g.device } : {}),
+        ...(g.maxPixels ? { maxPixels: g.maxPixels } : {}),
         logger: createLogger({ level, sink: (line) => io.stderr.write(`${line}\n`) }),
       });
       try {

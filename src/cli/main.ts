@@ -5,12 +5,21 @@
  * Contract: exit code 0 on success; otherwise non-zero with one line `lookalike: <reason> (<CODE>)` on stderr
  * (2 for usage errors, 130 after Ctrl-C, 1 otherwise). Results go to stdout, progress and logs to stderr.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isAppError, toLogFormat } from '../shared/errors.js';
+import { registerCategoriesCommand } from './commands/categories.command.js';
+import { registerDoctorCommand } from './commands/doctor.command.js';
+import { registerDupesCommand } from './commands/dupes.command.js';
 import { registerErrorsCommand } from './commands/errors.command.js';
+import { registerFindCommand } from './commands/find.command.js';
+import { registerForgetCommand } from './commands/forget.command.js';
+import { registerImportCommand } from './commands/import.command.js';
 import { registerIndexCommand } from './commands/index.command.js';
+import { registerMatchCommand } from './commands/match.command.js';
+import { registerOcrCommand } from './commands/ocr.command.js';
 import { registerSearchCommand } from './commands/search.command.js';
 import { registerStatsCommand } from './commands/stats.command.js';
+import { registerUndoCommand } from './commands/undo.command.js';
 import { registerServeCommand } from '../server/serve.command.js';
 import { createContext, processIo, type CliContext, type CliIo } from './context.js';
 
@@ -20,10 +29,25 @@ export const EXIT_USAGE = 2;
 const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerIndexCommand,
   registerSearchCommand,
+  registerFindCommand,
+  registerImportCommand,
+  registerCategoriesCommand,
+  registerOcrCommand,
+  registerDupesCommand,
+  registerUndoCommand,
+  registerMatchCommand,
   registerStatsCommand,
   registerErrorsCommand,
+  registerDoctorCommand,
+  registerForgetCommand,
   registerServeCommand,
 ];
+
+function parseMaxPixels(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number of pixels.');
+  return n;
+}
 
 /** Builds the program; exported so tests and later commands can inspect it. */
 export function buildProgram(ctx: CliContext): Command {
@@ -32,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--data <dir>', 'data folder (default: $LOOKALIKE_DATA or the OS app-data folder)')
     .option('--model <id>', 'embedding model id (default: the data folder\'s model, else "accurate")')
     .addOption(new Option('--device <kind>', 'where inference runs').choices(['cpu', 'gpu', 'auto']))
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (default 100000000)', parseMaxPixels)
     .option('-v, --verbose', 'log debug details to stderr')
     .option('-q, --quiet', 'log only errors')
     .exitOverride()

@@ -12,12 +12,20 @@ import { openCatalog, type Catalog } from './catalog/catalog.js';
 import { EngineEvents } from './events.js';
 import { indexCollection, type IndexJobOptions, type IndexSummary } from './jobs/index-collection.job.js';
 import { IndexJobs, type IndexJobHandle, type StartIndexOptions } from './jobs/index-jobs.js';
+import { forgetCollection } from './library/forget.js';
 import { LibraryService } from './library/library.service.js';
+import { removeLeftovers } from './doctor/leftovers.js';
 import { nullLogger, type Logger } from './logger.js';
 import { ModelState, type OpenEmbedder } from './model-state.js';
 import { openEmbedder } from './models/registry.js';
 import { CATALOG_FILE } from './paths.js';
-import { SearchService } from './search/search.service.js';
+import { SearchService, type QueryImage } from './search/search.service.js';
+import { dedupeHandlers } from './dedupe/dedupe.handlers.js';
+import { DedupeService } from './dedupe/dedupe.service.js';
+import { matchHandlers } from './match/match.handlers.js';
+import { MatchService } from './match/match.service.js';
+import { productsHandlers } from './products/products.handlers.js';
+import { OcrService } from './ocr/ocr.service.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -27,8 +35,10 @@ export interface EngineOptions {
   logger?: Logger;
   /** How to open an embedder (tests may pass a fake); defaults to the model registry. */
   openEmbedder?: OpenEmbedder;
-  /** Images with more pixels are recorded as IMAGE_TOO_LARGE. */
+  /** Images with more pixels are recorded as IMAGE_TOO_LARGE (default images/decode.ts DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
+  /** Files with more bytes are recorded as IMAGE_TOO_LARGE unread (default DEFAULT_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
   /** Tuning of the index job (batch size, decode concurrency, save interval). */
   index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs'>;
 }
@@ -51,14 +61,23 @@ export interface Engine {
   readonly dataDir: string;
   /** The registry id of the model in use. */
   readonly modelId: string;
-  /** One async function per contract channel; inputs are already parsed by the transport. */
+  /**
+   * One async function per contract channel; inputs are already parsed by the transport. What a transport
+   * (HTTP, IPC) serves: every file it reads lies inside the user's chosen folders (PATH_OUTSIDE_ROOTS otherwise).
+   */
   readonly api: ApiHandlers;
+  /** The same contract for the local user's own shell (the CLI): a query image may be any readable file. */
+  readonly localApi: ApiHandlers;
   readonly events: EngineEvents;
   readonly catalog: Catalog;
   readonly model: ModelState;
   readonly library: LibraryService;
   readonly search: SearchService;
   readonly indexer: IndexService;
+  readonly dedupe: DedupeService;
+  readonly match: MatchService;
+  /** Optional OCR of a collection's images (off by default); its text joins the FTS index. */
+  readonly ocr: OcrService;
   /** Cancels a running job, saves the indexes, closes the model and the catalog. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +95,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     throw new AppError('PERMISSION_DENIED', `Cannot create the data folder ${dataDir}.`, { cause: err });
   }
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), logger);
+  // A process killed while saving leaves its temp file; a dead writer's are removed (a live one's are kept).
+  try {
+    for (const f of removeLeftovers(dataDir)) logger.info('removed a temp file left by a stopped process', { file: f.path });
+  } catch (err) {
+    logger.warn('could not remove leftover temp files', { error: err instanceof Error ? err.message : String(err) });
+  }
   let model: ModelState;
   try {
     model = new ModelState({
@@ -100,10 +125,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger,
     runCollection: async (collection, ctx) => {
       const { embedder, vectors } = await model.forWriting();
-      return indexCollection(
-        { catalog, vectors, embedder, logger, maxPixels: options.maxPixels },
+      const summary = await indexCollection(
+        { catalog, vectors, embedder, logger, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes },
         { ...options.index, collection, jobId: ctx.jobId, signal: ctx.signal, onProgress: ctx.onProgress },
       );
+      // Perceptual signatures of the new contents, so `dupes` and `match` right after indexing decode nothing.
+      if (!summary.cancelled) await dedupe.signatures.fillCollection(collection.id, ctx.signal);
+      return summary;
     },
   });
 
@@ -121,21 +149,58 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     status: () => jobs.status(),
   };
 
+  const dedupe = new DedupeService({ catalog, model, logger, dataDir, indexRunning: () => jobs.busy() });
+  const match = new MatchService({ catalog, model, logger, signatures: dedupe.signatures });
+  const ocr = new OcrService({ catalog, logger });
+
+  // Only files inside the collections' folders: a query path, or an item's file when it must be read (a crop).
+  const confinedQuery = async (image: QueryImage, crop: unknown): Promise<QueryImage> => {
+    if (image.kind === 'path') return { kind: 'path', path: await library.confinePath(image.path) };
+    if (image.kind === 'item' && crop) return { kind: 'path', path: await library.itemFile(image.id) };
+    return image;
+  };
   const api: ApiHandlers = {
     'library:listCollections': async () => library.listCollections(),
     'library:addFolder': async ({ collection, path, reference }) => library.addFolder(collection, path, reference ?? false),
     'library:removeFolder': async ({ collection, path }) => library.removeFolder(collection, path),
     'library:errors': async ({ collection }) => library.errors(collection),
     'library:stats': async () => library.stats(),
+    'library:forget': async ({ collection }) =>
+      forgetCollection({ catalog, model, dataDir, logger, indexRunning: () => jobs.busy() }, collection),
     'index:start': async ({ collection }) => {
       const { jobId } = await indexer.start(collection === undefined ? undefined : [collection]);
       return { jobId };
     },
     'index:cancel': async ({ jobId }) => ({ cancelled: indexer.cancel(jobId) }),
     'index:status': async () => indexer.status(),
-    'items:get': async ({ id }) => catalog.items.require(asItemId(id)),
-    'search:byImage': async ({ image, crop, k, minScore, collections }) =>
-      search.byImage(image, { k, ...(crop ? { crop } : {}), ...(minScore !== undefined ? { minScore } : {}), ...(collections ? { collections } : {}) }),
+    'items:get': async ({ id }) => ({
+      ...catalog.items.require(asItemId(id)),
+      product: catalog.products.forItems([id]).get(asItemId(id)) ?? null,
+    }),
+    'search:byImage': async ({ image, crop, k, minScore, collections, filter }) =>
+      search.byImage(await confinedQuery(image, crop), {
+        k,
+        ...(crop ? { crop } : {}),
+        ...(minScore !== undefined ? { minScore } : {}),
+        ...(collections ? { collections } : {}),
+        ...(filter ? { filter } : {}),
+      }),
+    ...dedupeHandlers(dedupe),
+    ...matchHandlers(match),
+    ...productsHandlers({ catalog, logger, library, search, ocr, confine: true }),
+  };
+
+  const localApi: ApiHandlers = {
+    ...api,
+    'search:byImage': async ({ image, crop, k, minScore, collections, filter }) =>
+      search.byImage(image, {
+        k,
+        ...(crop ? { crop } : {}),
+        ...(minScore !== undefined ? { minScore } : {}),
+        ...(collections ? { collections } : {}),
+        ...(filter ? { filter } : {}),
+      }),
+    ...productsHandlers({ catalog, logger, library, search, ocr, confine: false }),
   };
 
   let closing: Promise<void> | undefined;
@@ -143,17 +208,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     dataDir,
     modelId: model.modelId,
     api,
+    localApi,
     events,
     catalog,
     model,
     library,
     search,
     indexer,
+    dedupe,
+    match,
+    ocr,
     close() {
       closing ??= (async () => {
         await jobs.stop();
         try {
-          await model.close();
+          await Promise.all([model.close(), ocr.close()]);
         } finally {
           catalog.close();
         }

@@ -43,6 +43,13 @@ describe('lookalike://app protocol', () => {
     expect((await get('/thumb/42')).status).toBe(404);
   });
 
+  it('sends the CSP with every response, errors and media included', async () => {
+    for (const path of ['/index.html', '/thumb/1?size=256', '/image/2', '/thumb/42', '/nope.js', '/../secret.txt']) {
+      expect((await get(path)).headers.get('content-security-policy'), path).toBe(CONTENT_SECURITY_POLICY);
+    }
+    expect((await handle(new Request(`${APP_ORIGIN}/index.html`, { method: 'POST' }))).status).toBe(404);
+  });
+
   it('refuses traversal, odd ids and other hosts', async () => {
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/thumb/..%2fsecret.txt', '/thumb/-1', '/thumb/1.5', '/image/0x1', '/image/%2fetc%2fpasswd']) {
       const res = await get(path);

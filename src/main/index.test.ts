@@ -5,6 +5,7 @@ import { APP_ORIGIN, APP_SCHEME } from '../shared/web';
 // The whole electron module, faked: main's wiring is checked without the Electron binary.
 const fake = vi.hoisted(() => {
   const handlers = new Map<string, (event: unknown, input: unknown) => Promise<unknown>>();
+  const appListeners = new Map<string, (...args: unknown[]) => void>();
   const windows: { options: unknown; url?: string }[] = [];
   const child = { postMessage: vi.fn(), on: vi.fn(), kill: vi.fn() };
   class BrowserWindow {
@@ -19,12 +20,13 @@ const fake = vi.hoisted(() => {
   }
   return {
     handlers,
+    appListeners,
     windows,
     child,
     electron: {
       app: {
         whenReady: vi.fn(async () => undefined),
-        on: vi.fn(),
+        on: vi.fn((event: string, listener: (...args: unknown[]) => void) => void appListeners.set(event, listener)),
         quit: vi.fn(),
         requestSingleInstanceLock: vi.fn(() => true),
         getPath: vi.fn(() => '/tmp'),
@@ -76,6 +78,27 @@ describe('electron main wiring', () => {
     expect(win.options).toMatchObject({
       webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, preload: expect.stringMatching(/index\.cjs$/) },
     });
+  });
+
+  it('hardens every web contents the app creates, not only the main window', async () => {
+    await import('./index');
+    await vi.waitFor(() => expect(fake.windows).toHaveLength(1));
+    const created = fake.appListeners.get('web-contents-created');
+    expect(created).toBeDefined();
+    const listeners = new Map<string, (...a: unknown[]) => void>();
+    let openHandler: ((d: { url: string }) => unknown) | undefined;
+    const contents = {
+      on: vi.fn((event: string, l: (...a: unknown[]) => void) => void listeners.set(event, l)),
+      setWindowOpenHandler: vi.fn((h: (d: { url: string }) => unknown) => (openHandler = h)),
+    };
+    created!({}, contents);
+    expect(openHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    const navigate = { preventDefault: vi.fn() };
+    listeners.get('will-navigate')?.(navigate, 'https://evil.example/');
+    expect(navigate.preventDefault).toHaveBeenCalled();
+    const webview = { preventDefault: vi.fn() };
+    listeners.get('will-attach-webview')?.(webview);
+    expect(webview.preventDefault).toHaveBeenCalled();
   });
 
   it('refuses IPC from frames that are not the app and validates input before the engine sees it', async () => {

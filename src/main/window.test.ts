@@ -26,6 +26,20 @@ function fakeContents() {
   return { contents: contents as unknown as WebContents, fire, open: (url: string) => openHandler?.({ url }) };
 }
 
+function createdPrefs(): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
+  const created: BrowserWindowConstructorOptions[] = [];
+  class FakeWindow {
+    webContents = fakeContents().contents;
+    constructor(options: BrowserWindowConstructorOptions) {
+      created.push(options);
+    }
+    once = vi.fn();
+    loadURL = vi.fn(async () => undefined);
+  }
+  createMainWindow(FakeWindow as never, { preload: '/app/preload/index.cjs', url: `${APP_ORIGIN}/index.html`, allowedOrigins: [APP_ORIGIN] });
+  return created[0]!.webPreferences!;
+}
+
 describe('main window security', () => {
   it('creates the window isolated, sandboxed, without Node and with the bundled preload', () => {
     const created: BrowserWindowConstructorOptions[] = [];
@@ -52,6 +66,30 @@ describe('main window security', () => {
       preload: '/app/preload/index.cjs',
     });
     expect((win as unknown as FakeWindow).loadURL).toHaveBeenCalledWith(`${APP_ORIGIN}/index.html`);
+  });
+
+  it('turns on nothing that widens the renderer\'s reach', () => {
+    const prefs = createdPrefs();
+    // Every key is one we chose on purpose; anything new must be added here deliberately.
+    expect(Object.keys(prefs).sort()).toEqual(
+      [
+        'allowRunningInsecureContent',
+        'contextIsolation',
+        'navigateOnDragDrop',
+        'nodeIntegration',
+        'nodeIntegrationInSubFrames',
+        'nodeIntegrationInWorker',
+        'preload',
+        'sandbox',
+        'spellcheck',
+        'webSecurity',
+        'webviewTag',
+      ].sort(),
+    );
+    expect(prefs.navigateOnDragDrop).toBe(false);
+    for (const risky of ['experimentalFeatures', 'enableBlinkFeatures', 'allowpopups', 'enableWebSQL', 'plugins']) {
+      expect(prefs, risky).not.toHaveProperty(risky);
+    }
   });
 
   it('denies window.open and every navigation away from the app', () => {
@@ -97,6 +135,17 @@ describe('main window security', () => {
   });
 
   it('has a strict CSP: own scripts only, no inline code, no framing, no plugins', () => {
+    const directives = new Map(CONTENT_SECURITY_POLICY.split(';').map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/);
+      return [name!, values] as const;
+    }));
+    // The page talks only to its own origin (no network), shows only its own media or dropped blobs.
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(directives.get('img-src')).toEqual(["'self'", 'blob:']);
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('base-uri')).toEqual(["'none'"]);
+    expect(directives.get('form-action')).toEqual(["'none'"]);
+    expect(directives.has('frame-src') || directives.has('child-src')).toBe(false); // default-src 'none' applies
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline');

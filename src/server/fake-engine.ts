@@ -50,6 +50,7 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
     },
     libraryRemoveFolder: async ({ collection: name }) => collection(name),
     libraryErrors: async () => [],
+    libraryForget: async ({ collection: name }) => ({ collection: name, items: 3, vectors: 3, thumbnails: 0 }),
     libraryStats: async () => ({
       modelId: 'fake',
       dimensions: 4,
@@ -69,6 +70,31 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
       return { ...item(id), internalHash: 'deadbeef' } as Item;
     },
     searchByImage: async () => ({ hits: [1, 2, 3].map((id, i) => ({ ...item(id), score: 0.9 - i * 0.1 })), queryMs: 3 }),
+    dupesList: async () => ({ groups: [], totals: { groups: 0, items: 0, removable: 0, reclaimableBytes: 0 }, threshold: 0.5, scanned: 3, seconds: 0 }),
+    dupesApply: async ({ action }) => ({ actionId: 1, kind: action, done: 0, bytes: 0, skipped: [] }),
+    dupesUndo: async () => ({ actionId: 1, kind: 'trash', restored: 0, failed: [], manual: [], complete: true }),
+    dupesMarkNotDuplicate: async () => ({ actionId: 1, pairs: 1 }),
+    dupesActions: async () => [],
+    matchRun: async () => ({ rows: [], unmatchedOurs: [], unmatchedTheirs: [], thresholds: { modelId: 'fake', same: 0.99, similar: 0.9, source: 'builtin' }, seconds: 0 }),
+    matchSetDecision: async ({ decision }) => ({ decision }),
+    matchExportCsv: async () => ({ csv: '\uFEFFours_path\r\n', rows: 0 }),
+    searchByText: async () => ({ hits: [1, 2].map((id) => ({ ...item(id), score: 1 })), queryMs: 1 }),
+    catalogImportCsv: async ({ collection: name }) => ({
+      collection: name,
+      delimiter: ',',
+      headers: ['sku'],
+      mapping: { sku: 'sku', title: null, brand: null, category: null, price: null, currency: null, url: null, image: null },
+      sample: [],
+      summary: null,
+    }),
+    categoriesSuggest: async () => ({ suggestions: [], uncategorized: 0 }),
+    categoriesAccept: async () => ({ accepted: 0 }),
+    ocrConfigure: async ({ collection: name, enabled }) => ({ collection: name, enabled }),
+    ocrRun: async ({ collection: name }) => ({ collection: name, processed: 0, withText: 0, failed: 0, skipped: 0, seconds: 0 }),
+    itemsText: async ({ id }) => {
+      requireItem(id);
+      return null;
+    },
   };
   // Record every call with the input the transport handed over.
   const recorded = Object.fromEntries(

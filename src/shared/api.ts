@@ -21,7 +21,11 @@ export const CropSchema = z.object({
   height: z.number().int().positive(),
 });
 
-/** Where a query image comes from: a catalog item, raw bytes (drop/paste, base64) or a path (CLI only). */
+/**
+ * Where a query image comes from: a catalog item, raw bytes (drop/paste, base64) or a path. Over HTTP and IPC a
+ * path (and an item's file, when it must be read for a crop) must lie inside a collection's folders
+ * (PATH_OUTSIDE_ROOTS); the CLI may name any file its user can read.
+ */
 export const QueryImageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('item'), id: itemId }),
   z.object({ kind: z.literal('bytes'), base64: z.string().min(1).max(70_000_000) }),
@@ -36,6 +40,17 @@ export const CollectionSchema = z.object({
   failedCount: z.number().int(),
 });
 
+/** The imported product data of an item (from `catalog:importCsv`). */
+export const ProductSchema = z.object({
+  sku: z.string(),
+  title: z.string().nullable(),
+  brand: z.string().nullable(),
+  category: z.string().nullable(),
+  price: z.number().nullable(),
+  currency: z.string().nullable(),
+  url: z.string().nullable(),
+});
+
 export const ItemSchema = z.object({
   id: itemId,
   path: z.string(),
@@ -45,6 +60,8 @@ export const ItemSchema = z.object({
   format: z.string().nullable(),
   size: z.number().int(),
   mtimeMs: z.number(),
+  /** The item's product, when imported product data names its file; absent or null otherwise. */
+  product: ProductSchema.nullable().optional(),
 });
 
 export const SearchHitSchema = ItemSchema.extend({ score: z.number() });
@@ -92,6 +109,145 @@ export const StatsSchema = z.object({
   ),
 });
 
+export const KEEPER_RULES = ['largest-pixels', 'largest-file', 'oldest', 'newest', 'shortest-path', 'preferred-folder'] as const;
+
+/** A member of a duplicate group, with what a side-by-side comparison shows (size, resolution, format, date). */
+export const DupeItemSchema = ItemSchema.extend({
+  /** Detail agreement with the group's keeper, 0..1 (1: identical file). */
+  score: z.number(),
+  /** keeper: the suggested file to keep; remove: suggested for removal; reference: under a reference folder, kept. */
+  role: z.enum(['keeper', 'remove', 'reference']),
+  /** Byte-identical to the keeper. */
+  identical: z.boolean(),
+});
+
+export const DupeGroupSchema = z.object({
+  id: z.string(),
+  keeperId: itemId,
+  /** The keeper first. */
+  items: z.array(DupeItemSchema),
+  reclaimableBytes: z.number().int(),
+});
+
+const ActionIssueSchema = z.object({ path: z.string(), code: z.string(), reason: z.string() });
+
+export const DupeActionSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(['trash', 'move', 'not-duplicate']),
+  destination: z.string().nullable(),
+  createdAt: z.number(),
+  finishedAt: z.number().nullable(),
+  undoneAt: z.number().nullable(),
+  items: z.number().int(),
+  done: z.number().int(),
+});
+
+export const MatchVerdictSchema = z.enum(['same', 'similar']);
+export const MatchDecisionSchema = z.enum(['accepted', 'rejected']);
+
+export const MatchHitSchema = z.object({
+  item: ItemSchema,
+  /** Cosine similarity of the embeddings (as in search). */
+  score: z.number(),
+  verdict: MatchVerdictSchema,
+  /** The user's persisted decision on this pair, if any. */
+  decision: MatchDecisionSchema.nullable(),
+});
+
+export const MatchRowSchema = z.object({ ours: ItemSchema, matches: z.array(MatchHitSchema) });
+
+export const MatchThresholdsSchema = z.object({
+  modelId: z.string(),
+  /** Cosine at or above which a pair is `same` even when the pictures do not line up (another shot of a product). */
+  same: z.number(),
+  /** Cosine at or above which a pair is `similar`. */
+  similar: z.number(),
+  /** builtin: measured for this model on the benchmark set; catalog: derived from this catalog's neighbour scores. */
+  source: z.enum(['builtin', 'catalog']),
+});
+
+const matchRunInput = z.object({
+  ours: collectionName,
+  theirs: collectionName,
+  /** Matches per item of ours. */
+  k: z.number().int().min(1).max(50).default(5),
+  /** Each item of theirs matched to at most one of ours (and vice versa), best pairs first. */
+  oneToOne: z.boolean().default(false),
+});
+
+const filterValues = z.array(z.string().min(1).max(200)).max(100);
+
+/**
+ * Structured filters and free text over items' product data (all given ones must hold). Text is matched with
+ * SQLite FTS5 over sku, title, brand, category, file name and OCR text: every word must occur.
+ */
+export const ItemFilterSchema = z.object({
+  category: filterValues.optional(),
+  brand: filterValues.optional(),
+  sku: filterValues.optional(),
+  priceMin: z.number().finite().optional(),
+  priceMinExclusive: z.boolean().optional(),
+  priceMax: z.number().finite().optional(),
+  priceMaxExclusive: z.boolean().optional(),
+  text: z.string().max(1000).optional(),
+});
+
+export const PRODUCT_FIELDS = ['sku', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image'] as const;
+const columnName = z.string().min(1).max(200);
+
+export const ColumnMappingSchema = z.object({
+  sku: z.string().nullable(),
+  title: z.string().nullable(),
+  brand: z.string().nullable(),
+  category: z.string().nullable(),
+  price: z.string().nullable(),
+  currency: z.string().nullable(),
+  url: z.string().nullable(),
+  image: z.string().nullable(),
+});
+
+export const ImportCsvResultSchema = z.object({
+  collection: z.string(),
+  delimiter: z.string(),
+  headers: z.array(z.string()),
+  /** Field → CSV column (detected from common header names, overridden by the input's mapping). */
+  mapping: ColumnMappingSchema,
+  /** The first data rows as parsed (cells in `headers` order). */
+  sample: z.array(z.array(z.string())),
+  /** Null in preview mode (nothing written). */
+  summary: z
+    .object({
+      rows: z.number().int(),
+      products: z.number().int(),
+      inserted: z.number().int(),
+      updated: z.number().int(),
+      imagesLinked: z.number().int(),
+      skippedRows: z.array(z.object({ row: z.number().int(), reason: z.string() })),
+      /** SKUs whose image references match no file (`missing`), or that name no image. */
+      unmatchedRows: z.array(z.object({ row: z.number().int(), sku: z.string(), missing: z.array(z.string()) })),
+      /** The collection's image files no row names. */
+      unmatchedImages: z.array(z.string()),
+      conflicts: z.array(z.object({ path: z.string(), skus: z.array(z.string()) })),
+    })
+    .nullable(),
+});
+
+export const OcrLineSchema = z.object({
+  text: z.string(),
+  confidence: z.number(),
+  /** Corners in image pixels: top-left, top-right, bottom-right, bottom-left. */
+  box: z.array(z.tuple([z.number(), z.number()])),
+});
+
+export const CategorySuggestionSchema = z.object({
+  item: ItemSchema,
+  category: z.string(),
+  /** Similarity-weighted share of the neighbours' votes for `category`, 0..1. */
+  confidence: z.number(),
+  /** How many categorized neighbours voted. */
+  votes: z.number().int(),
+});
+
 function op<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output } as const;
 }
@@ -105,6 +261,11 @@ export const api = {
   'library:removeFolder': op(z.object({ collection: collectionName, path: absPath }), CollectionSchema),
   'library:errors': op(z.object({ collection: collectionName.optional() }), z.array(FailedItemSchema)),
   'library:stats': op(z.object({}), StatsSchema),
+  /** Removes a collection and every byte derived from it (rows, vectors, thumbnails); its image files stay. */
+  'library:forget': op(
+    z.object({ collection: collectionName }),
+    z.object({ collection: z.string(), items: z.number().int(), vectors: z.number().int(), thumbnails: z.number().int() }),
+  ),
   'index:start': op(z.object({ collection: collectionName.optional() }), z.object({ jobId: z.string() })),
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
@@ -116,8 +277,162 @@ export const api = {
       k: z.number().int().min(1).max(1000).default(50),
       minScore: z.number().min(-1).max(1).optional(),
       collections: z.array(collectionName).max(100).optional(),
+      /** Only items passing the filter, ranked by similarity (exactly, over their stored vectors). */
+      filter: ItemFilterSchema.optional(),
     }),
     z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
+  ),
+  /** Items by filter and free text alone; `score` is the FTS5 relevance (−bm25, higher is better; 0 without text). */
+  'search:byText': op(
+    z.object({
+      filter: ItemFilterSchema,
+      k: z.number().int().min(1).max(1000).default(50),
+      collections: z.array(collectionName).max(100).optional(),
+    }),
+    z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
+  ),
+  /**
+   * Imports product data from CSV into a collection (re-import updates products in place), or with `preview`
+   * only parses it and returns the first rows and the detected mapping. Over a transport a `path` source must lie
+   * inside a collection's folders; send `text` otherwise.
+   */
+  'catalog:importCsv': op(
+    z.object({
+      collection: collectionName,
+      source: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('path'), path: absPath }),
+        z.object({ kind: z.literal('text'), text: z.string().max(50_000_000) }),
+      ]),
+      /** Field → CSV column name (case-insensitive); unmapped fields are detected from common header names. */
+      mapping: z
+        .object({
+          sku: columnName.optional(),
+          title: columnName.optional(),
+          brand: columnName.optional(),
+          category: columnName.optional(),
+          price: columnName.optional(),
+          currency: columnName.optional(),
+          url: columnName.optional(),
+          image: columnName.optional(),
+        })
+        .optional(),
+      preview: z.boolean().default(false),
+      previewRows: z.number().int().min(0).max(1000).default(10),
+    }),
+    ImportCsvResultSchema,
+  ),
+  /** Turns OCR (an optional indexing step, off by default) on or off for a collection; off forgets its text. */
+  'ocr:configure': op(z.object({ collection: collectionName, enabled: z.boolean() }), z.object({ collection: z.string(), enabled: z.boolean() })),
+  /** Reads the text in a collection's indexed images not read yet (OCR must be on); the text joins `search:byText`. */
+  'ocr:run': op(
+    z.object({ collection: collectionName }),
+    z.object({
+      collection: z.string(),
+      processed: z.number().int(),
+      withText: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      seconds: z.number(),
+    }),
+  ),
+  /** The text OCR read from an item, with its lines' boxes (null when not read). */
+  'items:text': op(z.object({ id: itemId }), z.object({ text: z.string(), lines: z.array(OcrLineSchema) }).nullable()),
+  /** For embedded items without a category: the category their nearest categorized neighbours vote for. */
+  'categories:suggest': op(
+    z.object({
+      collections: z.array(collectionName).max(100).optional(),
+      /** Neighbours that vote. */
+      k: z.number().int().min(1).max(100).default(10),
+      minConfidence: z.number().min(0).max(1).default(0),
+    }),
+    z.object({ suggestions: z.array(CategorySuggestionSchema), uncategorized: z.number().int() }),
+  ),
+  /** Accepts the current suggestions at or above a confidence (bulk). */
+  'categories:accept': op(
+    z.object({
+      collections: z.array(collectionName).max(100).optional(),
+      k: z.number().int().min(1).max(100).default(10),
+      minConfidence: z.number().min(0).max(1).default(0.8),
+    }),
+    z.object({ accepted: z.number().int() }),
+  ),
+  'dupes:list': op(
+    z.object({
+      collections: z.array(collectionName).max(100).optional(),
+      /** Detail agreement (0..1) a near-duplicate must reach with its group's representative; default 0.5. */
+      threshold: z.number().gt(0).max(1).optional(),
+      /** Keeper rules, first decisive; default largest-pixels, oldest, largest-file, shortest-path. */
+      keeperRules: z.array(z.enum(KEEPER_RULES)).max(KEEPER_RULES.length).optional(),
+      preferredFolders: z.array(absPath).max(100).optional(),
+    }),
+    z.object({
+      groups: z.array(DupeGroupSchema),
+      totals: z.object({
+        groups: z.number().int(),
+        items: z.number().int(),
+        removable: z.number().int(),
+        reclaimableBytes: z.number().int(),
+      }),
+      threshold: z.number(),
+      scanned: z.number().int(),
+      seconds: z.number(),
+    }),
+  ),
+  'dupes:apply': op(
+    z.discriminatedUnion('action', [
+      z.object({ action: z.literal('trash'), itemIds: z.array(itemId).min(1).max(100_000) }),
+      z.object({ action: z.literal('move'), destination: absPath, itemIds: z.array(itemId).min(1).max(100_000) }),
+    ]),
+    z.object({
+      actionId: z.number().int(),
+      kind: z.enum(['trash', 'move', 'not-duplicate']),
+      done: z.number().int(),
+      bytes: z.number().int(),
+      skipped: z.array(ActionIssueSchema),
+    }),
+  ),
+  'dupes:undo': op(
+    z.object({ actionId: z.number().int().positive().optional() }),
+    z.object({
+      actionId: z.number().int(),
+      kind: z.enum(['trash', 'move', 'not-duplicate']),
+      restored: z.number().int(),
+      failed: z.array(ActionIssueSchema),
+      /** Files to restore by hand from the OS trash (macOS, Windows). */
+      manual: z.array(ActionIssueSchema),
+      complete: z.boolean(),
+    }),
+  ),
+  'dupes:markNotDuplicate': op(
+    z.object({ itemIds: z.array(itemId).min(2).max(1000) }),
+    z.object({ actionId: z.number().int(), pairs: z.number().int() }),
+  ),
+  'dupes:actions': op(z.object({ limit: z.number().int().min(1).max(1000).default(100) }), z.array(DupeActionSchema)),
+  'match:run': op(
+    matchRunInput,
+    z.object({
+      /** Every item of ours, with its matches in theirs (possibly none), best first. */
+      rows: z.array(MatchRowSchema),
+      /** Items of ours with no match in theirs. */
+      unmatchedOurs: z.array(ItemSchema),
+      /** Items of theirs that match no item of ours. */
+      unmatchedTheirs: z.array(ItemSchema),
+      thresholds: MatchThresholdsSchema,
+      seconds: z.number(),
+    }),
+  ),
+  'match:setDecision': op(
+    z.object({ ours: itemId, theirs: itemId, decision: MatchDecisionSchema.nullable() }),
+    z.object({ decision: MatchDecisionSchema.nullable() }),
+  ),
+  'match:exportCsv': op(
+    matchRunInput.extend({ path: absPath.optional() }),
+    z.object({
+      /** The CSV text when no path was given (UTF-8 with BOM, CRLF). */
+      csv: z.string().optional(),
+      path: z.string().optional(),
+      rows: z.number().int(),
+    }),
   ),
 } as const;
 

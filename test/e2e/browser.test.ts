@@ -3,16 +3,25 @@
  * drop, paste and drag images, crop, open details, navigate by keyboard, see failures, switch to Chinese.
  * Every wait is on an event or DOM state; screenshots of each step land in test-results/e2e/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngBomb } from '../../src/bench/hostile-set.js';
 import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
 import { launchBrowser, screenshot, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const SCENES = 40;
+/** Files that cannot be indexed, each with the code the failures dialog must show. */
+const BAD: Record<string, string> = {
+  'broken.jpg': 'CORRUPT_IMAGE|UNSUPPORTED_IMAGE|EMPTY_FILE',
+  'empty.jpg': 'EMPTY_FILE',
+  'notes.jpg': 'UNSUPPORTED_IMAGE',
+  'bomb-30000x30000.png': 'IMAGE_TOO_LARGE',
+  'link-out.jpg': 'PATH_OUTSIDE_ROOTS',
+};
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}.jpg`;
 
 let h: Harness;
@@ -54,6 +63,12 @@ beforeAll(async () => {
   // One damaged file, to be listed with its reason.
   mkdirSync(join(photos, 'bad'), { recursive: true });
   writeFileSync(join(photos, 'bad', 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]));
+  // Hostile inputs (see src/bench/hostile-set.ts): each is listed with its reason, the rest indexes.
+  writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
+  writeFileSync(join(photos, 'bad', 'notes.jpg'), 'not an image');
+  writeFileSync(join(photos, 'bad', 'bomb-30000x30000.png'), pngBomb(30_000, 30_000));
+  await writeScene(join(h.root, 'outside', 'private.jpg'), 99);
+  symlinkSync(join(h.root, 'outside', 'private.jpg'), join(photos, 'bad', 'link-out.jpg'));
   b = await launchBrowser();
   page = b.page;
   page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -99,16 +114,18 @@ describe('browser mode, end to end', () => {
     // "done" only ever reaches the page as a Server-Sent Event from the engine.
     await page.locator('[data-testid=index-progress][data-phase=done]').waitFor({ timeout: 240_000 });
     await expect.poll(() => page.locator('[data-testid=collection-count]').textContent()).toBe(`${SCENES} images`);
-    await expect.poll(() => page.locator('[data-testid=progress-counts]').textContent()).toContain(`/ ${SCENES + 1}`);
+    await expect.poll(() => page.locator('[data-testid=progress-counts]').textContent()).toContain(`/ ${SCENES + Object.keys(BAD).length}`);
     await screenshot(page, '03-indexed');
   });
 
-  it('lists the file that failed and why', async () => {
-    await page.getByRole('button', { name: '1 failed' }).click();
+  it('lists the files that failed and why', async () => {
+    await page.getByRole('button', { name: `${Object.keys(BAD).length} failed` }).click();
     const table = page.locator('[data-testid=failures]');
     await table.waitFor();
-    expect(await table.textContent()).toContain('broken.jpg');
-    expect(await table.textContent()).toMatch(/CORRUPT_IMAGE|UNSUPPORTED_IMAGE|EMPTY_FILE/);
+    for (const [file, codes] of Object.entries(BAD)) {
+      const row = table.locator('tr', { hasText: file });
+      expect(await row.textContent(), file).toMatch(new RegExp(codes));
+    }
     await screenshot(page, '04-failed-files');
     await page.getByRole('button', { name: 'Close' }).click();
     await table.waitFor({ state: 'detached' });

@@ -1,13 +1,21 @@
 /**
  * The browser host's gate, over real HTTP: no token, foreign Origin or Host, and path tricks on the media
- * routes are all refused before anything reaches the engine or the file system.
+ * routes are all refused before anything reaches the engine or the file system. With the real engine: files are
+ * reachable only inside the user's chosen folders, through the media routes, search by path and IPC alike
+ * (links out of the roots, files swapped for links after indexing, rows of another collection).
  */
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channels } from '../../src/shared/api.js';
+import { createEngine, type Engine } from '../../src/core/engine.js';
+import { toServedEngine } from '../../src/core/host/served-engine.js';
+import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { registerIpc } from '../../src/main/ipc.js';
+import { api, channels } from '../../src/shared/api.js';
+import { fnName } from '../../src/shared/bridge.js';
+import { APP_ORIGIN } from '../../src/shared/web.js';
 import { TOKEN_HEADER, cookieName } from '../../src/server/security.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { createFakeEngine } from '../../src/server/fake-engine.js';
@@ -24,10 +32,10 @@ interface Raw {
 }
 
 /** node:http, not fetch: it sends the request target byte for byte (no `..` normalisation) and any Host. */
-function raw(path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Raw> {
+function raw(path: string, headers: Record<string, string> = {}, method = 'GET', body?: string, target: RunningServer = server): Promise<Raw> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: server.port, path, method, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
+      { host: '127.0.0.1', port: target.port, path, method, headers: { host: `127.0.0.1:${target.port}`, ...headers } },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -160,5 +168,135 @@ describe('media routes by item id only', () => {
       (err: NodeJS.ErrnoException) => ({ status: err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 413 : 0, body: '' }),
     );
     expect(res.status).toBe(413);
+  });
+});
+
+describe('a real engine: file access confined to the chosen folders', () => {
+  let root: string;
+  let engine: Engine;
+  let real: RunningServer;
+  let secretImage: Buffer;
+  const ids = new Map<string, number>();
+  const lib = (...p: string[]) => join(root, 'library', ...p);
+  const outside = (...p: string[]) => join(root, 'outside', ...p);
+  const ch = (name: string) => channels.find((c) => fnName(c) === name)!;
+
+  const get = (path: string) => raw(path, authed, 'GET', undefined, real);
+  const post = async (name: string, input: unknown) => {
+    const res = await raw(`/api/${ch(name)}`, { ...authed, 'content-type': 'application/json' }, 'POST', JSON.stringify(input), real);
+    return { status: res.status, body: JSON.parse(res.body) as { ok: boolean; error?: { code: string } } };
+  };
+  /** The secret image's bytes (or its base64) must never appear in a reply. */
+  const leaks = (body: string) => body.includes(secretImage.subarray(100, 140).toString('latin1')) || body.includes(SECRET);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lookalike-sec-real-'));
+    for (const [i, name] of ['a.jpg', 'b.jpg', 'c.jpg'].entries()) await writeScene(lib('shop', name), 300 + i);
+    for (const [i, name] of ['r1.jpg', 'r2.jpg'].entries()) await writeScene(lib('rival', name), 310 + i);
+    mkdirSync(outside(), { recursive: true });
+    secretImage = await scene(399).jpeg().toBuffer();
+    writeFileSync(outside('secret.jpg'), secretImage);
+    writeFileSync(outside('secret.txt'), SECRET);
+    // Links planted in a chosen folder, pointing out of it: a file and a whole folder.
+    symlinkSync(outside('secret.jpg'), lib('shop', 'link-out.jpg'));
+    symlinkSync(outside(), lib('shop', 'linked-folder'));
+
+    engine = await createEngine({ dataDir: join(root, 'data'), modelId: 'fast', device: 'cpu' });
+    engine.library.addFolder('shop', lib('shop'));
+    engine.library.addFolder('rival', lib('rival'));
+    await engine.indexer.run();
+    for (const r of engine.catalog.db.prepare('SELECT id, path FROM items').all() as { id: number; path: string }[]) ids.set(r.path, r.id);
+    real = await startServer({ engine: toServedEngine(engine), rendererDir: join(dir, 'renderer'), token: TOKEN });
+  });
+
+  afterAll(async () => {
+    await real?.close();
+    await engine?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('never indexes or follows a link out of the folders', () => {
+    expect(ids.has(lib('shop', 'linked-folder', 'secret.jpg'))).toBe(false);
+    expect(engine.library.errors('shop')).toEqual([
+      expect.objectContaining({ path: lib('shop', 'link-out.jpg'), code: 'PATH_OUTSIDE_ROOTS' }),
+    ]);
+  });
+
+  it('serves an item inside its folder, and refuses the recorded link out of it', async () => {
+    const ok = await get(`/image/${ids.get(lib('shop', 'a.jpg'))}`);
+    expect(ok.status).toBe(200);
+    const linkId = ids.get(lib('shop', 'link-out.jpg'))!;
+    for (const path of [`/image/${linkId}`, `/thumb/${linkId}?size=256`, `/thumb/${linkId}?size=1024`]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(422);
+      expect(JSON.parse(res.body).error.code, path).toBe('PATH_OUTSIDE_ROOTS');
+      expect(leaks(res.body), path).toBe(false);
+    }
+  });
+
+  it('refuses a file swapped for a link after it was indexed, on every route', async () => {
+    const id = ids.get(lib('shop', 'b.jpg'))!;
+    rmSync(lib('shop', 'b.jpg'));
+    symlinkSync(outside('secret.jpg'), lib('shop', 'b.jpg'));
+    for (const path of [`/image/${id}`, `/thumb/${id}?size=512`]) {
+      const res = await get(path);
+      expect(JSON.parse(res.body).error?.code, path).toBe('PATH_OUTSIDE_ROOTS');
+      expect(leaks(res.body), path).toBe(false);
+    }
+    const crop = await post('searchByImage', { image: { kind: 'item', id }, crop: { x: 0, y: 0, width: 50, height: 50 } });
+    expect(crop.body.error?.code).toBe('PATH_OUTSIDE_ROOTS');
+  });
+
+  it('refuses a row of one collection that points into another collection\'s folder', async () => {
+    const id = ids.get(lib('rival', 'r1.jpg'))!;
+    engine.catalog.db.prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('shop', 'c.jpg'), id);
+    try {
+      const res = await get(`/image/${id}`);
+      expect(JSON.parse(res.body).error.code).toBe('PATH_OUTSIDE_ROOTS');
+    } finally {
+      engine.catalog.db.prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('rival', 'r1.jpg'), id);
+    }
+    expect((await get(`/image/${id}`)).status).toBe(200);
+  });
+
+  it('refuses ids of no item and path tricks, with the real catalog behind the routes', async () => {
+    for (const path of ['/image/999999', '/thumb/424242']) expect((await get(path)).status, path).toBe(404);
+    for (const path of ['/image/..%2f..%2foutside%2fsecret.jpg', `/image/${encodeURIComponent(outside('secret.jpg'))}`, `/thumb${outside('secret.jpg')}`]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      expect(leaks(res.body), path).toBe(false);
+    }
+  });
+
+  it('searches by path only inside the folders over HTTP (traversal, links, absolute and relative paths)', async () => {
+    const inside = await post('searchByImage', { image: { kind: 'path', path: lib('shop', 'c.jpg') }, k: 1 });
+    expect(inside.body.ok).toBe(true);
+    for (const path of [
+      outside('secret.jpg'),
+      outside('secret.txt'),
+      '/etc/passwd',
+      lib('shop', '..', '..', 'outside', 'secret.jpg'),
+      `${lib('shop')}/../../outside/secret.jpg`,
+      lib('shop', 'link-out.jpg'),
+      lib('shop', 'linked-folder', 'secret.jpg'),
+      lib('shop') + '-sibling/x.jpg',
+      'library/shop/c.jpg',
+      '../outside/secret.jpg',
+    ]) {
+      const res = await post('searchByImage', { image: { kind: 'path', path }, k: 1 });
+      expect(res.body.error?.code, path).toBe('PATH_OUTSIDE_ROOTS');
+    }
+    // A path in JSON is never URL-decoded: this names a folder literally called "%2e%2e", which does not exist.
+    const encoded = await post('searchByImage', { image: { kind: 'path', path: lib('shop', '%2e%2e', '%2e%2e', 'outside', 'secret.jpg') }, k: 1 });
+    expect(encoded.body.error?.code).toBe('NOT_FOUND');
+  });
+
+  it('confines search by path through Electron IPC too', async () => {
+    const handlers = new Map<string, (event: unknown, input: unknown) => Promise<unknown>>();
+    registerIpc({ handle: (c: string, h: never) => void handlers.set(c, h) } as never, api, engine.api, { isTrustedSender: () => true });
+    const call = (input: unknown) => handlers.get(ch('searchByImage'))!({ senderFrame: { url: `${APP_ORIGIN}/index.html` } }, input);
+    expect(await call({ image: { kind: 'path', path: outside('secret.jpg') } })).toMatchObject({ ok: false, error: { code: 'PATH_OUTSIDE_ROOTS' } });
+    expect(await call({ image: { kind: 'path', path: lib('shop', 'c.jpg') }, k: 1 })).toMatchObject({ ok: true });
+    expect(readFileSync(outside('secret.txt'), 'utf8')).toBe(SECRET);
   });
 });

@@ -1,7 +1,11 @@
-/** `lookalike index [folder...] [--collection NAME] [--json]`: add folders to a collection and index it. */
+/**
+ * `lookalike index [folder...] [--collection NAME] [--ocr] [--json]`: add folders to a collection and index it;
+ * collections with OCR on (or all indexed ones with --ocr, which turns it on) then get their new images' text read.
+ */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
+import type { OcrRunSummary } from '../../core/ocr/ocr.service.js';
 import type { CliContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
@@ -15,8 +19,9 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
     .description('add folders to a collection and index new, changed, moved and deleted images (no folder: rescan)')
     .argument('[folders...]', 'folders to add to the collection (recursively)')
     .option('-c, --collection <name>', 'collection the folders belong to (default: "default"; rescan: all)')
+    .option('--ocr', "turn OCR on for the collection(s) and read the images' text (see `lookalike ocr`)")
     .option('--json', 'print the summary as one JSON object per collection')
-    .action(async (folders: string[], opts: { collection?: string; json?: boolean }, command: Command) => {
+    .action(async (folders: string[], opts: { collection?: string; ocr?: boolean; json?: boolean }, command: Command) => {
       await ctx.withEngine(command, async (engine) => {
         let names: string[] | undefined;
         if (folders.length > 0) {
@@ -42,8 +47,14 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
         });
         const renderer = createProgressRenderer(ctx.io.stderr);
         let summaries;
+        const ocrRuns = new Map<string, OcrRunSummary>();
         try {
           summaries = await engine.indexer.run(names, { signal: controller.signal, onProgress: (p) => renderer.update(p) });
+          for (const s of summaries) {
+            if (s.cancelled) continue;
+            if (opts.ocr) engine.ocr.setEnabled(s.collection, true);
+            if (engine.ocr.isEnabled(s.collection)) ocrRuns.set(s.collection, await engine.ocr.run(s.collection, { signal: controller.signal }));
+          }
         } finally {
           renderer.finish();
           stopListening();
@@ -52,7 +63,8 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
         for (const s of summaries) {
           const failures = engine.library.errors(s.collection);
           if (opts.json) {
-            ctx.out(JSON.stringify({ ...s, errors: failures.map(({ path, code, reason }) => ({ path, code, reason })) }));
+            const ocr = ocrRuns.get(s.collection);
+            ctx.out(JSON.stringify({ ...s, errors: failures.map(({ path, code, reason }) => ({ path, code, reason })), ...(ocr ? { ocr } : {}) }));
             continue;
           }
           const rate = s.indexed > 0 && s.seconds > 0 ? `, ${(s.indexed / s.seconds).toFixed(1)} images/s` : '';
@@ -60,6 +72,8 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
             `${s.collection}: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.moved} moved, ${s.removed} removed, ` +
               `${s.failed} failed in ${formatDuration(s.seconds)}${rate}${s.cancelled ? ' (cancelled: run again to resume)' : ''}`,
           );
+          const ocr = ocrRuns.get(s.collection);
+          if (ocr) ctx.out(`  OCR: ${ocr.processed} read (${ocr.withText} with text, ${ocr.failed} failed), ${ocr.skipped} already read`);
           for (const f of failures.slice(0, MAX_LISTED_FAILURES)) ctx.out(`  failed: ${f.path}: ${f.reason} (${f.code})`);
           if (failures.length > MAX_LISTED_FAILURES) {
             ctx.out(`  ... and ${failures.length - MAX_LISTED_FAILURES} more: see \`lookalike errors --collection ${s.collection}\``);

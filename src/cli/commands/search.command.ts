@@ -1,6 +1,8 @@
 /**
  * `lookalike search <image...> [-k N] [--collection NAME]... [--min-score S] [--crop x,y,w,h] [--json]`.
- * With --json, one line per query: {"query": "<absolute path>", "results": [{"path", "score", "collection"}]}.
+ * With --json, one line per query: {"query": "<absolute path>", "results": [{"path", "score", "collection", "product"?}]}
+ * (`product`: the imported product data, when the item has one). `--where` and `--text` restrict the candidates
+ * (see ../where.ts for the syntax), which are then ranked by similarity.
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -9,6 +11,8 @@ import { dispatch } from '../../shared/dispatch.js';
 import type { CropRect } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
 import { roundScore } from '../format.js';
+import type { ItemFilter, ProductRecord } from '../../core/catalog/products.repo.js';
+import { parseWhere, WHERE_HELP } from '../where.js';
 
 interface SearchOpts {
   k: number;
@@ -16,6 +20,8 @@ interface SearchOpts {
   minScore?: number;
   crop?: CropRect;
   json?: boolean;
+  where?: ItemFilter;
+  text?: string;
 }
 
 export function registerSearchCommand(program: Command, ctx: CliContext): void {
@@ -27,6 +33,8 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     .option('-c, --collection <name>', 'search only this collection (repeatable)', collect)
     .option('--min-score <s>', 'drop results with a cosine score below this (-1..1)', parseScore)
     .option('--crop <x,y,w,h>', 'use only this rectangle of each query (pixels of the EXIF-oriented image)', parseCrop)
+    .option('--where <conditions>', WHERE_HELP, parseWhere)
+    .option('--text <words>', 'only items whose SKU, title, brand, category, file name or OCR text hold every word')
     .option('--json', 'one JSON object per query and line')
     .action(async (images: string[], rawOpts: Omit<SearchOpts, 'k'> & { top: number }, command: Command) => {
       const opts: SearchOpts = { ...rawOpts, k: rawOpts.top };
@@ -36,12 +44,14 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         let failures = 0;
         for (const image of images) {
           const path = resolve(ctx.io.cwd, image);
-          const result = await dispatch(api, engine.api, 'search:byImage', {
+          // The shell's user may query with any file they can read (transports confine paths to the roots).
+          const result = await dispatch(api, engine.localApi, 'search:byImage', {
             image: { kind: 'path', path },
             k: opts.k,
             ...(opts.crop ? { crop: opts.crop } : {}),
             ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
             ...(opts.collection ? { collections: opts.collection } : {}),
+            ...(opts.where || opts.text ? { filter: { ...opts.where, ...(opts.text ? { text: opts.text } : {}) } } : {}),
           });
           if (!result.ok) {
             failures += 1;
@@ -49,19 +59,19 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             if (opts.json) ctx.out(JSON.stringify({ query: path, results: [], error: result.error }));
             continue;
           }
-          const hits = (result.value as { hits: { path: string; score: number; collection: string }[] }).hits;
+          const hits = (result.value as { hits: { path: string; score: number; collection: string; product?: ProductRecord | null }[] }).hits;
           if (opts.json) {
             ctx.out(
               JSON.stringify({
                 query: path,
-                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), collection: h.collection })),
+                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), collection: h.collection, ...(h.product ? { product: h.product } : {}) })),
               }),
             );
             continue;
           }
           ctx.out(path);
           if (hits.length === 0) ctx.out('  (no results)');
-          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.collection}  ${h.path}`));
+          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.collection}  ${h.path}${describeProduct(h.product)}`));
         }
         if (failures > 0) ctx.exitCode = 1;
       });
@@ -98,4 +108,11 @@ function parseCrop(value: string): CropRect {
     throw new InvalidArgumentError('expected x,y,width,height as non-negative integers (width and height > 0).');
   }
   return { x: x!, y: y!, width: width!, height: height! };
+}
+
+/** `  [SKU] title · brand · category · price currency` for text output; empty without a product. */
+export function describeProduct(p: ProductRecord | null | undefined): string {
+  if (!p) return '';
+  const parts = [p.title, p.brand, p.category, p.price !== null ? `${p.price}${p.currency ? ` ${p.currency}` : ''}` : null].filter(Boolean);
+  return `  [${p.sku}]${parts.length > 0 ? ` ${parts.join(' · ')}` : ''}`;
 }

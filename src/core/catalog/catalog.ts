@@ -1,9 +1,10 @@
 /** The catalog: one SQLite database and the repositories over it. */
 import type { Logger } from '../logger.js';
 import { CollectionsRepo } from './collections.repo.js';
-import { openDatabase, type Db } from './database.js';
+import { classifySqliteError, openDatabase, type Db } from './database.js';
 import { ItemsRepo } from './items.repo.js';
 import { MetaRepo } from './meta.repo.js';
+import { ProductsRepo } from './products.repo.js';
 
 export interface Catalog {
   readonly file: string;
@@ -11,7 +12,11 @@ export interface Catalog {
   readonly items: ItemsRepo;
   readonly collections: CollectionsRepo;
   readonly meta: MetaRepo;
-  /** Runs `fn` in one write transaction (nested calls become savepoints). */
+  readonly products: ProductsRepo;
+  /**
+   * Runs `fn` in one write transaction (nested calls become savepoints); on any error nothing of it is kept.
+   * @throws AppError DISK_FULL, DATA_DIR_LOCKED, DB_CORRUPT... for SQLite's own failures; `fn`'s errors as thrown.
+   */
   transaction<T>(fn: () => T): T;
   close(): void;
 }
@@ -25,7 +30,19 @@ export function openCatalog(file: string, logger: Logger): Catalog {
     items: new ItemsRepo(db),
     collections: new CollectionsRepo(db),
     meta: new MetaRepo(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    products: new ProductsRepo(db),
+    transaction: <T>(fn: () => T): T => {
+      try {
+        return db.transaction(fn).immediate();
+      } catch (err) {
+        throw isSqliteError(err) ? classifySqliteError(err, file) : err;
+      }
+    },
     close: () => db.close(),
   };
+}
+
+/** better-sqlite3's own errors carry an `SQLITE_*` code; anything else came from the caller's code. */
+function isSqliteError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_');
 }

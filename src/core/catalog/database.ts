@@ -2,6 +2,8 @@
  * Opens the catalog (one SQLite file per data folder) in WAL mode with foreign keys on, and brings its schema up
  * to date with the numbered migrations. SQLite's native errors are classified here, once, into AppError codes.
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
@@ -62,17 +64,30 @@ export function classifySqliteError(err: unknown, file?: string): AppError {
   if (isAppError(err)) return err;
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   const where = file ? ` (${file})` : '';
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+  // Extended codes (SQLITE_CORRUPT_INDEX, SQLITE_IOERR_WRITE...) share their primary code's prefix.
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new AppError('DB_CORRUPT', `The catalog is damaged or not a Lookalike database${where}.`, { cause: err });
   }
-  if (code === 'SQLITE_FULL') return new AppError('DISK_FULL', `The disk holding the catalog is full${where}.`, { cause: err });
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  // A full disk often surfaces as an I/O error (creating the WAL index, growing the WAL), not as SQLITE_FULL.
+  if (code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && file !== undefined && diskIsFull(file))) {
+    return new AppError('DISK_FULL', `The disk holding the catalog is full${where}; free some space and run again.`, { cause: err });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new AppError('DATA_DIR_LOCKED', `The catalog is busy in another process${where}.`, { cause: err });
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
     return new AppError('PERMISSION_DENIED', `Cannot open the catalog for writing${where}.`, { cause: err });
   }
   return new AppError('INTERNAL', `Catalog error${where}: ${err instanceof Error ? err.message : String(err)}`, {
     cause: err,
   });
+}
+
+function diskIsFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < 256 * 1024;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@
 import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Db } from './database.js';
+import type { ProductRecord } from './products.repo.js';
 
 /** What the index job compares a scanned file against. */
 export interface ScanRow {
@@ -25,6 +26,8 @@ export interface ItemRecord {
   width: number | null;
   height: number | null;
   format: string | null;
+  /** The item's imported product, where the caller looked it up (ProductsRepo.forItems). */
+  product?: ProductRecord | null;
 }
 
 export interface FailedRecord {

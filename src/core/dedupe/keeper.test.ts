@@ -58,3 +58,20 @@ describe('chooseKeeper', () => {
     expect(chooseKeeper([x, y], { rules: [] }).keeper.id).toBe(30);
   });
 });
+
+describe('largest-pixels', () => {
+  it('counts picture content, not a white border, and prefers less border at equal content', () => {
+    const original = item(40, { width: 400, height: 533, content: 0.99 });
+    // The same picture with 15% white padding each side: 1.69× the pixels, the same content.
+    const padded = item(41, { width: 520, height: 693, content: 0.585, size: 99999 });
+    expect(chooseKeeper([padded, original], { rules: ['largest-pixels', 'largest-file'] }).keeper.id).toBe(40);
+    const bigger = item(42, { width: 800, height: 1066, content: 1 });
+    expect(chooseKeeper([padded, original, bigger], { rules: ['largest-pixels'] }).keeper.id).toBe(42);
+  });
+
+  it('treats a 1% difference as a tie for the next rule', () => {
+    const a = item(50, { width: 1000, height: 1000, mtimeMs: 5 });
+    const b = item(51, { width: 1000, height: 995, mtimeMs: 1 });
+    expect(chooseKeeper([a, b], { rules: ['largest-pixels', 'oldest'] }).keeper.id).toBe(51);
+  });
+});

@@ -2,10 +2,14 @@
  * Which copy of a duplicate group to keep, by an ordered list of rules the user chooses (the first rule that
  * tells two files apart decides; the next ones break ties), and which copies may go: never a file under a
  * reference folder, never the keeper.
+ *
+ * largest-pixels counts picture content: a copy padded with a white border has more pixels but no more picture,
+ * so of two copies with the same content (within 2%) the one with less border wins.
  */
+import type { KEEPER_RULES } from '../../shared/api.js';
 import { missingCase } from '../../shared/errors.js';
 
-export const KEEPER_RULES = ['largest-pixels', 'largest-file', 'oldest', 'newest', 'shortest-path', 'preferred-folder'] as const;
+/** One rule of the contract's list (largest-pixels, largest-file, oldest, newest, shortest-path, preferred-folder). */
 export type KeeperRule = (typeof KEEPER_RULES)[number];
 
 /** What the rules look at. */
@@ -16,6 +20,8 @@ export interface KeeperCandidate {
   mtimeMs: number;
   width: number | null;
   height: number | null;
+  /** Share of the picture inside its plain white/black border (1 without one); see images/phash.ts. */
+  content?: number;
   /** Under a root flagged as reference: kept whatever the rules say. */
   reference: boolean;
 }
@@ -28,7 +34,26 @@ export interface KeeperOptions {
   sep?: string;
 }
 
-export const DEFAULT_KEEPER_RULES: readonly KeeperRule[] = ['largest-pixels', 'largest-file', 'oldest', 'shortest-path'];
+/**
+ * The most picture, then the earliest file (copies are made from an original, so it is usually the oldest; a
+ * re-encode with a watermark can well be the larger file), then the larger file, then the shorter path.
+ */
+export const DEFAULT_KEEPER_RULES: readonly KeeperRule[] = ['largest-pixels', 'oldest', 'largest-file', 'shortest-path'];
+
+/** Pixel counts this close are a tie (a trim or rounding difference, not more picture). */
+const PIXEL_TIE = 0.02;
+
+function compareByPixels(a: KeeperCandidate, b: KeeperCandidate): number {
+  const total = (c: KeeperCandidate) => (c.width ?? 0) * (c.height ?? 0);
+  const content = (c: KeeperCandidate) => total(c) * Math.min(1, Math.max(0, c.content ?? 1));
+  const ca = content(a);
+  const cb = content(b);
+  if (Math.abs(ca - cb) > PIXEL_TIE * Math.max(ca, cb)) return cb - ca;
+  // As much picture either way: the one with less added border.
+  const ta = total(a);
+  const tb = total(b);
+  return Math.abs(ta - tb) > PIXEL_TIE * Math.max(ta, tb) ? ta - tb : 0;
+}
 
 function folderRank(path: string, folders: readonly string[], sep: string): number {
   for (let i = 0; i < folders.length; i++) {
@@ -43,7 +68,7 @@ function folderRank(path: string, folders: readonly string[], sep: string): numb
 function compareBy(rule: KeeperRule, a: KeeperCandidate, b: KeeperCandidate, options: KeeperOptions): number {
   switch (rule) {
     case 'largest-pixels':
-      return (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0);
+      return compareByPixels(a, b);
     case 'largest-file':
       return b.size - a.size;
     case 'oldest':

@@ -1,7 +1,10 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { ModelInputSpec } from '../models/embedder.js';
-import { contentHash, decodeForModel } from './decode.js';
+import { appendFileSync, closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { contentHash, decodeForModel, readFileSnapshot } from './decode.js';
 
 const spec: ModelInputSpec = { width: 8, height: 8, resize: 'squash' };
 
@@ -83,5 +86,40 @@ describe('decodeForModel', () => {
 
   it('hashes content with SHA-256', () => {
     expect(contentHash(Buffer.from('abc')).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('readFileSnapshot', () => {
+  it('returns the bytes with the size and mtime they belong to, and refuses what it must not read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lookalike-read-'));
+    try {
+      writeFileSync(join(dir, 'a.jpg'), 'abc');
+      const snap = await readFileSnapshot(join(dir, 'a.jpg'));
+      expect({ text: snap.bytes.toString(), size: snap.size }).toEqual({ text: 'abc', size: 3 });
+      expect(snap.mtimeMs).toBeGreaterThan(0);
+      const fd = openSync(join(dir, 'big.jpg'), 'w');
+      ftruncateSync(fd, 2048);
+      closeSync(fd);
+      await expect(readFileSnapshot(join(dir, 'big.jpg'), { maxBytes: 1024 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+      await expect(readFileSnapshot(join(dir, 'missing.jpg'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(readFileSnapshot(dir)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+
+      // A file that grows while it is read (a copy still arriving) is refused as changed, not half-read.
+      const growing = join(dir, 'growing.jpg');
+      const gfd = openSync(growing, 'w');
+      ftruncateSync(gfd, 64 * 1024 * 1024);
+      closeSync(gfd);
+      let reading = true;
+      const read = readFileSnapshot(growing, { maxBytes: 1 << 30 }).finally(() => (reading = false));
+      const append = () => {
+        if (!reading) return;
+        appendFileSync(growing, 'x');
+        setImmediate(append);
+      };
+      setImmediate(append);
+      await expect(read).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,21 +3,25 @@
  *
  * An embedding says "looks alike"; two different plain t-shirts shot the same way on the same bed can score as
  * high as a resized copy. A signature keeps what a copy shares with its source and a lookalike does not: the
- * exact arrangement of light and dark, down to the fine detail. It is computed from the upright (EXIF-oriented)
- * picture after trimming uniform white or black borders (so a pad disappears) and compared by normalised
- * cross-correlation over a small set of alignments (identity, mirror, and crops of up to about a third off,
- * anywhere in the frame), so resized, recompressed, recoloured, mirrored, padded and cropped copies all line up
- * with their source. Two scores come out: a coarse one (the overall layout, used to align and to find
- * candidates) and a detail one (high-pass texture at the found alignment, which tells copies from lookalikes).
+ * arrangement of fine detail. It is a 64×64 grey thumbnail of the upright (EXIF-oriented) picture after
+ * trimming plain white or black borders (so a pad disappears), plus the content's aspect ratio.
  *
- * The pure part (`signatureFromRaw`, `prepareSignature`, the comparisons) works on raw pixels and is unit-tested;
+ * Two pictures are first aligned on their coarse layout (16×16 normalised cross-correlation): whole, mirrored,
+ * centred crops at fixed scales, and — for a picture's likeliest copies — crops of any size and place, polished
+ * to a fraction of a percent. At the alignment, the high-pass detail of both is split into 8×8 blocks; the
+ * score ("agreement") is the share of informative blocks whose detail correlates. Measured on 3,068 clothing
+ * photos with generated copies (bench/dedupe-match): copies score 0.7–1.0, lookalikes rarely above 0.4 — a
+ * watermark or heavy JPEG spoils a few blocks of a copy, an outline shared by two shirts only a few of a
+ * lookalike's, and a watermark shared by two different photos only the blocks under it.
+ *
+ * The pure part (`signatureFromRaw`, `prepareSignature`, the alignments) works on raw pixels and is unit-tested;
  * `computeSignature` decodes with sharp.
  */
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
 
 /** Bumped whenever the signature's bytes or meaning change; stored signatures of another version are recomputed. */
-export const SIGNATURE_VERSION = 2;
+export const SIGNATURE_VERSION = 3;
 /** Side of the stored grey thumbnail of the trimmed content (squashed to a square). */
 export const THUMB_SIZE = 64;
 /** Side of the coarse grid used for alignment and candidate search. */
@@ -27,11 +31,11 @@ const DETAIL_GRID = 64;
 const BLOCK = 8;
 /** Longest side the picture is decoded to before trimming; shrink-on-load keeps big JPEGs cheap. */
 const DECODE_SIDE = 256;
-const HUE_BINS = 12;
 /** Centre crops precomputed per picture: a centred crop of a copy is recognised with one dot product. */
 const CENTRE_SCALES = [0.85, 0.75, 0.66] as const;
-/** Crop scales the full search tries (linear size of the crop inside the larger frame). */
-const SEARCH_SCALES = [0.92, 0.85, 0.78, 0.72, 0.66] as const;
+/** Crop scales (linear size inside the larger frame) and position step of the search; refinement does the rest. */
+const SEARCH_SCALES = [0.9, 0.8, 0.7] as const;
+const SEARCH_STEP = 0.1;
 /** A detail block counts as matching above this correlation. */
 const BLOCK_MATCH = 0.5;
 /** Blocks whose detail is this flat (grey levels, standard deviation) in both pictures say nothing. */
@@ -50,10 +54,8 @@ export interface ImageSignature {
   thumb: Uint8Array;
   /** Width / height of the trimmed content (undoes the squash when aligning crops). */
   aspect: number;
-  /** Hue histogram of the chromatic pixels (HUE_BINS bins summing to ~255) — survives brightness/saturation edits. */
-  hue: Uint8Array;
-  /** Share of chromatic pixels (0..1): a greyscale picture carries no hue evidence. */
-  chroma: number;
+  /** Share of the picture's area inside the trimmed content box (0..1]: less than 1 for a padded picture. */
+  content: number;
 }
 
 export interface Box {
@@ -140,44 +142,6 @@ function areaResample(img: RawImage, box: Box, size: number): Float32Array {
   return out;
 }
 
-function hueHistogram(img: RawImage, box: Box): { hue: Uint8Array; chroma: number } {
-  const bins = new Float64Array(HUE_BINS);
-  if (img.channels < 3) return { hue: new Uint8Array(HUE_BINS), chroma: 0 };
-  let chromatic = 0;
-  let total = 0;
-  const step = Math.max(1, Math.floor(Math.sqrt((box.width * box.height) / 4096)));
-  for (let y = box.top; y < box.top + box.height; y += step) {
-    for (let x = box.left; x < box.left + box.width; x += step) {
-      const at = (y * img.width + x) * img.channels;
-      const r = (img.data[at] ?? 0) / 255;
-      const g = (img.data[at + 1] ?? 0) / 255;
-      const b = (img.data[at + 2] ?? 0) / 255;
-      const max = Math.max(r, g, b);
-      const min = Math.min(r, g, b);
-      const delta = max - min;
-      total++;
-      // Weak colour is where saturation edits and JPEG chroma noise move hue most: count only clear colour.
-      if (delta < 0.12 || max < 0.15) continue;
-      chromatic++;
-      let h: number;
-      if (max === r) h = ((g - b) / delta + 6) % 6;
-      else if (max === g) h = (b - r) / delta + 2;
-      else h = (r - g) / delta + 4;
-      const pos = (h / 6) * HUE_BINS;
-      // Soft assignment to the two nearest bins so a small hue shift moves mass smoothly.
-      const lo = Math.floor(pos - 0.5);
-      const frac = pos - 0.5 - lo;
-      bins[(lo + HUE_BINS) % HUE_BINS]! += 1 - frac;
-      bins[(lo + 1) % HUE_BINS]! += frac;
-    }
-  }
-  const hue = new Uint8Array(HUE_BINS);
-  if (chromatic > 0) {
-    for (let i = 0; i < HUE_BINS; i++) hue[i] = Math.round(((bins[i] ?? 0) / chromatic) * 255);
-  }
-  return { hue, chroma: total > 0 ? chromatic / total : 0 };
-}
-
 /**
  * Signature of an upright picture given as raw pixels (any size; a few hundred pixels a side is plenty).
  * @throws AppError('INVALID_INPUT') when the buffer does not match the stated geometry.
@@ -190,7 +154,7 @@ export function signatureFromRaw(img: RawImage): ImageSignature {
   const grey = areaResample(img, box, THUMB_SIZE);
   const thumb = new Uint8Array(THUMB_SIZE * THUMB_SIZE);
   for (let i = 0; i < thumb.length; i++) thumb[i] = Math.max(0, Math.min(255, Math.round(grey[i] ?? 0)));
-  return { thumb, aspect: box.width / box.height, ...hueHistogram(img, box) };
+  return { thumb, aspect: box.width / box.height, content: (box.width * box.height) / (img.width * img.height) };
 }
 
 /**
@@ -204,7 +168,7 @@ export async function decodeForSignature(input: Buffer | string): Promise<RawIma
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
     .removeAlpha()
-    .raw()
+    .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
@@ -214,16 +178,16 @@ export async function computeSignature(input: Buffer | string): Promise<ImageSig
   return signatureFromRaw(await decodeForSignature(input));
 }
 
-const ENCODED_BYTES = 1 + 4 + 4 + HUE_BINS + THUMB_SIZE * THUMB_SIZE;
+const HEADER_BYTES = 1 + 4 + 4;
+const ENCODED_BYTES = HEADER_BYTES + THUMB_SIZE * THUMB_SIZE;
 
-/** Bytes for storage: version, aspect (float32), chroma (float32), hue bins, thumbnail. */
+/** Bytes for storage: version, aspect (float32), content share (float32), thumbnail. */
 export function encodeSignature(sig: ImageSignature): Buffer {
   const out = Buffer.alloc(ENCODED_BYTES);
   out.writeUInt8(SIGNATURE_VERSION, 0);
   out.writeFloatLE(sig.aspect, 1);
-  out.writeFloatLE(sig.chroma, 5);
-  out.set(sig.hue, 9);
-  out.set(sig.thumb, 9 + HUE_BINS);
+  out.writeFloatLE(sig.content, 5);
+  out.set(sig.thumb, HEADER_BYTES);
   return out;
 }
 
@@ -231,54 +195,72 @@ export function encodeSignature(sig: ImageSignature): Buffer {
 export function decodeSignature(bytes: Uint8Array): ImageSignature | null {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length !== ENCODED_BYTES || buf.readUInt8(0) !== SIGNATURE_VERSION) return null;
-  return {
-    aspect: buf.readFloatLE(1),
-    chroma: buf.readFloatLE(5),
-    hue: new Uint8Array(buf.subarray(9, 9 + HUE_BINS)),
-    thumb: new Uint8Array(buf.subarray(9 + HUE_BINS)),
-  };
+  return { aspect: buf.readFloatLE(1), content: buf.readFloatLE(5), thumb: new Uint8Array(buf.subarray(HEADER_BYTES)) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Comparison
 
-/** Bilinear sample of a THUMB_SIZE² thumbnail at continuous coordinates (pixel centres at i + 0.5). */
-function sample(thumb: Uint8Array, x: number, y: number): number {
-  const fx = Math.min(THUMB_SIZE - 1, Math.max(0, x - 0.5));
-  const fy = Math.min(THUMB_SIZE - 1, Math.max(0, y - 0.5));
-  const x0 = Math.floor(fx);
-  const y0 = Math.floor(fy);
-  const x1 = Math.min(THUMB_SIZE - 1, x0 + 1);
-  const y1 = Math.min(THUMB_SIZE - 1, y0 + 1);
-  const ax = fx - x0;
-  const ay = fy - y0;
-  const row0 = y0 * THUMB_SIZE;
-  const row1 = y1 * THUMB_SIZE;
-  const top = thumb[row0 + x0]! * (1 - ax) + thumb[row0 + x1]! * ax;
-  const bot = thumb[row1 + x0]! * (1 - ax) + thumb[row1 + x1]! * ax;
-  return top * (1 - ay) + bot * ay;
+/** Bilinear taps along one axis: for each sample position, the two pixels and the weight of the second. */
+interface Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  a: Float32Array;
+}
+
+/** Taps for two samples per cell (at a quarter and three quarters of it), cells in output order. */
+function taps(origin: number, cell: number, grid: number, mirror: boolean): Taps {
+  const n = 2 * grid;
+  const t: Taps = { i0: new Int32Array(n), i1: new Int32Array(n), a: new Float32Array(n) };
+  for (let g = 0; g < grid; g++) {
+    const start = origin + (mirror ? grid - 1 - g : g) * cell;
+    for (let k = 0; k < 2; k++) {
+      // Pixel centres sit at i + 0.5; clamp at the border like an edge-extended image.
+      const f = Math.min(THUMB_SIZE - 1, Math.max(0, start + cell * (k === 0 ? 0.25 : 0.75) - 0.5));
+      const i0 = Math.floor(f);
+      t.i0[2 * g + k] = i0;
+      t.i1[2 * g + k] = Math.min(THUMB_SIZE - 1, i0 + 1);
+      t.a[2 * g + k] = f - i0;
+    }
+  }
+  return t;
 }
 
 /**
  * A region (0..1 units) of a thumbnail resampled onto a grid×grid raster, in grey levels; each cell averages 2×2
- * bilinear samples, which anti-aliases downscaling and blurs both sides of a comparison alike.
+ * bilinear samples, which anti-aliases downscaling and blurs both sides of a comparison alike. Separable: rows
+ * are interpolated across first, then down, so a 64×64 raster costs ~40k operations rather than ~300k.
  */
 function regionRaster(thumb: Uint8Array, x: number, y: number, w: number, h: number, grid: number, mirror: boolean): Float32Array {
+  const tx = taps(x * THUMB_SIZE, (w * THUMB_SIZE) / grid, grid, mirror);
+  const ty = taps(y * THUMB_SIZE, (h * THUMB_SIZE) / grid, grid, false);
+  const n = 2 * grid;
+  // Horizontal pass over the thumbnail rows the vertical taps touch.
+  const rowLo = ty.i0[0]!;
+  const rowHi = ty.i1[n - 1]!;
+  const across = new Float32Array((rowHi - rowLo + 1) * n);
+  for (let r = rowLo; r <= rowHi; r++) {
+    const base = r * THUMB_SIZE;
+    const out = (r - rowLo) * n;
+    for (let j = 0; j < n; j++) {
+      const a = tx.a[j]!;
+      across[out + j] = thumb[base + tx.i0[j]!]! * (1 - a) + thumb[base + tx.i1[j]!]! * a;
+    }
+  }
+  // Vertical pass, then the 2×2 average per cell.
   const v = new Float32Array(grid * grid);
-  const cw = (w * THUMB_SIZE) / grid;
-  const chh = (h * THUMB_SIZE) / grid;
-  const x0 = x * THUMB_SIZE;
-  const y0 = y * THUMB_SIZE;
   for (let gy = 0; gy < grid; gy++) {
-    const py = y0 + gy * chh;
-    for (let gx = 0; gx < grid; gx++) {
-      const px = x0 + (mirror ? grid - 1 - gx : gx) * cw;
-      v[gy * grid + gx] =
-        (sample(thumb, px + cw * 0.25, py + chh * 0.25) +
-          sample(thumb, px + cw * 0.75, py + chh * 0.25) +
-          sample(thumb, px + cw * 0.25, py + chh * 0.75) +
-          sample(thumb, px + cw * 0.75, py + chh * 0.75)) /
-        4;
+    for (let k = 0; k < 2; k++) {
+      const s = 2 * gy + k;
+      const a = ty.a[s]!;
+      const r0 = (ty.i0[s]! - rowLo) * n;
+      const r1 = (ty.i1[s]! - rowLo) * n;
+      const row = gy * grid;
+      for (let gx = 0; gx < grid; gx++) {
+        const j = 2 * gx;
+        v[row + gx]! +=
+          (across[r0 + j]! * (1 - a) + across[r1 + j]! * a + across[r0 + j + 1]! * (1 - a) + across[r1 + j + 1]! * a) / 4;
+      }
     }
   }
   return v;
@@ -327,7 +309,7 @@ function detailRaster(thumb: Uint8Array, x: number, y: number, w: number, h: num
 }
 
 /** Dot product of two equally long vectors. */
-export function dot(a: Float32Array, b: Float32Array): number {
+function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
@@ -386,6 +368,8 @@ export interface PreparedSignature {
   readonly centre: readonly Float32Array[];
   /** Detail raster of the whole picture (plain; mirrored by indexing). */
   readonly detail: Float32Array;
+  /** Coarse vectors of other regions, computed on demand (see cachedRegion). */
+  readonly regions: Map<string, Float32Array>;
 }
 
 export function prepareSignature(sig: ImageSignature): PreparedSignature {
@@ -395,7 +379,22 @@ export function prepareSignature(sig: ImageSignature): PreparedSignature {
     whole: [coarseVector(t, 0, 0, 1, 1, false), coarseVector(t, 0, 0, 1, 1, true)],
     centre: CENTRE_SCALES.map((s) => coarseVector(t, (1 - s) / 2, (1 - s) / 2, s, s, false)),
     detail: detailRaster(t, 0, 0, 1, 1, false),
+    regions: new Map(),
   };
+}
+
+/**
+ * A coarse region vector remembered on the picture: the aspect-fitted crops repeat across pairs (a catalog has
+ * few aspect ratios), and the coarse comparison does not mind a region a fraction of a percent off.
+ */
+function cachedRegion(p: PreparedSignature, x: number, y: number, w: number, h: number): Float32Array {
+  const key = `${x.toFixed(2)},${y.toFixed(2)},${w.toFixed(2)},${h.toFixed(2)}`;
+  let v = p.regions.get(key);
+  if (!v) {
+    v = coarseVector(p.sig.thumb, x, y, w, h, false);
+    if (p.regions.size < 64) p.regions.set(key, v);
+  }
+  return v;
 }
 
 /** Where one picture lies in the other: a region of the host (0..1 units) matched to the whole other picture. */
@@ -441,7 +440,7 @@ export function quickAlign(a: PreparedSignature, b: PreparedSignature): Alignmen
     for (const t of [0, 0.5, 1]) {
       const x = (1 - w) * t;
       const y = (1 - h) * t;
-      const region = coarseVector(big.sig.thumb, x, y, w, h, false);
+      const region = cachedRegion(big, x, y, w, h);
       for (const m of [0, 1] as const) consider(dot(region, small.whole[m]), host, x, y, w, h, m === 1);
     }
   }
@@ -449,12 +448,11 @@ export function quickAlign(a: PreparedSignature, b: PreparedSignature): Alignmen
 }
 
 /**
- * Searches the smaller picture as a crop anywhere in the larger one (both roles, both mirrorings; a coarse grid,
- * then a local refinement) and returns the best alignment, `start` included. A few hundred small dot products:
- * kept for pairs the cheap alignment could not settle.
+ * Searches the smaller picture as a crop anywhere in the larger one (both roles, both mirrorings) on a coarse
+ * ladder of scales and positions, for refineAlignment to finish: about sixty small rasters.
  */
-export function searchAlign(a: PreparedSignature, b: PreparedSignature, start: Alignment): Alignment {
-  let best = start;
+export function searchAlign(a: PreparedSignature, b: PreparedSignature): Alignment {
+  let best: Alignment | undefined;
   for (const [host, big, small] of [['a', a, b] as const, ['b', b, a] as const]) {
     for (const s of SEARCH_SCALES) {
       // The small picture covers w × h of the big frame; its aspect ratio fixes one from the other.
@@ -464,40 +462,72 @@ export function searchAlign(a: PreparedSignature, b: PreparedSignature, start: A
         w = s / h;
         h = 1;
       }
-      if (w < SEARCH_SCALES[SEARCH_SCALES.length - 1]! - 1e-9 || h < 0.5) continue;
-      const step = 0.08;
-      const nx = Math.max(1, Math.round((1 - w) / step) + 1);
-      const ny = Math.max(1, Math.round((1 - h) / step) + 1);
-      // One region vector serves both mirrorings of the small picture.
-      const at = (x: number, y: number) => {
-        const region = coarseVector(big.sig.thumb, x, y, w, h, false);
-        const plain = dot(region, small.whole[0]);
-        const mirrored = dot(region, small.whole[1]);
-        return plain >= mirrored ? { coarse: plain, mirrored: false } : { coarse: mirrored, mirrored: true };
-      };
-      let local = { coarse: -2, x: 0, y: 0, mirrored: false };
+      if (w < SEARCH_SCALES[SEARCH_SCALES.length - 1]! - 0.05 || h < 0.5) continue;
+      const nx = Math.max(1, Math.round((1 - w) / SEARCH_STEP) + 1);
+      const ny = Math.max(1, Math.round((1 - h) / SEARCH_STEP) + 1);
       for (let iy = 0; iy < ny; iy++) {
         const y = ny === 1 ? (1 - h) / 2 : ((1 - h) * iy) / (ny - 1);
         for (let ix = 0; ix < nx; ix++) {
           const x = nx === 1 ? (1 - w) / 2 : ((1 - w) * ix) / (nx - 1);
-          const r = at(x, y);
-          if (r.coarse > local.coarse) local = { ...r, x, y };
+          // One region vector serves both mirrorings of the small picture.
+          const region = coarseVector(big.sig.thumb, x, y, w, h, false);
+          const plain = dot(region, small.whole[0]);
+          const mirrored = dot(region, small.whole[1]);
+          const coarse = Math.max(plain, mirrored);
+          if (!best || coarse > best.coarse) best = { host, x, y, w, h, mirrored: mirrored > plain, coarse };
         }
       }
-      const base = { ...local };
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          if (dx === 0 && dy === 0) continue;
-          const x = Math.min(1 - w, Math.max(0, base.x + (dx * step) / 2));
-          const y = Math.min(1 - h, Math.max(0, base.y + (dy * step) / 2));
-          const r = at(x, y);
-          if (r.coarse > local.coarse) local = { ...r, x, y };
-        }
-      }
-      if (local.coarse > best.coarse) best = { host, x: local.x, y: local.y, w, h, mirrored: local.mirrored, coarse: local.coarse };
     }
   }
-  return best;
+  return best ?? { host: 'a', x: 0, y: 0, w: 1, h: 1, mirrored: false, coarse: -1 };
+}
+
+/** Side of the grid the fine alignment optimises on: sharp enough to place a crop to about one detail cell. */
+const FINE_GRID = 24;
+
+/**
+ * Polishes a crop alignment so fine detail can be compared: a pattern search over position and scale (aspect
+ * kept) that maximises the grey-level correlation on a 24×24 grid.
+ * The coarse alignments only land within a few percent (their scales are a fixed ladder), which the detail
+ * comparison, at 1/64 of the frame per cell, cannot absorb.
+ * The steps halve from 2% to 0.5% of the frame.
+ */
+export function refineAlignment(a: PreparedSignature, b: PreparedSignature, al: Alignment): Alignment {
+  const host = al.host === 'a' ? a : b;
+  const other = al.host === 'a' ? b : a;
+  const target = standardise(regionRaster(other.sig.thumb, 0, 0, 1, 1, FINE_GRID, al.mirrored));
+  const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false)), target);
+  let { x, y, w, h } = al;
+  let best = evaluate(x, y, w, h);
+  for (const step of [0.02, 0.01, 0.005]) {
+    for (let round = 0; round < 6; round++) {
+      let moved = false;
+      for (const [dx, dy, ds] of [
+        [step, 0, 0],
+        [-step, 0, 0],
+        [0, step, 0],
+        [0, -step, 0],
+        [0, 0, step],
+        [0, 0, -step],
+      ] as const) {
+        // Scale about the region's centre, keeping its aspect; stay inside the host frame.
+        const f = 1 + ds / Math.max(w, h);
+        const nw = w * f;
+        const nh = h * f;
+        if (nw > 1 + 1e-9 || nh > 1 + 1e-9 || nw < 0.3 || nh < 0.3) continue;
+        const nx = Math.min(1 - nw, Math.max(0, x + dx - (nw - w) / 2));
+        const ny = Math.min(1 - nh, Math.max(0, y + dy - (nh - h) / 2));
+        const score = evaluate(nx, ny, nw, nh);
+        if (score > best + 1e-6) {
+          best = score;
+          ({ x, y, w, h } = { x: nx, y: ny, w: nw, h: nh });
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+  }
+  return { ...al, x, y, w, h };
 }
 
 /** Detail agreement (0..1) of two pictures at an alignment: the share of informative detail blocks that match. */
@@ -506,14 +536,6 @@ export function detailAgreement(a: PreparedSignature, b: PreparedSignature, al: 
   const other = al.host === 'a' ? b : a;
   if (isWhole(al)) return blockAgreement(host.detail, other.detail, al.mirrored);
   return blockAgreement(detailRaster(host.sig.thumb, al.x, al.y, al.w, al.h, false), other.detail, al.mirrored);
-}
-
-/** Histogram intersection of hue distributions (0..1), or null when either picture has too little colour to tell. */
-export function hueSimilarity(a: ImageSignature, b: ImageSignature): number | null {
-  if (a.chroma < 0.05 || b.chroma < 0.05) return null;
-  let s = 0;
-  for (let i = 0; i < HUE_BINS; i++) s += Math.min(a.hue[i] ?? 0, b.hue[i] ?? 0);
-  return s / 255;
 }
 
 /** The outcome of comparing two signed pictures. */
@@ -526,16 +548,23 @@ export interface PictureMatch {
 export interface MatchOptions {
   /** Agreement that settles the question: cheaper alignments that reach it end the search. */
   accept: number;
-  /** Also search off-centre crops when the cheap alignments fall short (a few milliseconds). */
+  /**
+   * Also search crops anywhere (any scale from 92% to 66%, any position) and polish the best alignments when the
+   * cheap ones fall short: about a millisecond, so callers keep it for a picture's most likely copies.
+   */
   search?: boolean;
 }
 
 /** A crop alignment whose layout correlates less than this is not worth a detail comparison. */
 const CROP_MIN_COARSE = 0.8;
+/** How much better than the whole picture a crop's layout must fit to be compared in detail. */
+const CROP_MARGIN = 0.02;
 
 /**
  * Compares two pictures from cheapest to dearest alignment: whole (plain or mirrored), then centred and
- * aspect-fitted crops, then (with `search`) crops anywhere. Stops as soon as the agreement reaches `accept`.
+ * aspect-fitted crops, then (with `search`) crops anywhere, polished. Stops as soon as the agreement reaches
+ * `accept`. The cheap alignments sit at fixed scales: they settle exact copies and the common crops; a crop of
+ * another size or position needs the search.
  */
 export function matchPictures(a: PreparedSignature, b: PreparedSignature, options: MatchOptions): PictureMatch {
   const plain = dot(a.whole[0], b.whole[0]);
@@ -543,14 +572,27 @@ export function matchPictures(a: PreparedSignature, b: PreparedSignature, option
   const whole: Alignment = { host: 'a', x: 0, y: 0, w: 1, h: 1, mirrored: mirrored > plain, coarse: Math.max(plain, mirrored) };
   let best: PictureMatch = { agreement: detailAgreement(a, b, whole), alignment: whole };
   if (best.agreement >= options.accept) return best;
-  const tryAlignment = (al: Alignment) => {
-    if (isWhole(al) || al.coarse < CROP_MIN_COARSE) return;
+  const consider = (al: Alignment) => {
     const agreement = detailAgreement(a, b, al);
     if (agreement > best.agreement) best = { agreement, alignment: al };
   };
   const quick = quickAlign(a, b);
-  tryAlignment(quick);
+  // A crop is worth a detail comparison when its layout fits, and fits better than the whole picture does.
+  if (!isWhole(quick) && quick.coarse >= Math.max(CROP_MIN_COARSE, whole.coarse + CROP_MARGIN)) consider(quick);
   if (best.agreement >= options.accept || !options.search) return best;
-  tryAlignment(searchAlign(a, b, quick));
+  // Polish the best-fitting starts: the searched crop, the cheap crop, or the whole picture as a slight crop of
+  // either side (a 95% crop lines up with neither the whole nor any searched scale well enough for detail).
+  const starts = [searchAlign(a, b), quick, whole, { ...whole, host: 'b' as const }]
+    .filter((al) => al.coarse >= 0.5)
+    .sort((x, y) => y.coarse - x.coarse);
+  const top = starts[0]?.coarse ?? 0;
+  for (const start of starts.slice(0, 3)) {
+    if (start.coarse < top - 0.05) break;
+    consider(refineAlignment(a, b, isWhole(start) ? { ...start, ...NEAR_WHOLE } : start));
+    if (best.agreement >= options.accept) break;
+  }
   return best;
 }
+
+/** A whole-picture alignment as a region a hair smaller than the frame, so refinement can move and scale it. */
+const NEAR_WHOLE = { x: 0.01, y: 0.01, w: 0.98, h: 0.98 } as const;

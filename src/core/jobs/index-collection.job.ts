@@ -10,9 +10,15 @@
  * root that is offline (an unplugged drive is not a deletion).
  *
  * Cancel (AbortSignal) stops after the batch in flight; everything committed so far stays, and the next run
- * resumes because committed files are unchanged by then.
+ * resumes because committed files are unchanged by then. A crash (kill -9, power cut) is the same as a cancel at
+ * the last committed batch: each batch is one SQLite transaction, the vector index file is only ever replaced
+ * atomically, and an index file that fell behind the catalog is rebuilt from it on open.
+ *
+ * Hostile files never stop the job: each is recorded with its reason (empty, damaged, not an image, too large,
+ * changed while read, a link out of the roots) and the scan goes on; a file or folder that vanishes mid-run is
+ * treated as deleted, a root that vanishes mid-run as offline.
  */
-import { sep } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { IndexSummarySchema } from '../../shared/api.js';
 import { AppError, isAppError, missingCase } from '../../shared/errors.js';
@@ -20,7 +26,8 @@ import type { JobId, Progress } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CollectionRow } from '../catalog/collections.repo.js';
 import type { ScanRow, StoredVector } from '../catalog/items.repo.js';
-import { contentHash, decodeForModel, readImageFile, type DecodedImage } from '../images/decode.js';
+import { contentHash, decodeForModel, readFileSnapshot, type DecodedImage } from '../images/decode.js';
+import { isInside, realRoots } from '../library/confine.js';
 import type { Logger } from '../logger.js';
 import type { Embedder } from '../models/embedder.js';
 import { walk, type ScannedFile } from '../scan/walk.js';
@@ -37,6 +44,8 @@ export interface IndexJobDeps {
   embedder: Embedder;
   logger: Logger;
   maxPixels?: number;
+  /** Files larger than this are recorded as IMAGE_TOO_LARGE without being read. */
+  maxFileBytes?: number;
 }
 
 export interface IndexJobOptions {
@@ -60,8 +69,10 @@ interface Work {
   existing?: ScanRow;
 }
 
-type Prepared = { work: Work; hash: Buffer | null } & (
+/** What the job decided about one file; `size`/`mtimeMs` are those of the bytes actually read. */
+type Prepared = { work: Work; hash: Buffer | null; size: number; mtimeMs: number } & (
   | { kind: 'same' }
+  | { kind: 'gone' }
   | { kind: 'move'; from: ScanRow }
   | { kind: 'copy'; source: StoredVector }
   | { kind: 'embed'; decoded: DecodedImage }
@@ -121,19 +132,22 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   emit('scanning', true, collection.name);
   const files = new Map<string, ScannedFile>();
   const offline: string[] = [];
+  const roots = catalog.collections.roots(cid).map((r) => r.path);
+  // Links are followed only into the collection's own folders (resolved once, so a linked root still counts).
+  const within = await realRoots(roots);
   try {
-    for (const root of catalog.collections.roots(cid)) {
+    for (const root of roots) {
       try {
-        for await (const f of walk(root.path, { signal, logger })) {
+        for await (const f of walk(root, { signal, logger, within })) {
           files.set(f.path, f);
           done = files.size;
           emit('scanning', false, collection.name);
         }
       } catch (err) {
         if (signal?.aborted) throw err;
-        offline.push(root.path);
+        offline.push(root);
         logger.warn('root folder unavailable; its items are kept as they are', {
-          root: root.path,
+          root,
           error: err instanceof Error ? err.message : String(err),
         });
       }
@@ -173,28 +187,35 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   // 3. Prepare (read, hash, maybe decode) one chunk while the previous one is embedded and written.
   const spec = embedder.input;
   const prepare = async (w: Work): Promise<Prepared> => {
-    let bytes: Buffer;
+    const scanned = { work: w, hash: null, size: w.file.size, mtimeMs: w.file.mtimeMs };
+    if (w.file.refused) return { ...scanned, kind: 'failed', error: w.file.refused };
+    let snapshot;
     try {
-      bytes = await readImageFile(w.file.path);
+      snapshot = await readFileSnapshot(w.file.path, { maxBytes: deps.maxFileBytes });
     } catch (err) {
-      return { work: w, hash: null, kind: 'failed', error: asExpected(err) };
+      const error = asExpected(err);
+      // Deleted (or its folder removed) since the scan: the same as not found by the scan.
+      if (error.code === 'NOT_FOUND') return { ...scanned, kind: 'gone' };
+      return { ...scanned, kind: 'failed', error };
     }
-    if (bytes.length === 0) return { work: w, hash: null, kind: 'failed', error: new AppError('EMPTY_FILE', 'The file is empty.') };
+    const { bytes } = snapshot;
+    const read = { work: w, size: snapshot.size, mtimeMs: snapshot.mtimeMs };
+    if (bytes.length === 0) return { ...read, hash: null, kind: 'failed', error: new AppError('EMPTY_FILE', 'The file is empty.') };
     const hash = contentHash(bytes);
-    if (w.existing?.indexed && w.existing.hash?.equals(hash)) return { work: w, hash, kind: 'same' };
+    if (w.existing?.indexed && w.existing.hash?.equals(hash)) return { ...read, hash, kind: 'same' };
     const candidates = vanishedByHash.get(hash.toString('hex'));
     const from = candidates?.find((r) => !claimed.has(r.id));
     if (from) {
       claimed.add(from.id);
-      return { work: w, hash, kind: 'move', from };
+      return { ...read, hash, kind: 'move', from };
     }
     const source = catalog.items.vectorByHash(hash, embedder.modelId);
-    if (source && source.itemId !== w.existing?.id) return { work: w, hash, kind: 'copy', source };
+    if (source && source.itemId !== w.existing?.id) return { ...read, hash, kind: 'copy', source };
     try {
       const decoded = await decodeForModel(bytes, spec, { maxPixels: deps.maxPixels });
-      return { work: w, hash, kind: 'embed', decoded };
+      return { ...read, hash, kind: 'embed', decoded };
     } catch (err) {
-      return { work: w, hash, kind: 'failed', error: asExpected(err) };
+      return { ...read, hash, kind: 'failed', error: asExpected(err) };
     }
   };
   const prepareChunk = (chunk: Work[]): Promise<Prepared[]> => {
@@ -217,9 +238,9 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     catalog.transaction(() => {
       for (const p of batch) {
         const { file, existing } = p.work;
-        const facts = { collectionId: cid, path: file.path, size: file.size, mtimeMs: file.mtimeMs, hash: p.hash };
+        const facts = { collectionId: cid, path: file.path, size: p.size, mtimeMs: p.mtimeMs, hash: p.hash };
         if (p.kind === 'same') {
-          catalog.items.updateStat(existing!.id, file.size, file.mtimeMs);
+          catalog.items.updateStat(existing!.id, p.size, p.mtimeMs);
           counts.unchanged += 1;
           continue;
         }
@@ -228,8 +249,11 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
           if (existing.indexed) removed.push(existing.id);
         }
         switch (p.kind) {
+          case 'gone':
+            if (existing) counts.removed += 1;
+            break;
           case 'move':
-            catalog.items.move(p.from.id, file.path, file.size, file.mtimeMs);
+            catalog.items.move(p.from.id, file.path, p.size, p.mtimeMs);
             counts.moved += 1;
             break;
           case 'copy':
@@ -269,6 +293,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   };
 
   let cancelled = false;
+  let failure: unknown;
   let lastSave = Date.now();
   const chunks: Work[][] = [];
   for (let i = 0; i < work.length; i += batchSize) chunks.push(work.slice(i, i + batchSize));
@@ -292,9 +317,11 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     }
     if (signal?.aborted && done < total) cancelled = true;
 
-    // 4. Remove what is gone (only after a complete pass: the vanished rows were the candidates for moves).
+    // 4. Remove what is gone (only after a complete pass: the vanished rows were the candidates for moves). A root
+    // that went away during the run (a drive unplugged mid-scan) is offline, not emptied.
     if (!cancelled) {
-      const gone = vanished.filter((r) => !claimed.has(r.id));
+      for (const root of roots) if (!offline.includes(root) && !(await isFolder(root))) offline.push(root);
+      const gone = vanished.filter((r) => !claimed.has(r.id) && !offline.some((root) => isUnder(r.path, root)));
       if (gone.length > 0) {
         catalog.transaction(() => {
           for (const r of gone) catalog.items.delete(r.id);
@@ -303,14 +330,24 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
           cid,
           gone.filter((r) => r.indexed).map((r) => r.id),
         );
-        counts.removed = gone.length;
+        counts.removed += gone.length;
       }
     }
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
     // Let in-flight reads settle (their results are dropped) before the caller closes anything.
     await next?.catch(() => undefined);
     emit('saving', true);
-    vectors.save(cid);
+    try {
+      vectors.save(cid);
+    } catch (err) {
+      // Never hide why the job failed behind a second failure (a full disk fails both); the index on disk is the
+      // previous complete one, and the next open rebuilds whatever it lacks from the catalog.
+      if (failure === undefined) throw err;
+      logger.warn('vector index not saved after a failed batch', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
   emit(cancelled ? 'cancelled' : 'done', true);
   return summary(cancelled);
@@ -336,6 +373,12 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-function isUnder(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+const isUnder = isInside;
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

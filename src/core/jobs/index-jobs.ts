@@ -107,6 +107,11 @@ export class IndexJobs {
     return true;
   }
 
+  /** Whether a job is running (also before its first progress event, unlike `status().running`). */
+  busy(): boolean {
+    return this.running !== undefined;
+  }
+
   status(): { running: Progress | null; last: IndexSummary | null } {
     return { running: this.running?.progress ?? null, last: this.last };
   }

@@ -4,12 +4,13 @@ import { isAbsolute, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import type { StatsSchema } from '../../shared/api.js';
 import { AppError } from '../../shared/errors.js';
-import type { CollectionId } from '../../shared/types.js';
+import { asItemId, type CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
 import type { FailedRecord } from '../catalog/items.repo.js';
 import { classifyFsError } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
+import { confineToRoots } from './confine.js';
 
 export interface CollectionInfo {
   id: CollectionId;
@@ -99,6 +100,30 @@ export class LibraryService {
   errors(collection?: string): FailedRecord[] {
     const cid = collection === undefined ? undefined : this.deps.catalog.collections.require(collection).id;
     return this.deps.catalog.items.failed(cid);
+  }
+
+  /**
+   * The real path of an item's file for a transport to open: it must lie inside its own collection's folders
+   * (a file swapped for a link out of them, or a row pointing elsewhere, is refused).
+   * @throws AppError ITEM_NOT_FOUND, PATH_OUTSIDE_ROOTS, NOT_FOUND (the file is gone)
+   */
+  async itemFile(id: number): Promise<string> {
+    const { catalog } = this.deps;
+    const item = catalog.items.require(asItemId(id));
+    return confineToRoots(
+      item.path,
+      catalog.collections.roots(item.collectionId).map((r) => r.path),
+    );
+  }
+
+  /**
+   * A file path a transport asks to read (a query image): it must lie inside some collection's folders.
+   * @throws AppError PATH_OUTSIDE_ROOTS, NOT_FOUND
+   */
+  async confinePath(path: string): Promise<string> {
+    const { catalog } = this.deps;
+    const roots = catalog.collections.list().flatMap((c) => catalog.collections.roots(c.id).map((r) => r.path));
+    return confineToRoots(path, roots);
   }
 
   /** Counts per collection, the model, index and catalog sizes (opening an index verifies it against the catalog). */

@@ -53,6 +53,28 @@ describe('walk', () => {
     expect(found.filter((p) => p.endsWith('x.png') && p !== 'alias.png')).toHaveLength(1);
   });
 
+  it('follows links only into the allowed folders, and reports a file link out of them as refused', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'lookalike-walk-out-'));
+    try {
+      writeFileSync(join(outside, 'secret.jpg'), 'x');
+      touch('in/ok.jpg');
+      symlinkSync(join(outside, 'secret.jpg'), join(root, 'in', 'link-out.jpg'));
+      symlinkSync(outside, join(root, 'in', 'folder-out'));
+      symlinkSync(join(root, 'in', 'ok.jpg'), join(root, 'in', 'link-in.jpg'));
+      const found = await toArray(walk(root, { within: [root] }));
+      expect(found.map((f) => relative(root, f.path)).sort()).toEqual(['in/link-in.jpg', 'in/link-out.jpg', 'in/ok.jpg']);
+      expect(found.find((f) => f.path.endsWith('link-out.jpg'))?.refused?.code).toBe('PATH_OUTSIDE_ROOTS');
+      expect(found.filter((f) => f.refused)).toHaveLength(1);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('throws for a root that is a file, not a folder', async () => {
+    touch('file.jpg');
+    await expect(collect(join(root, 'file.jpg'))).rejects.toMatchObject({ code: 'NOT_A_FOLDER' });
+  });
+
   it('throws for a missing root and stops when aborted', async () => {
     await expect(collect(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
     touch('a.jpg');

@@ -1,9 +1,13 @@
 /**
  * Recursive folder walk that yields image files with their size and mtime. Hidden entries and well-known system
- * folders are skipped; symbolic links are followed, but each real folder is visited once, so link loops end.
+ * folders are skipped; symbolic links are followed, but each real folder is visited once, so link loops end, and
+ * (with `within`) only when they lead to a place inside the user's chosen folders: a link out of them is never
+ * read, a file link is reported as refused so the user sees why it was not indexed.
  */
-import { opendir, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import { isInsideAny } from '../library/confine.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -24,12 +28,16 @@ export interface ScannedFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Set for a file that must not be read (a link leading outside `within`); the reason is recorded instead. */
+  refused?: AppError;
 }
 
 export interface WalkOptions {
   extensions?: ReadonlySet<string>;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Real paths (symbolic links resolved) that links may lead into; absent: links are followed anywhere. */
+  within?: readonly string[];
 }
 
 /** Whether `name` has one of the image suffixes (case-insensitive). */
@@ -39,12 +47,13 @@ export function hasImageExtension(name: string, extensions: ReadonlySet<string> 
 }
 
 /**
- * Yields every image file under `root` (absolute). Unreadable folders are logged and skipped.
- * @throws the root's own stat error (the caller decides whether a missing root is offline or an error).
+ * Yields every image file under `root` (absolute). Unreadable folders below the root are logged and skipped.
+ * @throws the root's own error (missing, not a folder, unreadable): the caller decides whether the root is offline.
  */
 export async function* walk(root: string, options: WalkOptions = {}): AsyncGenerator<ScannedFile> {
   const extensions = options.extensions ?? IMAGE_EXTENSIONS;
   const rootStat = await stat(root);
+  if (!rootStat.isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${root}`);
   const seen = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
   const stack: string[] = [root];
   while (stack.length > 0) {
@@ -54,6 +63,8 @@ export async function* walk(root: string, options: WalkOptions = {}): AsyncGener
     try {
       handle = await opendir(dir, { bufferSize: 256 });
     } catch (err) {
+      // The root itself unreadable is the caller's business (offline drive); a subfolder is skipped.
+      if (dir === root) throw err;
       options.logger?.warn('cannot read folder; skipped', { dir, error: err instanceof Error ? err.message : String(err) });
       continue;
     }
@@ -64,10 +75,25 @@ export async function* walk(root: string, options: WalkOptions = {}): AsyncGener
       if (entry.isDirectory() || entry.isSymbolicLink()) {
         if (entry.isDirectory() && SKIPPED_DIRS.has(entry.name)) continue;
         let s;
+        let outside = false;
         try {
           s = await stat(full);
+          if (entry.isSymbolicLink() && options.within) outside = !isInsideAny(await realpath(full), options.within);
         } catch {
-          continue; // A dangling link.
+          continue; // A dangling link or a link loop.
+        }
+        if (outside) {
+          if (s.isDirectory()) {
+            options.logger?.warn('link leads outside the collection\'s folders; not followed', { path: full });
+          } else if (s.isFile() && hasImageExtension(entry.name, extensions)) {
+            yield {
+              path: full,
+              size: s.size,
+              mtimeMs: s.mtimeMs,
+              refused: new AppError('PATH_OUTSIDE_ROOTS', "The link leads outside the collection's folders; it is not read."),
+            };
+          }
+          continue;
         }
         if (s.isDirectory()) {
           const key = `${s.dev}:${s.ino}`;

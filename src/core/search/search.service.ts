@@ -1,8 +1,9 @@
 /** "Which catalog photos look like this one?": by file, by bytes, by catalog item, optionally by a crop of it. */
 import { AppError, missingCase } from '../../shared/errors.js';
-import { asItemId, type CollectionId, type CropRect } from '../../shared/types.js';
+import { asItemId, type CollectionId, type CropRect, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
+import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
 import { decodeForModel, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
@@ -15,10 +16,16 @@ export interface SearchOptions {
   minScore?: number;
   /** Collection names to search; all collections when absent or empty. */
   collections?: readonly string[];
+  /** Only items passing this filter (product fields, category, price, free text). */
+  filter?: ItemFilter;
 }
+
+/** Filtered candidates up to this many are ranked exactly over their stored vectors; more go through the ANN. */
+export const EXACT_RANK_LIMIT = 50_000;
 
 export interface SearchHitRecord extends ItemRecord {
   score: number;
+  product?: ProductRecord | null;
 }
 
 export interface SearchResult {
@@ -66,20 +73,85 @@ export class SearchService {
     return vector;
   }
 
-  /** Top-k items for a raw embedding, in the given collections (all when omitted). */
+  /**
+   * Top-k items for a raw embedding, in the given collections (all when omitted). With an active filter the
+   * filtered candidates are ranked exactly by cosine against their stored vectors (a restrictive filter would
+   * leave an over-fetched ANN result short); only very large candidate sets go through the ANN index.
+   */
   byVector(query: Float32Array, options: SearchOptions, collectionIds?: readonly CollectionId[]): SearchHitRecord[] {
     const ids = collectionIds ?? this.resolveCollections(options.collections);
     const vectors = this.deps.model.vectors();
     if (!vectors || ids.length === 0) return [];
-    const found = vectors.search(ids, query, options.k).filter((h) => options.minScore === undefined || h.score >= options.minScore);
-    const items = this.deps.catalog.items.getMany(found.map((h) => h.id));
+    let found: { id: number; score: number }[];
+    if (isFilterActive(options.filter)) {
+      const candidates = this.deps.catalog.products.filter(ids, options.filter, this.embedderId());
+      if (candidates.length <= EXACT_RANK_LIMIT) found = this.rankExactly(query, candidates.map((c) => c.id), options.k);
+      else {
+        const allowed = new Set<number>(candidates.map((c) => c.id));
+        let fetch = options.k * 10;
+        for (;;) {
+          const raw = vectors.search(ids, query, fetch);
+          found = raw.filter((h) => allowed.has(h.id)).slice(0, options.k);
+          if (found.length >= options.k || raw.length < fetch) break;
+          fetch *= 4;
+        }
+      }
+    } else found = vectors.search(ids, query, options.k);
+    found = found.filter((h) => options.minScore === undefined || h.score >= options.minScore);
+    return this.toHits(found);
+  }
+
+  /**
+   * Items by filter and free text alone, best FTS5 match first (score −bm25; 0 without text).
+   * @throws AppError COLLECTION_NOT_FOUND
+   */
+  byText(filter: ItemFilter, options: { k: number; collections?: readonly string[] }): SearchResult {
+    const started = performance.now();
+    const ids = this.resolveCollections(options.collections);
+    if (!isFilterActive(filter)) return { hits: [], queryMs: performance.now() - started };
+    const found = this.deps.catalog.products.filter(ids, filter, null, options.k);
+    return { hits: this.toHits(found.map((f) => ({ id: f.id, score: f.rank === null ? 0 : -f.rank }))), queryMs: performance.now() - started };
+  }
+
+  /** Cosine of the query against each candidate's stored vector; the top k, best first. */
+  rankExactly(query: Float32Array, candidates: readonly ItemId[], k: number): { id: number; score: number }[] {
+    let qn = 0;
+    for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
+    qn = Math.sqrt(qn) || 1;
+    const scored: { id: number; score: number }[] = [];
+    for (const id of candidates) {
+      const stored = this.deps.catalog.items.vector(id);
+      if (!stored || stored.dim !== query.length) continue;
+      const v = decodeF16(stored.vector);
+      let dot = 0;
+      let vn = 0;
+      for (let i = 0; i < v.length; i++) {
+        dot += v[i]! * query[i]!;
+        vn += v[i]! * v[i]!;
+      }
+      scored.push({ id, score: dot / (qn * (Math.sqrt(vn) || 1)) });
+    }
+    scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    return scored.slice(0, k);
+  }
+
+  /** Catalog rows (with their product) for ranked ids, in order. */
+  private toHits(found: readonly { id: number; score: number }[]): SearchHitRecord[] {
+    const ids = found.map((h) => h.id);
+    const items = this.deps.catalog.items.getMany(ids);
+    const products = this.deps.catalog.products.forItems(ids);
     const hits: SearchHitRecord[] = [];
     for (const h of found) {
       const item = items.get(asItemId(h.id));
       // An index key without a catalog row cannot survive the consistency check; skip rather than crash.
-      if (item) hits.push({ ...item, score: h.score });
+      if (item) hits.push({ ...item, score: h.score, product: products.get(item.id) ?? null });
     }
     return hits;
+  }
+
+  /** The id stored with the catalog's embeddings (null before anything was embedded). */
+  private embedderId(): string | null {
+    return this.deps.catalog.meta.get('embedder_id') ?? null;
   }
 
   private resolveCollections(names: readonly string[] | undefined): CollectionId[] {

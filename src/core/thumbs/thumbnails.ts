@@ -3,13 +3,14 @@
  * Keyed by item id and the catalog's content hash, so an edited file gets a new thumbnail and an unchanged one
  * is never rendered twice. Items are looked up by id only: no caller-supplied path reaches the file system.
  */
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { asItemId } from '../../shared/types.js';
 import { snapThumbSize } from '../../shared/web.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { classifySharpError, readImageFile } from '../images/decode.js';
+import { DEFAULT_MAX_PIXELS, classifySharpError, readImageFile } from '../images/decode.js';
 
 export const THUMB_DIR = 'thumbs';
 const CONTENT_TYPE = 'image/webp';
@@ -38,9 +39,13 @@ export function catalogThumbSource(catalog: Catalog): (id: number) => ThumbSourc
   return (id) => {
     const item = catalog.items.require(asItemId(id));
     const row = hashOf.get(id) as { hash: Buffer | null } | undefined;
-    const key = row?.hash ? row.hash.toString('hex').slice(0, 16) : `${item.size.toString(36)}${Math.round(item.mtimeMs).toString(36)}`;
-    return { path: item.path, key };
+    return { path: item.path, key: thumbKey(row?.hash ?? null, item.size, item.mtimeMs) };
   };
+}
+
+/** The content part of a thumbnail's name: the catalog's hash, else size and mtime. */
+export function thumbKey(hash: Buffer | null, size: number, mtimeMs: number): string {
+  return hash ? hash.toString('hex').slice(0, 16) : `${size.toString(36)}${Math.round(mtimeMs).toString(36)}`;
 }
 
 function limiter(max: number) {
@@ -66,7 +71,19 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-export function createThumbnails(options: { dataDir: string; source: (id: number) => ThumbSource }): Thumbnails {
+export interface ThumbnailsOptions {
+  dataDir: string;
+  source: (id: number) => ThumbSource;
+  /**
+   * Called right before an item's file is read or handed out; returns the path to open, or throws to refuse
+   * (served-engine.ts confines it to the collection's folders). A cached thumbnail needs no file access.
+   */
+  resolveFile?: (id: number, path: string) => Promise<string>;
+  maxPixels?: number;
+}
+
+export function createThumbnails(options: ThumbnailsOptions): Thumbnails {
+  const resolveFile = options.resolveFile ?? (async (_id: number, path: string) => path);
   const limit = limiter(MAX_CONCURRENT_RENDERS);
   const inFlight = new Map<string, Promise<void>>();
 
@@ -74,7 +91,7 @@ export function createThumbnails(options: { dataDir: string; source: (id: number
     const bytes = await readImageFile(src);
     let webp: Buffer;
     try {
-      webp = await sharp(bytes, { failOn: 'none' })
+      webp = await sharp(bytes, { failOn: 'none', limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
         .rotate()
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 80 })
@@ -85,8 +102,13 @@ export function createThumbnails(options: { dataDir: string; source: (id: number
     await mkdir(join(out, '..'), { recursive: true });
     // Write then rename, so a reader never sees half a file and a crash leaves no corrupt cache entry.
     const tmp = `${out}.${process.pid}.tmp`;
-    await writeFile(tmp, webp);
-    await rename(tmp, out);
+    try {
+      await writeFile(tmp, webp);
+      await rename(tmp, out);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   return {
@@ -98,7 +120,7 @@ export function createThumbnails(options: { dataDir: string; source: (id: number
       if (!(await exists(out))) {
         let pending = inFlight.get(out);
         if (!pending) {
-          pending = limit(() => render(path, out, size)).finally(() => inFlight.delete(out));
+          pending = limit(async () => render(await resolveFile(id, path), out, size)).finally(() => inFlight.delete(out));
           inFlight.set(out, pending);
         }
         await pending;
@@ -106,7 +128,37 @@ export function createThumbnails(options: { dataDir: string; source: (id: number
       return { path: out, contentType: CONTENT_TYPE };
     },
     async imagePath(id) {
-      return options.source(id).path;
+      return resolveFile(id, options.source(id).path);
     },
   };
+}
+
+/** One cached thumbnail file, parsed from its name. */
+export interface ThumbFile {
+  path: string;
+  id: number;
+  key: string;
+}
+
+const THUMB_NAME = /^(\d+)-([0-9a-z]+)\.webp$/;
+
+/** Every cached thumbnail under `<dataDir>/thumbs` (temp files and foreign names are left out). */
+export function listThumbnails(dataDir: string): ThumbFile[] {
+  const root = join(dataDir, THUMB_DIR);
+  const out: ThumbFile[] = [];
+  for (const size of safeList(root)) {
+    for (const name of safeList(join(root, size))) {
+      const m = THUMB_NAME.exec(name);
+      if (m) out.push({ path: join(root, size, name), id: Number(m[1]), key: m[2]! });
+    }
+  }
+  return out;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -1,10 +1,17 @@
 /**
  * A thin, checked wrapper over one usearch HNSW index with cosine metric. Keys are catalog item ids.
  * Saving is atomic: write a temp file, fsync it, rename it over the old one, fsync the folder.
+ *
+ * Each file ends in a 48-byte trailer (magic, payload length, SHA-256 of the payload) that usearch ignores. It
+ * is verified, with the payload's own header, before usearch sees the file: usearch trusts its input, so a
+ * damaged file (bad sector, truncated copy, a flipped bit in the graph) would otherwise load silently wrong, or
+ * allocate whatever a garbage header asks for. A file that fails the check is rebuilt from the catalog.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import usearch from 'usearch';
+import { AppError } from '../../shared/errors.js';
 
 export interface AnnParams {
   dimensions: number;
@@ -38,10 +45,11 @@ export class AnnIndex {
   }
 
   /**
-   * Loads a saved index into memory.
-   * @throws Error when the file is missing or unreadable (the caller rebuilds it).
+   * Loads a saved index into memory after checking its trailer and header.
+   * @throws Error when the file is missing, damaged or not one of ours (the caller rebuilds it).
    */
   static load(file: string, params: AnnParams): AnnIndex {
+    verifyFile(file, params);
     const ann = AnnIndex.create(params);
     ann.index.load(file);
     return ann;
@@ -85,23 +93,99 @@ export class AnnIndex {
     return hits;
   }
 
-  /** Writes the index to `file` atomically: a crash leaves either the old file or the new one. */
+  /**
+   * Writes the index to `file` atomically: a crash leaves either the old file or the new one.
+   * @throws AppError DISK_FULL when the disk filled up (the old file is kept), else the native error.
+   */
   saveAtomic(file: string): void {
-    const tmp = `${file}.tmp-${process.pid}`;
+    const tmp = tempFileOf(file);
     try {
       this.index.save(tmp);
       const fd = openSync(tmp, 'r+');
       try {
+        const { length, digest } = hashPayload(fd, fstatSync(fd).size);
+        writeAll(fd, trailer(length, digest), length);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
       renameSync(tmp, file);
     } catch (err) {
+      // Measured before the partial temp file is removed: afterwards the disk has room again.
+      const full = isDiskFull(err, dirname(file));
       rmSync(tmp, { force: true });
+      if (full) throw new AppError('DISK_FULL', `The disk is full; the vector index was not saved (${file}).`, { cause: err });
       throw err;
     }
     fsyncDir(dirname(file));
+  }
+}
+
+const MAGIC = Buffer.from('LKIDX\0\0\x01', 'latin1');
+const TRAILER_BYTES = MAGIC.length + 8 + 32;
+const CHUNK = 1 << 20;
+
+function trailer(length: number, digest: Buffer): Buffer {
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(length));
+  return Buffer.concat([MAGIC, len, digest]);
+}
+
+function hashPayload(fd: number, length: number): { length: number; digest: Buffer } {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(CHUNK);
+  for (let pos = 0; pos < length; ) {
+    const n = readSync(fd, buf, 0, Math.min(CHUNK, length - pos), pos);
+    if (n <= 0) throw new Error('the file ended early');
+    hash.update(buf.subarray(0, n));
+    pos += n;
+  }
+  return { length, digest: hash.digest() };
+}
+
+function writeAll(fd: number, data: Buffer, position: number): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+}
+
+/** @throws Error saying what is wrong with the file (missing, no trailer, checksum, header). */
+function verifyFile(file: string, params: AnnParams): void {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < TRAILER_BYTES + 8) throw new Error('the file is too short to be an index');
+    const tail = Buffer.alloc(TRAILER_BYTES);
+    readSync(fd, tail, 0, TRAILER_BYTES, size - TRAILER_BYTES);
+    if (!tail.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('the file has no checksum trailer (an older or foreign file)');
+    const length = Number(tail.readBigUInt64LE(MAGIC.length));
+    if (length !== size - TRAILER_BYTES) throw new Error(`the file is ${size} bytes, its trailer says ${length + TRAILER_BYTES}`);
+    if (!hashPayload(fd, length).digest.equals(tail.subarray(MAGIC.length + 8))) throw new Error('checksum mismatch (the file is damaged)');
+    // usearch allocates what the header of its vector matrix says: check it against the file and the parameters.
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    const rows = head.readUInt32LE(0);
+    const rowBytes = head.readUInt32LE(4);
+    const expected = params.dimensions * (params.quantization === 'f16' ? 2 : 4);
+    if (rowBytes !== expected) throw new Error(`the index stores ${rowBytes}-byte vectors, expected ${expected}`);
+    if (8 + rows * rowBytes > length) throw new Error(`the header claims ${rows} vectors, more than the file holds`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `<file>.tmp-<pid>`: the pid lets a later run tell a crashed process's leftover from a live writer's file. */
+export function tempFileOf(file: string, pid: number = process.pid): string {
+  return `${file}.tmp-${pid}`;
+}
+
+/** usearch reports a failed write only as "Failed to serialize"; the file system says whether space ran out. */
+function isDiskFull(err: unknown, dir: string): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
   }
 }
 

@@ -79,24 +79,13 @@ export class VectorStore {
   open(collectionId: CollectionId): AnnIndex {
     const have = this.loaded.get(collectionId);
     if (have) return have.index;
-    const file = this.fileOf(collectionId);
     const ids = this.options.source.ids(collectionId);
-    let index: AnnIndex | undefined;
-    let problem: string | undefined;
-    try {
-      index = AnnIndex.load(file, this.params);
-      if (index.dimensions !== this.params.dimensions) {
-        problem = `has dimension ${index.dimensions}, expected ${this.params.dimensions}`;
-      } else if (index.size !== ids.length || !index.containsAll(ids)) {
-        problem = `holds ${index.size} vectors but the catalog has ${ids.length} (or other ids)`;
-      }
-    } catch (err) {
-      problem = isMissing(err, file) ? 'is missing' : `is unreadable (${err instanceof Error ? err.message : String(err)})`;
-    }
+    const { index, problem } = this.loadChecked(collectionId, ids);
     if (problem === undefined && index) {
       this.loaded.set(collectionId, { index, dirty: false });
       return index;
     }
+    const file = this.fileOf(collectionId);
     if (ids.length === 0) {
       // Nothing to rebuild: a new collection simply starts with an empty index.
       const empty = AnnIndex.create(this.params);
@@ -115,6 +104,41 @@ export class VectorStore {
       ms: Date.now() - started,
     });
     return rebuilt;
+  }
+
+  /**
+   * Checks the collection's index file against the catalog without loading it for use or repairing it (doctor).
+   * @returns what is wrong, or undefined when the file holds exactly the catalog's embedded ids.
+   */
+  check(collectionId: CollectionId): string | undefined {
+    const ids = this.options.source.ids(collectionId);
+    const { problem } = this.loadChecked(collectionId, ids);
+    // A collection with nothing embedded needs no file.
+    return problem === 'is missing' && ids.length === 0 ? undefined : problem;
+  }
+
+  /** Rebuilds the collection's index from the catalog's embeddings and saves it. @returns its vector count. */
+  rebuildAndSave(collectionId: CollectionId): number {
+    const rebuilt = this.rebuild(collectionId);
+    this.loaded.set(collectionId, { index: rebuilt, dirty: true });
+    this.save(collectionId);
+    return rebuilt.size;
+  }
+
+  private loadChecked(collectionId: CollectionId, ids: readonly number[]): { index?: AnnIndex; problem?: string } {
+    const file = this.fileOf(collectionId);
+    try {
+      const index = AnnIndex.load(file, this.params);
+      if (index.dimensions !== this.params.dimensions) {
+        return { problem: `has dimension ${index.dimensions}, expected ${this.params.dimensions}` };
+      }
+      if (index.size !== ids.length || !index.containsAll(ids)) {
+        return { problem: `holds ${index.size} vectors but the catalog has ${ids.length} (or other ids)` };
+      }
+      return { index };
+    } catch (err) {
+      return { problem: isMissing(err, file) ? 'is missing' : `is unreadable (${err instanceof Error ? err.message : String(err)})` };
+    }
   }
 
   private rebuild(collectionId: CollectionId): AnnIndex {
@@ -186,6 +210,13 @@ export class VectorStore {
   drop(collectionId: CollectionId): void {
     this.loaded.delete(collectionId);
     for (const f of this.files()) if (f.collectionId === collectionId) rmSync(f.path, { force: true });
+  }
+
+  /** Index files on disk that no current collection can use: other stamps, or collections not in `live`. */
+  strayFiles(live: ReadonlySet<CollectionId>): string[] {
+    return this.files()
+      .filter((f) => f.stamp !== this.stamp || !live.has(f.collectionId))
+      .map((f) => f.path);
   }
 
   /** Total bytes of the index files on disk. */

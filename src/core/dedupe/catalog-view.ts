@@ -1,0 +1,148 @@
+/**
+ * What deduplication and matching read from the catalog in one query per scope: every embedded item of some
+ * collections with its content hash, stored embedding and whether it lies under a reference root. Read-only;
+ * writes go through the catalog's repositories.
+ */
+import { sep } from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ItemRecord } from '../catalog/items.repo.js';
+import type { Picture } from './near-duplicates.js';
+
+export interface ScopeItem extends ItemRecord {
+  hash: Buffer;
+  /** The stored embedding, f16 little-endian. */
+  vector: Buffer;
+  dim: number;
+  modelId: string;
+  /** Under a root flagged as reference: never removed. */
+  reference: boolean;
+}
+
+/** Whether `path` lies inside folder `dir` (not merely sharing a prefix). */
+export function isInside(path: string, dir: string, separator: string = sep): boolean {
+  return path.startsWith(dir.endsWith(separator) ? dir : dir + separator);
+}
+
+/**
+ * Resolves collection names (all collections when empty or absent).
+ * @throws AppError COLLECTION_NOT_FOUND
+ */
+export function resolveCollections(catalog: Catalog, names: readonly string[] | undefined): { id: CollectionId; name: string }[] {
+  if (!names || names.length === 0) return catalog.collections.list().map((c) => ({ id: c.id, name: c.name }));
+  return [...new Set(names)].map((n) => {
+    const c = catalog.collections.require(n);
+    return { id: c.id, name: c.name };
+  });
+}
+
+/** Every item of the collections that has an embedding by the catalog's embedder, by id. */
+export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId[]): ScopeItem[] {
+  const embedderId = catalog.meta.get('embedder_id');
+  if (!embedderId || collectionIds.length === 0) return [];
+  const referenceRoots = new Map<number, string[]>();
+  for (const cid of collectionIds) {
+    referenceRoots.set(
+      cid,
+      catalog.collections
+        .roots(cid)
+        .filter((r) => r.reference)
+        .map((r) => r.path),
+    );
+  }
+  const rows = catalog.db
+    .prepare(
+      `SELECT i.id, i.collection_id, c.name AS collection, i.path, i.size, i.mtime_ms, i.width, i.height, i.format, i.hash,
+              e.vector, e.dim, e.model_id
+       FROM items i JOIN collections c ON c.id = i.collection_id JOIN embeddings e ON e.item_id = i.id
+       WHERE e.model_id = ? AND i.hash IS NOT NULL AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
+       ORDER BY i.id`,
+    )
+    .all(embedderId, ...collectionIds) as {
+    id: number;
+    collection_id: number;
+    collection: string;
+    path: string;
+    size: number;
+    mtime_ms: number;
+    width: number | null;
+    height: number | null;
+    format: string | null;
+    hash: Buffer;
+    vector: Buffer;
+    dim: number;
+    model_id: string;
+  }[];
+  const products = catalog.products.forItems(rows.map((r) => r.id));
+  return rows.map((r) => ({
+    id: asItemId(r.id),
+    collectionId: asCollectionId(r.collection_id),
+    collection: r.collection,
+    path: r.path,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    width: r.width,
+    height: r.height,
+    format: r.format,
+    hash: r.hash,
+    vector: r.vector,
+    dim: r.dim,
+    modelId: r.model_id,
+    reference: (referenceRoots.get(r.collection_id) ?? []).some((root) => isInside(r.path, root)),
+    product: products.get(asItemId(r.id)) ?? null,
+  }));
+}
+
+/**
+ * Scope items by id.
+ * @throws AppError ITEM_NOT_FOUND naming the first id without an embedded item.
+ */
+export function requireScopeItems(catalog: Catalog, ids: readonly number[]): ScopeItem[] {
+  const items = catalog.items.getMany(ids);
+  const collections = [...new Set([...items.values()].map((i) => i.collectionId))];
+  const byId = new Map(loadScope(catalog, collections).map((i) => [i.id as number, i]));
+  return [...new Set(ids)].map((id) => {
+    const item = byId.get(id);
+    if (!item) throw new AppError('ITEM_NOT_FOUND', `No indexed item with id ${id}.`);
+    return item;
+  });
+}
+
+/** One side's distinct contents: items with the same hash become one picture (exact duplicates). */
+export interface Contents {
+  pictures: Picture[];
+  /** Items of each picture, in the same order. */
+  items: ScopeItem[][];
+}
+
+/**
+ * Groups items by content hash. `split(hashHex)` keeps a content's identical files apart (the user said they are
+ * not duplicates of each other).
+ */
+export function toContents(items: readonly ScopeItem[], split: (hashHex: string) => boolean = () => false): Contents {
+  const byHash = new Map<string, ScopeItem[]>();
+  const order: ScopeItem[][] = [];
+  for (const item of items) {
+    const key = item.hash.toString('hex');
+    if (split(key)) {
+      order.push([item]);
+      continue;
+    }
+    let list = byHash.get(key);
+    if (!list) {
+      byHash.set(key, (list = []));
+      order.push(list);
+    }
+    list.push(item);
+  }
+  return {
+    items: order,
+    pictures: order.map((list) => ({
+      itemId: list[0]!.id,
+      itemIds: list.map((i) => i.id),
+      vector: list[0]!.vector,
+      signature: undefined,
+    })),
+  };
+}

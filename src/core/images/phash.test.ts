@@ -1,0 +1,103 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { alterImage } from '../eval/alterations.js';
+import {
+  computeSignature,
+  decodeSignature,
+  encodeSignature,
+  matchPictures,
+  prepareSignature,
+  signatureFromRaw,
+  trimBox,
+  type PreparedSignature,
+} from './phash.js';
+import { scene } from './synthetic.js';
+
+const sign = async (bytes: Buffer): Promise<PreparedSignature> => prepareSignature(await computeSignature(bytes));
+const agreement = (a: PreparedSignature, b: PreparedSignature) => matchPictures(a, b, { accept: 1 }).agreement;
+
+describe('trimBox', () => {
+  it('strips a white pad and keeps a picture without one whole', async () => {
+    const { data, info } = await scene(1, 200, 100)
+      .extend({ top: 10, bottom: 20, left: 30, right: 5, background: '#ffffff' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(trimBox({ data, width: info.width, height: info.height, channels: info.channels })).toEqual({ left: 30, top: 10, width: 200, height: 100 });
+    const plain = await scene(1, 200, 100).raw().toBuffer({ resolveWithObject: true });
+    expect(trimBox({ data: plain.data, width: 200, height: 100, channels: plain.info.channels })).toEqual({ left: 0, top: 0, width: 200, height: 100 });
+  });
+
+  it('leaves a blank picture its frame', () => {
+    const data = new Uint8Array(50 * 40 * 3).fill(255);
+    expect(trimBox({ data, width: 50, height: 40, channels: 3 })).toEqual({ left: 0, top: 0, width: 50, height: 40 });
+  });
+});
+
+describe('signatures', () => {
+  it('round-trip through their bytes and reject another version', async () => {
+    const sig = await computeSignature(await scene(2).jpeg().toBuffer());
+    const bytes = encodeSignature(sig);
+    const back = decodeSignature(bytes)!;
+    expect(back.thumb).toEqual(sig.thumb);
+    expect(back.aspect).toBeCloseTo(sig.aspect, 5);
+    expect(back.content).toBeCloseTo(sig.content, 5);
+    const other = Buffer.from(bytes);
+    other[0] = 99;
+    expect(decodeSignature(other)).toBeNull();
+  });
+
+  it('refuses a buffer too short for its geometry', () => {
+    expect(() => signatureFromRaw({ data: new Uint8Array(10), width: 10, height: 10, channels: 3 })).toThrow(/needs more bytes/);
+  });
+
+  it('line up every kind of generated copy with its source, and not with another picture', async () => {
+    const source = await scene(3, 480, 360).jpeg({ quality: 92 }).toBuffer();
+    const original = await sign(source);
+    for (const kind of ['resize', 'jpeg', 'crop', 'color', 'watermark', 'flip', 'pad', 'exif', 'webp', 'png'] as const) {
+      const copy = await sign((await alterImage(source, kind)).data);
+      expect(agreement(original, copy), kind).toBeGreaterThanOrEqual(0.5);
+    }
+    const flipped = await sign((await alterImage(source, 'flip')).data);
+    expect(matchPictures(original, flipped, { accept: 1 }).alignment.mirrored).toBe(true);
+    for (const seed of [4, 5, 6]) {
+      expect(agreement(original, await sign(await scene(seed, 480, 360).jpeg().toBuffer())), `scene ${seed}`).toBeLessThan(0.5);
+    }
+  });
+
+  it('line up a centred 75% crop cheaply, and crops of other sizes and places with the search', async () => {
+    const source = await scene(7, 480, 360).jpeg({ quality: 92 }).toBuffer();
+    const a = await sign(source);
+    const crop = async (left: number, top: number, width: number, height: number) =>
+      sign(await sharp(source).extract({ left, top, width, height }).jpeg({ quality: 90 }).toBuffer());
+    expect(matchPictures(a, await crop(60, 45, 360, 270), { accept: 0.5 }).agreement).toBeGreaterThanOrEqual(0.5);
+    for (const [left, top, width, height] of [
+      [48, 36, 384, 288], // centred 80%
+      [0, 0, 360, 270], // a corner
+      [12, 9, 456, 342], // 95%
+    ] as const) {
+      const b = await crop(left, top, width, height);
+      const found = matchPictures(a, b, { accept: 0.5, search: true });
+      expect(found.agreement, `${left},${top} ${width}×${height}`).toBeGreaterThanOrEqual(0.5);
+      expect(found.alignment.x * 480).toBeCloseTo(left, -1);
+      expect(found.alignment.y * 360).toBeCloseTo(top, -1);
+    }
+  });
+
+  it('give a blank card no agreement with anything', async () => {
+    const blank = await sign(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#f0f0f0' } }).jpeg().toBuffer());
+    expect(agreement(blank, blank)).toBe(0);
+  });
+});
+
+describe('decoding for signatures', () => {
+  it('reads 16-bit and transparent PNGs as 8-bit pixels on white', async () => {
+    const rgba = await scene(11, 200, 150).png().toBuffer();
+    const deep = await sharp(rgba).toColourspace('rgb16').png().toBuffer();
+    const a = await computeSignature(rgba);
+    const b = await computeSignature(deep);
+    expect(b.thumb.length).toBe(a.thumb.length);
+    expect(agreement(prepareSignature(a), prepareSignature(b))).toBeGreaterThan(0.9);
+    const transparent = await sharp({ create: { width: 100, height: 80, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    expect((await computeSignature(transparent)).thumb.every((v) => v === 255)).toBe(true);
+  });
+});

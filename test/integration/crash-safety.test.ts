@@ -1,0 +1,245 @@
+/**
+ * Crash safety, proven on the real CLI in child processes: `lookalike index` killed with SIGKILL at random
+ * moments and run again loses and duplicates nothing; a second process on the same data folder is refused with
+ * the holder's PID while searches keep answering; a full disk fails the batch cleanly and leaves the catalog and
+ * the index as they were. (The soak variant with 20+ kills is src/bench/reliability.ts.)
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli, type CliRun } from '../../src/bench/cli-process.js';
+import { verifyDataFolder } from '../../src/bench/verify-data-folder.js';
+import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/engine.js';
+import type { Progress } from '../../src/shared/types.js';
+import { ensureBuiltCli } from './built-cli.js';
+import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
+
+let tmp: TempDir;
+
+/** Deterministic pseudo-random numbers, so a failing kill schedule can be replayed from the seed in the log. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+}
+
+async function makePhotos(dir: string, count: number, firstSeed: number): Promise<string[]> {
+  const paths = Array.from({ length: count }, (_, i) => join(dir, `sub${i % 3}`, `p${firstSeed + i}.jpg`));
+  for (let i = 0; i < paths.length; i += 16) {
+    await Promise.all(paths.slice(i, i + 16).map((p, j) => writeScene(p, firstSeed + i + j, { width: 160, height: 120 })));
+  }
+  return paths;
+}
+
+/** Committed, indexed rows as another process sees them (0 while there is no catalog yet). */
+const indexedRows = (dataDir: string): number => {
+  try {
+    const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NOT NULL').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+};
+
+beforeAll(async () => {
+  tmp = tempDir('crash');
+  await ensureBuiltCli();
+});
+afterAll(() => tmp?.remove());
+
+describe('lookalike index killed with SIGKILL', () => {
+  it('indexes every valid image exactly once after random kills and a rerun', async () => {
+    const seed = Number(process.env['LOOKALIKE_KILL_SEED'] ?? Date.now() % 100_000);
+    const random = prng(seed);
+    const photos = join(tmp.path, 'kill-photos');
+    const data = join(tmp.path, 'kill-data');
+    const paths = await makePhotos(photos, 150, 1000);
+    const args = ['--data', data, '--model', TEST_MODEL, 'index', photos, '--collection', 'shop'];
+
+    const history: string[] = [];
+    let killedMidJob = 0;
+    let rows = 0;
+    for (let round = 0; round < 8 && killedMidJob < 2; round++) {
+      const proc = startCli(args);
+      if (round === 0) {
+        // Anywhere from start-up on: model load, index check, scan, the first batches.
+        await new Promise((r) => setTimeout(r, 100 + random() * 1500));
+      } else {
+        // Once this run has committed a batch (so the kill lands between or inside later batches and saves),
+        // however slow the machine is today.
+        const before = rows;
+        while (indexedRows(data) <= before && proc.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, random() * 300));
+      }
+      proc.child.kill('SIGKILL');
+      const run: CliRun = await proc.done;
+      rows = indexedRows(data);
+      history.push(`round ${round}: ${run.signal ?? `exit ${run.code}`}, ${rows} rows`);
+      if (run.signal === 'SIGKILL' && rows > 0 && rows < paths.length) killedMidJob += 1;
+    }
+    // Kills that interrupted a job with work committed and work left: what the claim is about.
+    expect(killedMidJob, `seed ${seed}: ${history.join('; ')}`).toBeGreaterThanOrEqual(2);
+
+    const final = await runCli(args);
+    expect(final.code, final.stderr).toBe(0);
+    const { problems } = await verifyDataFolder(data, { collection: 'shop', indexed: paths });
+    expect(problems, `seed ${seed}: ${history.join('; ')}`).toEqual([]);
+  });
+});
+
+describe('two processes on one data folder', () => {
+  it('refuses a second indexer with the holder PID while searches keep answering', async () => {
+    const photos = join(tmp.path, 'busy-photos');
+    const data = join(tmp.path, 'busy-data');
+    const first = await makePhotos(join(photos, 'a'), 20, 2000);
+    // A first complete run, so there is something to search; then a long run to overlap with.
+    expect((await runCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'a'), '-c', 'shop'])).code).toBe(0);
+    await makePhotos(join(photos, 'b'), 300, 3000);
+
+    const writer = startCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'b'), '-c', 'shop']);
+    await writer.waitForStderr(/indexing \d+\/\d+/);
+
+    const second = await runCli(['--data', data, 'index', '-c', 'shop']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`data folder is in use by PID ${writer.child.pid} .*\\(DATA_DIR_LOCKED\\)`));
+
+    const searches = await Promise.all(
+      [first[0]!, first[7]!].map((q) => runCli(['--data', data, 'search', q, '-k', '1', '--json'])),
+    );
+    for (const [i, s] of searches.entries()) {
+      expect(s.code, s.stderr).toBe(0);
+      expect(JSON.parse(s.stdout).results[0].path).toBe([first[0], first[7]][i]);
+    }
+    // The searches really overlapped the writes (else this test proves nothing: make the second set bigger).
+    expect(writer.child.exitCode).toBeNull();
+
+    const done = await writer.done;
+    expect(done.code, done.stderr).toBe(0);
+    const all = [...first, ...readdirSync(join(photos, 'b'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jpg')).map((f) => join(photos, 'b', f))];
+    expect((await verifyDataFolder(data, { collection: 'shop', indexed: all })).problems).toEqual([]);
+  });
+});
+
+/** Mounts a small tmpfs where the test may (root in a sandbox that allows it); undefined elsewhere. */
+function tryMountTmpfs(dir: string, size: string): (() => void) | undefined {
+  // LOOKALIKE_TEST_NO_TMPFS=1 exercises the fault-injection variant where mounting would work.
+  if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env['LOOKALIKE_TEST_NO_TMPFS']) return undefined;
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return () => execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+}
+
+/** Writes until the file system says ENOSPC. @returns the filler's path. */
+function fillDisk(dir: string): string {
+  const file = join(dir, 'filler');
+  const fd = openSync(file, 'w');
+  try {
+    for (const chunk of [Buffer.alloc(1 << 16, 1), Buffer.alloc(512, 1), Buffer.alloc(1, 1)]) {
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return file;
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const catalogPaths = (engine: Engine) =>
+  (engine.catalog.db.prepare('SELECT path FROM items ORDER BY path').pluck().all() as string[]).join('\n');
+const indexFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.usearch'));
+
+describe('a full disk', () => {
+  it('fails the batch with DISK_FULL and keeps the catalog and index as they were (small tmpfs, or injected)', async () => {
+    const photos = join(tmp.path, 'full-photos');
+    const before = await makePhotos(join(photos, 'before'), 20, 4000);
+    const after = await makePhotos(join(photos, 'after'), 20, 5000);
+    const mountDir = join(tmp.path, 'small-disk');
+    const unmount = tryMountTmpfs(mountDir, '2m');
+    const data = join(unmount ? mountDir : tmp.path, 'full-data');
+    let engine: Engine | undefined = await openTestEngine(data);
+    try {
+      engine.library.addFolder('shop', join(photos, 'before'));
+      await engine.indexer.run(['shop']);
+      const rowsBefore = catalogPaths(engine);
+      const [indexFile] = indexFiles(data);
+      const indexBefore = sha(join(data, indexFile!));
+
+      engine.library.addFolder('shop', join(photos, 'after'));
+      let filler: string | undefined;
+      let restore = () => undefined as void;
+      let onProgress: ((p: Progress) => void) | undefined;
+      if (unmount) {
+        // Filled once the job holds its lock and has scanned: the first batch's write is what meets the full disk.
+        onProgress = (p) => {
+          if (p.phase === 'embedding' && filler === undefined) filler = fillDisk(mountDir);
+        };
+      } else {
+        // No tmpfs here: the write layer reports what SQLite reports on a full disk, inside the batch transaction.
+        const db = engine.catalog.db;
+        const original = db.transaction.bind(db);
+        db.transaction = ((fn: (...a: unknown[]) => unknown) =>
+          original((...a: unknown[]) => {
+            fn(...a);
+            throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          })) as typeof db.transaction;
+        restore = () => void (db.transaction = original);
+      }
+      await expect(engine.indexer.run(['shop'], onProgress ? { onProgress } : {})).rejects.toMatchObject({
+        code: 'DISK_FULL',
+        message: expect.stringMatching(/disk .*full/i),
+      });
+      restore();
+      if (filler) rmSync(filler);
+
+      // Nothing of the failed batch is in the catalog; the index file is the one saved before it.
+      expect(catalogPaths(engine)).toBe(rowsBefore);
+      expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(indexFiles(data)).toEqual([indexFile]);
+      expect(sha(join(data, indexFile!))).toBe(indexBefore);
+
+      // With room again, the same run completes.
+      const [summary] = await engine.indexer.run(['shop']);
+      expect(summary).toMatchObject({ indexed: after.length, unchanged: before.length, failed: 0 });
+      await engine.close();
+      engine = undefined;
+      const indexed = [...before, ...after];
+      expect((await verifyDataFolder(data, { collection: 'shop', indexed })).problems).toEqual([]);
+
+      if (unmount) {
+        // A disk already full when the CLI starts: one line that says so, and nothing changes.
+        const more = await makePhotos(join(photos, 'more'), 4, 6000);
+        const filler = fillDisk(mountDir);
+        const full = await runCli(['--data', data, 'index', join(photos, 'more'), '-c', 'shop']);
+        expect(full.code).toBe(1);
+        expect(full.stderr.trim().split('\n').at(-1)).toMatch(/^lookalike: The disk holding the catalog is full .*\(DISK_FULL\)$/);
+        rmSync(filler);
+        expect((await verifyDataFolder(data, { collection: 'shop', indexed })).problems).toEqual([]);
+        expect((await runCli(['--data', data, 'index', join(photos, 'more'), '-c', 'shop'])).code).toBe(0);
+        expect((await verifyDataFolder(data, { collection: 'shop', indexed: [...indexed, ...more] })).problems).toEqual([]);
+      }
+    } finally {
+      await engine?.close();
+      unmount?.();
+    }
+  });
+});
