@@ -6,7 +6,8 @@
  */
 import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/core/engine.js';
@@ -68,6 +69,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+/** Whether a TCP connection to host:port is accepted. */
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+describe('loopback only', () => {
+  it('accepts connections on 127.0.0.1 and on no other interface of this machine', async () => {
+    expect(await canConnect('127.0.0.1', server.port)).toBe(true);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80:'))
+      .map((a) => a!.address);
+    for (const address of [...others, '::1']) expect(await canConnect(address, server.port), address).toBe(false);
+  });
 });
 
 describe('token', () => {
