@@ -90,6 +90,13 @@ describe('products: CSV import, filters, text and visual search, categories (rea
       ['H-1', 'Straw hat', 'Zeta', 'Hats', '19', 'EUR', 'straw-1.jpg|straw-2.jpg'],
     ]);
     expect(engine.catalog.products.count(engine.catalog.collections.require('shop').id)).toBe(0);
+    // Over a transport a CSV path must lie inside a collection's folders (the text form has no such limit).
+    await expect(
+      engine.api['catalog:importCsv']({ collection: 'shop', source: { kind: 'path', path: join(tmp.path, 'first.csv') }, preview: true, previewRows: 1 }),
+    ).rejects.toMatchObject({ code: 'PATH_OUTSIDE_ROOTS' });
+    await expect(
+      engine.api['catalog:importCsv']({ collection: 'shop', source: { kind: 'text', text: 'title\nx\n' }, preview: false, previewRows: 1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/No SKU column/) });
   });
 
   it('imports before indexing and reports unmatched rows and images (CLI)', async () => {
@@ -198,5 +205,28 @@ describe('products: CSV import, filters, text and visual search, categories (rea
     const dresses = engine.search.byText({ category: ['dresses'] }, { k: 10 }).hits.map((h) => h.path);
     expect(dresses).toContain(photo('misc/copy-of-dress.jpg'));
     expect((await engine.api['categories:suggest']({ k: 1, minConfidence: 0 })).uncategorized).toBe(0);
+  });
+
+  it('carries the product in dupes --json and match --json (CLI)', async () => {
+    await writeScene(join(tmp.path, 'rivals', 'their-runner.jpg'), 104);
+    engine.library.addFolder('rivals', join(tmp.path, 'rivals'));
+    await engine.indexer.run(['rivals']);
+    await engine.close();
+    const dupes = await cli(['--data', data, '--model', TEST_MODEL, 'dupes', '--collection', 'shop', '--json']);
+    expect(dupes.stderr).toBe('');
+    const group = JSON.parse(dupes.stdout).groups.find((g: { keeper: string }) => g.keeper === photo('dresses/linen-blue.jpg'));
+    expect(group).toMatchObject({ keeperProduct: { sku: 'D-1' }, items: [{ path: photo('misc/copy-of-dress.jpg') }] });
+    expect(group.items[0].product).toBeUndefined();
+    const match = await cli(['--data', data, '--model', TEST_MODEL, 'match', '--ours', 'shop', '--theirs', 'rivals', '--json']);
+    expect(match.stderr).toBe('');
+    const row = match.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((r: { ours: string }) => r.ours === photo('shoes/run-1.png'));
+    expect(row.product).toMatchObject({ sku: 'S-1', title: 'Runner' });
+    expect(row.matches[0]).toMatchObject({ path: join(tmp.path, 'rivals', 'their-runner.jpg') });
+    expect(row.matches[0].product).toBeUndefined();
+    engine = await openTestEngine(data);
   });
 });
