@@ -7,7 +7,10 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { ImageIcon, LibraryIcon, LogoMark, SearchIcon } from './components/Icons';
 import { LibraryPanel } from './features/library/LibraryPanel';
 import { useLibrary } from './features/library/use-library';
+import { DuplicatesView } from './features/duplicates/DuplicatesView';
+import { MatchView } from './features/match/MatchView';
 import { DetailView } from './features/search/DetailView';
+import { ProductFilterBar } from './features/search/ProductFilterBar';
 import { QueryPanel } from './features/search/QueryPanel';
 import { ResultsGrid } from './features/search/ResultsGrid';
 import { SearchControls } from './features/search/SearchControls';
@@ -17,6 +20,9 @@ import { LANGUAGES, useI18n, type Language } from './i18n';
 import { useClient } from './lib/client-context';
 import { baseName, formatMs } from './lib/format';
 
+const VIEWS = ['search', 'duplicates', 'match'] as const;
+type View = (typeof VIEWS)[number];
+
 export function App() {
   const { t, lang, setLang } = useI18n();
   const client = useClient();
@@ -25,11 +31,13 @@ export function App() {
   const [active, setActive] = useState(-1);
   const [detail, setDetail] = useState<number | null>(null);
   const [inputError, setInputError] = useState<ErrorPayload | null>(null);
+  const [view, setView] = useState<View>('search');
 
   const { setQuery } = search;
   const onQuery = useCallback(
     (q: Parameters<typeof setQuery>[0]) => {
       setInputError(null);
+      setView('search');
       setQuery(q);
     },
     [setQuery],
@@ -62,10 +70,10 @@ export function App() {
     results = <ResultsGrid hits={hits} active={active} onActiveChange={setActive} onOpen={setDetail} />;
   } else if (library.collections && collections.length === 0) {
     results = <EmptyState icon={<LibraryIcon size={36} />}>{t.results.noLibrary}</EmptyState>;
-  } else if (!search.query) {
+  } else if (!search.query && !search.textOnly) {
     results = <EmptyState icon={<SearchIcon size={36} />}>{t.results.noQuery}</EmptyState>;
   } else if (hits && !search.loading) {
-    results = <EmptyState icon={<ImageIcon size={36} />}>{t.results.noResults}</EmptyState>;
+    results = <EmptyState icon={<ImageIcon size={36} />}>{search.textOnly ? t.results.noTextResults : t.results.noResults}</EmptyState>;
   } else {
     results = null;
   }
@@ -78,6 +86,13 @@ export function App() {
           <h1>{t.appName}</h1>
           <span className="muted small tagline">{t.tagline}</span>
         </div>
+        <nav className="view-tabs segmented" aria-label={t.tabs.label}>
+          {VIEWS.map((v) => (
+            <button key={v} type="button" aria-pressed={view === v} onClick={() => setView(v)} data-testid={`tab-${v}`}>
+              {t.tabs[v]}
+            </button>
+          ))}
+        </nav>
         <div className="topbar-right">
           {library.stats && (
             <span className="muted small" data-testid="stats">
@@ -103,7 +118,17 @@ export function App() {
         act={library.act}
       />
 
-      <main className="workspace" aria-label={t.results.title}>
+      {view === 'duplicates' && (
+        <main className="workspace" aria-label={t.tabs.duplicates}>
+          <DuplicatesView collectionNames={collections.map((c) => c.name)} />
+        </main>
+      )}
+      {view === 'match' && (
+        <main className="workspace" aria-label={t.tabs.match}>
+          <MatchView collectionNames={collections.map((c) => c.name)} />
+        </main>
+      )}
+      <main className="workspace" aria-label={t.results.title} hidden={view !== 'search'}>
         <div className="search-bar">
           <QueryPanel
             query={search.query}
@@ -118,6 +143,7 @@ export function App() {
               collectionNames={collections.map((c) => c.name)}
               onChange={search.setFilters}
             />
+            <ProductFilterBar value={search.product} onChange={search.setProduct} />
             <div className="results-status" aria-live="polite" data-testid="results-status">
               {search.loading ? (
                 <span className="muted">{t.results.searching}</span>
@@ -155,6 +181,11 @@ export function App() {
           }}
           onClose={() => setDetail(null)}
           onSearchSimilar={searchSimilar}
+          onFindText={(text) => {
+            setDetail(null);
+            setQuery(null);
+            search.setProduct({ ...search.product, text });
+          }}
         />
       )}
     </div>

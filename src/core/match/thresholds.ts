@@ -28,11 +28,14 @@ export interface MatchThresholds extends ThresholdPair {
 
 /** Calibrated per embedder identity (`<model id>@<version>+<fingerprint>`, see models/manifest.ts). */
 export const BUILTIN_THRESHOLDS: Readonly<Record<string, ThresholdPair>> = {
-  // Filled in from the benchmark output (see above).
+  // bench/dedupe-match, 2026-11-22: similar at 80.0% class agreement (50.7% of photos have such a neighbour).
+  'fast@1.0.0+80f26bc1ee54': { similar: 0.9897, same: 0.9981 },
+  // Same run: similar at 80.0% class agreement (56.2% of photos have such a neighbour).
+  'accurate@1.0.0+a319f5ed37bc': { similar: 0.9377, same: 0.985 },
 };
 
-/** Share of nearest-neighbour pairs a catalog calibration lets through as `similar`. */
-const CATALOG_SIMILAR_QUANTILE = 0.6;
+/** Where a catalog calibration puts `similar` among the nearest-neighbour scores (the median: see below). */
+const CATALOG_SIMILAR_QUANTILE = 0.5;
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -44,9 +47,9 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Thresholds for a model without built-in calibration, from the cosines of each sampled item's nearest
- * neighbour that is not a copy of it: `similar` lets the closest 40% of those pairs through (what the built-in
- * calibration gives on the benchmark: class agreement ≥ 80% is reached near the 60th percentile for both
- * built-in models), `same` sits above every sampled non-copy pair.
+ * neighbour that is not a copy of it: `similar` lets the closer half of those pairs through (what the built-in
+ * calibration gives on the benchmark: 80% class agreement is reached with 51% (fast) and 56% (accurate) of the
+ * nearest pairs let through), `same` sits above every sampled non-copy pair.
  * @throws Error when no score is given (a caller bug: calibrate only a catalog with items).
  */
 export function calibrateFromNeighbours(nearestNonCopyScores: readonly number[]): ThresholdPair {

@@ -36,3 +36,16 @@ export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;
 }
+
+/** A product price in its currency when known (`¥129.00`, `$12.50`), else as a plain number. */
+export function formatPrice(price: number, currency: string | null, locale: string): string {
+  if (currency && /^[A-Za-z]{3}$/.test(currency)) {
+    try {
+      return price.toLocaleString(locale, { style: 'currency', currency: currency.toUpperCase() });
+    } catch {
+      // An unknown ISO code falls through to the plain form.
+    }
+  }
+  const n = price.toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return currency ? `${n} ${currency}` : n;
+}

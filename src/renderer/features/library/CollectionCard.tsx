@@ -4,6 +4,7 @@ import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { unwrap } from '../../lib/errors';
 import { FolderIcon, RefreshIcon, XIcon } from '../../components/Icons';
+import { ImportCsvDialog } from './ImportCsvDialog';
 import type { Collection } from './use-library';
 
 interface Props {
@@ -17,6 +18,7 @@ export function CollectionCard({ collection, busy, act, onShowFailures }: Props)
   const { t } = useI18n();
   const client = useClient();
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
   const name = collection.name;
 
   return (
@@ -76,10 +78,18 @@ export function CollectionCard({ collection, busy, act, onShowFailures }: Props)
           </li>
         ))}
       </ul>
-      {collection.failedCount > 0 && (
-        <button type="button" className="link-button text-warn small" onClick={() => onShowFailures(name)}>
-          {t.library.failed(collection.failedCount)}
+      <div className="collection-foot">
+        <button type="button" className="link-button small" onClick={() => setImporting(true)} data-testid="import-csv">
+          {t.importCsv.open}
         </button>
+        {collection.failedCount > 0 && (
+          <button type="button" className="link-button text-warn small" onClick={() => onShowFailures(name)}>
+            {t.library.failed(collection.failedCount)}
+          </button>
+        )}
+      </div>
+      {importing && (
+        <ImportCsvDialog collection={name} onClose={() => setImporting(false)} onImported={() => void act(async () => undefined)} />
       )}
     </li>
   );

@@ -7,7 +7,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from
 import { thumbPath } from '../../../shared/web';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
-import { baseName, formatScore } from '../../lib/format';
+import { baseName, formatPrice, formatScore } from '../../lib/format';
 import type { SearchHit } from './use-search';
 
 interface Props {
@@ -20,9 +20,11 @@ interface Props {
 const MIN_CELL = 164;
 const GAP = 10;
 const CAPTION = 46;
+/** One more caption line when any result carries product data. */
+const PRODUCT_LINE = 17;
 
 export function ResultsGrid({ hits, active, onActiveChange, onOpen }: Props) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const client = useClient();
   const scroller = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
@@ -39,7 +41,8 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen }: Props) {
   const inner = Math.max(0, width - 2 * GAP);
   const columns = Math.max(1, Math.floor((inner + GAP) / (MIN_CELL + GAP)));
   const cell = columns > 0 ? (inner - GAP * (columns - 1)) / columns : MIN_CELL;
-  const rowHeight = Math.round(cell + CAPTION + GAP);
+  const caption = CAPTION + (hits.some((h) => h.product) ? PRODUCT_LINE : 0);
+  const rowHeight = Math.round(cell + caption + GAP);
   const rows = Math.ceil(hits.length / columns);
 
   const virtualizer = useVirtualizer({
@@ -131,6 +134,17 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen }: Props) {
                     <span className="hit-name" title={hit.path}>
                       {name}
                     </span>
+                    {hit.product && (
+                      <span className="hit-product" data-testid="hit-product">
+                        {hit.product.price !== null && (
+                          <span className="hit-price">{formatPrice(hit.product.price, hit.product.currency, lang)}</span>
+                        )}
+                        <span className="hit-title" title={hit.product.title ?? hit.product.sku}>
+                          {hit.product.sku}
+                          {hit.product.title ? ` · ${hit.product.title}` : ''}
+                        </span>
+                      </span>
+                    )}
                     <span className="hit-meta">
                       {hit.collection}
                       {hit.width && hit.height ? ` · ${hit.width}×${hit.height}` : ''}

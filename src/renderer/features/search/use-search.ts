@@ -3,7 +3,7 @@
  * sliders); answers to superseded requests are dropped so the grid never shows a stale ranking.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Output } from '../../lib/api';
+import type { ApiClient, Output } from '../../lib/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
@@ -11,6 +11,34 @@ import type { Rect } from './crop-geometry';
 import type { QueryImage } from './query-input';
 
 export type SearchHit = Output<'searchByImage'>['hits'][number];
+type ItemFilter = NonNullable<Parameters<ApiClient['searchByImage']>[0]['filter']>;
+
+/** The product filters as typed in the toolbar (strings, so a half-typed price is kept as typed). */
+export interface ProductFilters {
+  text: string;
+  category: string;
+  brand: string;
+  priceMin: string;
+  priceMax: string;
+}
+
+export const NO_PRODUCT_FILTERS: ProductFilters = { text: '', category: '', brand: '', priceMin: '', priceMax: '' };
+
+/** The contract's filter for what was typed; null when nothing constrains the search. */
+export function toItemFilter(f: ProductFilters): ItemFilter | null {
+  const out: ItemFilter = {};
+  const text = f.text.trim();
+  if (text) out.text = text;
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list(f.category).length > 0) out.category = list(f.category);
+  if (list(f.brand).length > 0) out.brand = list(f.brand);
+  const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+  const min = num(f.priceMin);
+  const max = num(f.priceMax);
+  if (min !== undefined && Number.isFinite(min)) out.priceMin = min;
+  if (max !== undefined && Number.isFinite(max)) out.priceMax = max;
+  return Object.keys(out).length > 0 ? out : null;
+}
 export type SortKey = 'score' | 'name' | 'size' | 'modified';
 
 export interface SearchFilters {
@@ -42,6 +70,8 @@ export function useSearch() {
   const [query, setQueryState] = useState<QueryImage | null>(null);
   const [crop, setCrop] = useState<Rect | null>(null);
   const [filters, setFilters] = useState<SearchFilters>({ k: 50, minScore: 0, collections: [], sort: 'score' });
+  const [product, setProduct] = useState<ProductFilters>(NO_PRODUCT_FILTERS);
+  const itemFilter = useMemo(() => toItemFilter(product), [product]);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [queryMs, setQueryMs] = useState(0);
   const [loading, setLoading] = useState(false);
@@ -66,22 +96,29 @@ export function useSearch() {
 
   const { k, minScore, collections } = filters;
   useEffect(() => {
-    if (!query) {
+    if (!query && !itemFilter) {
+      ++seq.current;
       setHits(null);
+      setLoading(false);
       return;
     }
     const id = ++seq.current;
+    const scope = collections.length > 0 ? { collections } : {};
     const run = async () => {
       setLoading(true);
       try {
+        // Without an image the filters alone answer (text relevance); with one they narrow the visual ranking.
         const out = await unwrap(
-          client.api.searchByImage({
-            image: query.query,
-            k,
-            ...(crop ? { crop } : {}),
-            ...(minScore > 0 ? { minScore } : {}),
-            ...(collections.length > 0 ? { collections } : {}),
-          }),
+          query
+            ? client.api.searchByImage({
+                image: query.query,
+                k,
+                ...(crop ? { crop } : {}),
+                ...(minScore > 0 ? { minScore } : {}),
+                ...(itemFilter ? { filter: itemFilter } : {}),
+                ...scope,
+              })
+            : client.api.searchByText({ filter: itemFilter!, k, ...scope }),
         );
         if (id !== seq.current) return;
         setHits(out.hits);
@@ -98,7 +135,7 @@ export function useSearch() {
     immediate.current = false;
     const timer = setTimeout(() => void run(), delay);
     return () => clearTimeout(timer);
-  }, [client, query, crop, k, minScore, collections, generation]);
+  }, [client, query, crop, k, minScore, collections, itemFilter, generation]);
 
   const sorted = useMemo(() => (hits ? sortHits(hits, filters.sort) : null), [hits, filters.sort]);
 
@@ -109,6 +146,10 @@ export function useSearch() {
     setCrop: setCropNow,
     filters,
     setFilters,
+    product,
+    setProduct,
+    /** True when the product filters alone drive the search (no query image). */
+    textOnly: !query && itemFilter !== null,
     hits: sorted,
     queryMs,
     loading,

@@ -1,0 +1,335 @@
+/**
+ * The duplicates workspace: pick a scope and threshold, walk the groups (keyboard: arrows, Home/End), compare
+ * two files, choose what goes, apply with a confirmation, undo, and see past actions.
+ */
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { thumbPath } from '../../../shared/web';
+import { EmptyState } from '../../components/EmptyState';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { ImageIcon, LibraryIcon } from '../../components/Icons';
+import { useI18n } from '../../i18n';
+import { useClient } from '../../lib/client-context';
+import { baseName, formatBytes, formatDate, formatMs } from '../../lib/format';
+import { ApplyDialog } from './ApplyDialog';
+import { ComparePane } from './ComparePane';
+import { DEFAULT_THRESHOLD, selectable, useDuplicates, type ApplyResult, type DupeGroup, type DupeItem, type UndoResult } from './use-duplicates';
+
+type Outcome = { kind: 'applied'; value: ApplyResult } | { kind: 'undone'; value: UndoResult };
+
+export function DuplicatesView({ collectionNames }: { collectionNames: string[] }) {
+  const { t, lang } = useI18n();
+  const client = useClient();
+  const dupes = useDuplicates();
+  const ids = useId();
+  const [collection, setCollection] = useState<string>('');
+  const [threshold, setThreshold] = useState(DEFAULT_THRESHOLD);
+  const [active, setActive] = useState(0);
+  const [compareId, setCompareId] = useState<number | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  const groups = dupes.list?.groups ?? [];
+  const group: DupeGroup | undefined = groups[Math.min(active, groups.length - 1)];
+  const keeper = group?.items[0];
+  // null: the first other file; -1: the comparison is closed.
+  const compared = compareId === -1 ? undefined : (group?.items.find((i) => i.id === compareId) ?? group?.items[1]);
+
+  useEffect(() => {
+    setCompareId(null);
+  }, [group?.id]);
+
+  useEffect(() => {
+    listRef.current?.querySelector<HTMLElement>('[aria-selected=true]')?.scrollIntoView({ block: 'nearest' });
+  }, [active]);
+
+  const find = () => {
+    setActive(0);
+    setOutcome(null);
+    void dupes.find(collection || null, threshold);
+  };
+
+  const onListKey = (e: KeyboardEvent) => {
+    const last = groups.length - 1;
+    const moves: Record<string, number> = { ArrowDown: active + 1, ArrowUp: active - 1, Home: 0, End: last };
+    if (e.key in moves) {
+      e.preventDefault();
+      setActive(Math.max(0, Math.min(last, moves[e.key]!)));
+    } else if (e.key === ' ' && group) {
+      e.preventDefault();
+      const removable = group.items.filter(selectable);
+      dupes.setGroupSelected(group, !removable.every((i) => dupes.selected.has(i.id)));
+    }
+  };
+
+  const apply = async (destination: string | null) => {
+    setBusy(true);
+    const value = await dupes.apply(destination);
+    setBusy(false);
+    if (!value) return;
+    setConfirming(false);
+    setOutcome({ kind: 'applied', value });
+  };
+
+  const undo = async (actionId?: number) => {
+    const value = await dupes.undo(actionId);
+    if (value) setOutcome({ kind: 'undone', value });
+  };
+
+  const selectedBytes = dupes.selectedItems.reduce((s, i) => s + i.size, 0);
+  const totals = dupes.list?.totals;
+
+  let body;
+  if (collectionNames.length === 0) {
+    body = <EmptyState icon={<LibraryIcon size={36} />}>{t.results.noLibrary}</EmptyState>;
+  } else if (!dupes.list) {
+    body = <EmptyState icon={<ImageIcon size={36} />}>{dupes.loading ? t.dupes.finding : t.dupes.intro}</EmptyState>;
+  } else if (groups.length === 0) {
+    body = <EmptyState icon={<ImageIcon size={36} />}>{t.dupes.none(dupes.list.scanned)}</EmptyState>;
+  } else {
+    body = (
+      <div className="dupes-body">
+        <ul
+          ref={listRef}
+          className="group-list"
+          role="listbox"
+          tabIndex={0}
+          aria-label={t.dupes.groupsLabel}
+          aria-activedescendant={group ? `${ids}-g-${group.id}` : undefined}
+          onKeyDown={onListKey}
+          data-testid="group-list"
+        >
+          {groups.map((g, i) => {
+            const removing = g.items.filter((it) => dupes.selected.has(it.id)).length;
+            return (
+              <li
+                key={g.id}
+                id={`${ids}-g-${g.id}`}
+                role="option"
+                aria-selected={i === active}
+                className={`group-row ${i === active ? 'is-active' : ''}`}
+                onClick={() => setActive(i)}
+                data-testid="group"
+              >
+                <img src={client.mediaUrl(thumbPath(g.keeperId, 128))} alt="" loading="lazy" />
+                <div className="group-row-text">
+                  <span className="group-row-name">{baseName(g.items[0]!.path)}</span>
+                  <span className="muted small">
+                    {t.dupes.groupCounts(g.items.length, removing)} · {formatBytes(g.reclaimableBytes, lang)}
+                  </span>
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+        {group && keeper && (
+          <div className="group-detail" data-testid="group-detail">
+            <div className="group-detail-head">
+              <h3 className="section-title">{t.dupes.groupTitle(active + 1, groups.length)}</h3>
+              <span className="muted small">{t.dupes.reclaim(formatBytes(group.reclaimableBytes, lang))}</span>
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => {
+                  setOutcome(null);
+                  void dupes.markNotDuplicate(group.items.map((i) => i.id));
+                }}
+              >
+                {t.dupes.notDuplicateGroup}
+              </button>
+            </div>
+            <ul className="member-grid">
+              {group.items.map((item) => (
+                <Member
+                  key={item.id}
+                  item={item}
+                  checked={dupes.selected.has(item.id)}
+                  comparing={compared?.id === item.id && item.id !== keeper.id}
+                  onToggle={() => dupes.toggle(item)}
+                  onCompare={() => setCompareId(item.id)}
+                />
+              ))}
+            </ul>
+            {compared && compared.id !== keeper.id && (
+              <ComparePane
+                key={`${keeper.id}-${compared.id}`}
+                left={keeper}
+                right={compared}
+                onClose={() => setCompareId(-1)}
+                onNotDuplicate={() => {
+                  setOutcome(null);
+                  void dupes.markNotDuplicate([keeper.id, compared.id]);
+                }}
+              />
+            )}
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  return (
+    <div className="dupes" data-testid="dupes-view">
+      <div className="dupes-toolbar">
+        <label className="control">
+          <span>{t.dupes.collection}</span>
+          <select value={collection} onChange={(e) => setCollection(e.target.value)} data-testid="dupes-collection">
+            <option value="">{t.controls.allCollections}</option>
+            {collectionNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="control control-slider">
+          <span>
+            {t.dupes.threshold} <output htmlFor={`${ids}-th`}>{threshold.toFixed(2)}</output>
+          </span>
+          <input
+            id={`${ids}-th`}
+            type="range"
+            min={0.05}
+            max={1}
+            step={0.05}
+            value={threshold}
+            onChange={(e) => setThreshold(Number(e.target.value))}
+            data-testid="dupes-threshold"
+          />
+        </label>
+        <button type="button" className="button button-primary" onClick={find} disabled={dupes.loading || collectionNames.length === 0}>
+          {dupes.loading ? t.dupes.finding : t.dupes.find}
+        </button>
+        <div className="dupes-totals" aria-live="polite" data-testid="dupes-totals">
+          {totals && (
+            <>
+              <strong>{t.dupes.totals(totals.groups, totals.removable)}</strong>
+              <span>{t.dupes.reclaim(formatBytes(totals.reclaimableBytes, lang))}</span>
+              <span className="muted small">{t.dupes.scanned(dupes.list!.scanned, formatMs(dupes.list!.seconds * 1000))}</span>
+            </>
+          )}
+        </div>
+      </div>
+
+      {dupes.error && !confirming && <ErrorNotice error={dupes.error} onDismiss={dupes.clearError} />}
+      {outcome && (
+        <div className="notice notice-ok" role="status" data-testid="dupes-outcome">
+          <span>
+            {outcome.kind === 'applied'
+              ? t.dupes.applied(outcome.value.kind, outcome.value.done, formatBytes(outcome.value.bytes, lang), outcome.value.skipped.length)
+              : t.dupes.undone(outcome.value.restored, outcome.value.failed.length + outcome.value.manual.length)}
+          </span>
+          {outcome.kind === 'applied' && (
+            <button type="button" className="button button-small" onClick={() => void undo(outcome.value.actionId)}>
+              {t.dupes.undo}
+            </button>
+          )}
+          <button type="button" className="icon-button" onClick={() => setOutcome(null)} aria-label={t.dismiss} title={t.dismiss}>
+            ×
+          </button>
+        </div>
+      )}
+
+      <div className="dupes-main">{body}</div>
+
+      <div className="dupes-footer">
+        <details className="dupes-history" data-testid="dupes-history">
+          <summary>{t.dupes.history(dupes.actions.length)}</summary>
+          {dupes.actions.length === 0 ? (
+            <p className="muted small">{t.dupes.noHistory}</p>
+          ) : (
+            <table className="failures">
+              <tbody>
+                {dupes.actions.map((a) => (
+                  <tr key={a.id} data-testid="dupes-action" data-undone={a.undoneAt !== null}>
+                    <td className="nowrap">{formatDate(a.createdAt, lang)}</td>
+                    <td>{t.dupes.actionKind[a.kind]}</td>
+                    <td>{t.dupes.actionCount(a.undoneAt === null ? a.done : a.items)}</td>
+                    <td className="mono">{a.destination ?? ''}</td>
+                    <td>
+                      {a.undoneAt !== null ? (
+                        <span className="muted">{t.dupes.undoneAt(formatDate(a.undoneAt, lang))}</span>
+                      ) : (
+                        <button type="button" className="link-button" onClick={() => void undo(a.id)}>
+                          {t.dupes.undo}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </details>
+        <span className="dupes-selected" data-testid="dupes-selected">
+          {t.dupes.selected(dupes.selectedItems.length, formatBytes(selectedBytes, lang))}
+        </span>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={dupes.selectedItems.length === 0}
+          onClick={() => setConfirming(true)}
+        >
+          {t.dupes.applyButton}
+        </button>
+      </div>
+
+      {confirming && (
+        <ApplyDialog
+          items={dupes.selectedItems}
+          busy={busy}
+          error={dupes.error}
+          onDismissError={dupes.clearError}
+          onConfirm={(d) => void apply(d)}
+          onClose={() => {
+            dupes.clearError();
+            setConfirming(false);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+interface MemberProps {
+  item: DupeItem;
+  checked: boolean;
+  comparing: boolean;
+  onToggle: () => void;
+  onCompare: () => void;
+}
+
+function Member({ item, checked, comparing, onToggle, onCompare }: MemberProps) {
+  const { t, lang } = useI18n();
+  const client = useClient();
+  const canSelect = selectable(item);
+  const why = item.role === 'keeper' ? t.dupes.whyKeeper : item.role === 'reference' ? t.dupes.whyReference : null;
+  return (
+    <li
+      className={`member ${checked ? 'is-removing' : ''} ${comparing ? 'is-comparing' : ''}`}
+      data-testid="member"
+      data-role={item.role}
+      data-item-id={item.id}
+    >
+      <button type="button" className="member-thumb" onClick={onCompare} aria-label={t.dupes.compareWith(baseName(item.path))}>
+        <img src={client.mediaUrl(thumbPath(item.id, 256))} alt="" loading="lazy" />
+      </button>
+      <div className="member-text">
+        <span className={`role-chip role-${item.role}`}>{t.dupes.role[item.role]}</span>
+        <span className="member-name" title={item.path}>
+          {baseName(item.path)}
+        </span>
+        <span className="muted small">
+          {item.width && item.height ? `${item.width}×${item.height}` : t.detail.unknown} · {formatBytes(item.size, lang)} ·{' '}
+          {item.format?.toUpperCase() ?? '?'}
+        </span>
+        <span className="muted small">{item.role === 'keeper' ? '' : item.identical ? t.dupes.identical : `${t.dupes.agreement} ${item.score.toFixed(3)}`}</span>
+        <label className={`member-check ${canSelect ? '' : 'is-locked'}`} title={why ?? undefined}>
+          <input type="checkbox" checked={checked} disabled={!canSelect} onChange={onToggle} data-testid="member-check" />
+          {canSelect ? t.dupes.remove : why}
+        </label>
+      </div>
+    </li>
+  );
+}

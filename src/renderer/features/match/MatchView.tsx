@@ -1,0 +1,247 @@
+/**
+ * The match workspace: our collection against theirs. Each of our items beside its matches (score, verdict,
+ * accept / reject), filters by verdict, the two gap lists, and the CSV export.
+ */
+import { useId, useState } from 'react';
+import { thumbPath } from '../../../shared/web';
+import { EmptyState } from '../../components/EmptyState';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { ImageIcon, LibraryIcon } from '../../components/Icons';
+import { useI18n } from '../../i18n';
+import { useClient } from '../../lib/client-context';
+import { baseName, formatMs, formatScore } from '../../lib/format';
+import { useMatch, type MatchHit, type MatchItem, type MatchRow } from './use-match';
+
+const FILTERS = ['all', 'same', 'similar', 'none', 'theirs'] as const;
+type Filter = (typeof FILTERS)[number];
+const K_CHOICES = [1, 3, 5, 10] as const;
+
+/** A row's verdict: its best match the user did not reject, or none. */
+function rowVerdict(row: MatchRow): 'same' | 'similar' | 'none' {
+  const best = row.matches.find((m) => m.decision !== 'rejected');
+  return best ? best.verdict : 'none';
+}
+
+export function MatchView({ collectionNames }: { collectionNames: string[] }) {
+  const { t } = useI18n();
+  const ids = useId();
+  const match = useMatch();
+  const [oursPick, setOurs] = useState<string | null>(null);
+  const [theirsPick, setTheirs] = useState<string | null>(null);
+  // Until the user picks, the first collection is ours and the second theirs (collections load and change).
+  const pick = (choice: string | null, fallback: string | undefined) =>
+    choice !== null && collectionNames.includes(choice) ? choice : (fallback ?? '');
+  const ours = pick(oursPick, collectionNames[0]);
+  const theirs = pick(theirsPick, collectionNames[1] ?? collectionNames[0]);
+  const [k, setK] = useState(3);
+  const [oneToOne, setOneToOne] = useState(false);
+  const [filter, setFilter] = useState<Filter>('all');
+  const [exported, setExported] = useState<number | null>(null);
+
+  const result = match.result;
+  const counts = { all: 0, same: 0, similar: 0, none: 0, theirs: result?.unmatchedTheirs.length ?? 0 };
+  for (const row of result?.rows ?? []) {
+    counts.all += 1;
+    counts[rowVerdict(row)] += 1;
+  }
+
+  const exportCsv = async () => {
+    const out = await match.exportCsv();
+    if (!out) return;
+    const url = URL.createObjectURL(new Blob([out.csv], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `match-${match.params!.ours}-vs-${match.params!.theirs}.csv`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    setExported(out.rows);
+  };
+
+  let body;
+  if (collectionNames.length === 0) {
+    body = <EmptyState icon={<LibraryIcon size={36} />}>{t.results.noLibrary}</EmptyState>;
+  } else if (!result) {
+    body = <EmptyState icon={<ImageIcon size={36} />}>{match.loading ? t.match.running : t.match.intro}</EmptyState>;
+  } else if (filter === 'theirs') {
+    body =
+      result.unmatchedTheirs.length === 0 ? (
+        <EmptyState icon={<ImageIcon size={36} />}>{t.match.noGap}</EmptyState>
+      ) : (
+        <ul className="gap-grid" data-testid="theirs-gap">
+          {result.unmatchedTheirs.map((item) => (
+            <li key={item.id}>
+              <ItemCard item={item} />
+            </li>
+          ))}
+        </ul>
+      );
+  } else {
+    const rows = result.rows.filter((r) => filter === 'all' || rowVerdict(r) === filter);
+    body =
+      rows.length === 0 ? (
+        <EmptyState icon={<ImageIcon size={36} />}>{t.match.noRows}</EmptyState>
+      ) : (
+        <ul className="match-rows" aria-label={t.match.rowsLabel}>
+          {rows.map((row) => (
+            <li key={row.ours.id} className="match-row" data-testid="match-row" data-verdict={rowVerdict(row)} data-name={baseName(row.ours.path)}>
+              <ItemCard item={row.ours} ours />
+              <div className="match-hits">
+                {row.matches.length === 0 ? (
+                  <span className="muted">{t.match.noMatch}</span>
+                ) : (
+                  row.matches.map((hit) => (
+                    <HitCard key={hit.item.id} hit={hit} onDecide={(d) => void match.decide(row.ours.id, hit.item.id, d)} />
+                  ))
+                )}
+              </div>
+            </li>
+          ))}
+        </ul>
+      );
+  }
+
+  return (
+    <div className="dupes match" data-testid="match-view">
+      <div className="dupes-toolbar">
+        <label className="control">
+          <span>{t.match.ours}</span>
+          <select value={ours} onChange={(e) => setOurs(e.target.value)} data-testid="match-ours">
+            {collectionNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="control">
+          <span>{t.match.theirs}</span>
+          <select value={theirs} onChange={(e) => setTheirs(e.target.value)} data-testid="match-theirs">
+            {collectionNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="control">
+          <span>{t.match.k}</span>
+          <select value={k} onChange={(e) => setK(Number(e.target.value))}>
+            {K_CHOICES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="control control-check">
+          <input type="checkbox" checked={oneToOne} onChange={(e) => setOneToOne(e.target.checked)} />
+          <span>{t.match.oneToOne}</span>
+        </label>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={match.loading || !ours || !theirs}
+          onClick={() => {
+            setExported(null);
+            void match.run({ ours, theirs, k, oneToOne });
+          }}
+        >
+          {match.loading ? t.match.running : t.match.run}
+        </button>
+        {result && (
+          <button type="button" className="button" onClick={() => void exportCsv()} data-testid="match-export">
+            {t.match.export}
+          </button>
+        )}
+        <div className="dupes-totals" aria-live="polite" data-testid="match-summary">
+          {result && (
+            <>
+              <strong>{t.match.summary(counts.same, counts.similar, counts.none)}</strong>
+              <span className="muted small">
+                {t.match.thresholds(result.thresholds.same.toFixed(2), result.thresholds.similar.toFixed(2), t.match.source[result.thresholds.source])} ·{' '}
+                {formatMs(result.seconds * 1000)}
+              </span>
+            </>
+          )}
+        </div>
+      </div>
+      {result && (
+        <div className="match-filters segmented" role="group" aria-label={t.match.filterLabel} id={`${ids}-f`}>
+          {FILTERS.map((f) => (
+            <button key={f} type="button" aria-pressed={filter === f} onClick={() => setFilter(f)} data-testid={`filter-${f}`}>
+              {t.match.filter[f]} <span className="filter-count">{counts[f]}</span>
+            </button>
+          ))}
+        </div>
+      )}
+      {match.error && <ErrorNotice error={match.error} onDismiss={match.clearError} />}
+      {exported !== null && (
+        <div className="notice notice-ok" role="status" data-testid="match-exported">
+          <span>{t.match.exported(exported)}</span>
+          <button type="button" className="icon-button" onClick={() => setExported(null)} aria-label={t.dismiss} title={t.dismiss}>
+            ×
+          </button>
+        </div>
+      )}
+      <div className="match-main">{body}</div>
+    </div>
+  );
+}
+
+function ItemCard({ item, ours }: { item: MatchItem; ours?: boolean }) {
+  const client = useClient();
+  const p = item.product;
+  return (
+    <div className={`match-item ${ours ? 'is-ours' : ''}`}>
+      <img src={client.mediaUrl(thumbPath(item.id, 128))} alt="" loading="lazy" />
+      <div className="match-item-text">
+        <span className="member-name" title={item.path}>
+          {p?.title ?? baseName(item.path)}
+        </span>
+        <span className="muted small">{p ? `${p.sku}${p.brand ? ` · ${p.brand}` : ''}` : item.collection}</span>
+      </div>
+    </div>
+  );
+}
+
+function HitCard({ hit, onDecide }: { hit: MatchHit; onDecide: (d: MatchHit['decision']) => void }) {
+  const { t } = useI18n();
+  const client = useClient();
+  const name = baseName(hit.item.path);
+  return (
+    <div className={`match-hit decision-${hit.decision ?? 'open'}`} data-testid="match-hit" data-name={name} data-decision={hit.decision ?? ''}>
+      <img src={client.mediaUrl(thumbPath(hit.item.id, 128))} alt="" loading="lazy" />
+      <div className="match-item-text">
+        <span className="member-name" title={hit.item.path}>
+          {hit.item.product?.title ?? name}
+        </span>
+        <span>
+          <span className={`verdict-chip verdict-${hit.verdict}`}>{t.match.verdict[hit.verdict]}</span>{' '}
+          <span className="mono">{formatScore(hit.score)}</span>
+        </span>
+        <span className="match-decide">
+          <button
+            type="button"
+            className="button button-small"
+            aria-pressed={hit.decision === 'accepted'}
+            aria-label={t.match.acceptLabel(name)}
+            onClick={() => onDecide(hit.decision === 'accepted' ? null : 'accepted')}
+          >
+            ✓ {t.match.accept}
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            aria-pressed={hit.decision === 'rejected'}
+            aria-label={t.match.rejectLabel(name)}
+            onClick={() => onDecide(hit.decision === 'rejected' ? null : 'rejected')}
+          >
+            ✕ {t.match.reject}
+          </button>
+        </span>
+      </div>
+    </div>
+  );
+}
