@@ -3,8 +3,11 @@
  * searched through the real engine, scored against the known families of copies, and findimagedupes on the same
  * files beside it.
  *
- *   npm run build:core && node dist/bench/dedupe-match.js [--dataset DIR] [--models fast,accurate]
- *     [--cache DIR] [--ten-k-model accurate] [--skip-findimagedupes] [--skip-10k]
+ *   npm run build:core && npm run bench -- dedupe-match [--dataset DIR] [--models fast,accurate]
+ *     [--cache DIR] [--ten-k-model accurate] [--skip-findimagedupes] [--skip-10k] [--skip-match]
+ *
+ * (or `node dist/bench/dedupe-match.js ...`). Generated copies, data folders and findimagedupes' fingerprints are
+ * cached under --cache (default /tmp/lookalike-dedupe-cache/bench), so a rerun only measures.
  *
  * Corpus (deterministic, seed 42): every photo of the dataset; one altered copy each, the alteration kinds taken
  * in turn; for every tenth photo a second copy of another kind (so groups of three and copy-to-copy pairs
@@ -365,7 +368,11 @@ async function main(): Promise<void> {
     const fp = r.s.falsePairs;
     if (fp.length > 0) report.push(`${r.name}: ${fp.length} false pairs, e.g. ${fp.slice(0, 3).map((p) => p.replace('\n', ' ~ ')).join('; ')}`);
   }
-  report.push('', '## match', '', ...matchLines, '', ...matchNotes, '');
+  const matchHeader = [
+    `| | Recall@1 | ${ALTERATION_KINDS.join(' | ')} | same verdicts | false same | same on the dataset's own duplicates | copies called same | ours unmatched (of 500 without copy) | theirs unmatched | thresholds | time |`,
+    `|---|---|${ALTERATION_KINDS.map(() => '---').join('|')}|---|---|---|---|---|---|---|---|`,
+  ];
+  report.push('', '## match', '', ...(matchLines.length > 0 ? [...matchHeader, ...matchLines] : []), '', ...matchNotes, '');
   report.push('## thresholds (nearest non-copy neighbour of each photo)', '', '| model | similar (class precision ≥ 80%) | same (99.9th pct) | median |', '|---|---|---|---|', ...calibLines, '');
 
   if (!args['skip-10k']) timeLines.push(...(await tenK(originals, args['ten-k-model']!, results)));
@@ -458,12 +465,6 @@ async function matchBench(
       seconds: r.seconds,
       falseSameExamples: falseExamples,
     };
-    if (lines.length === 0) {
-      lines.push(
-        `| | Recall@1 | ${ALTERATION_KINDS.join(' | ')} | same verdicts | false same | same on the dataset's own duplicates | copies called same | ours unmatched (of 500 without copy) | theirs unmatched | thresholds | time |`,
-      );
-      lines.push(`|---|---|${ALTERATION_KINDS.map(() => '---').join('|')}|---|---|---|---|---|---|---|---|`);
-    }
     lines.push(
       `| ${label} | ${pct(all.hit / all.n)} | ${ALTERATION_KINDS.map((k) => {
         const v = perKind.get(k);

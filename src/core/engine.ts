@@ -17,6 +17,7 @@ import { LibraryService } from './library/library.service.js';
 import { removeLeftovers } from './doctor/leftovers.js';
 import { nullLogger, type Logger } from './logger.js';
 import { ModelState, type OpenEmbedder } from './model-state.js';
+import { ModelsService } from './models/models.service.js';
 import { openEmbedder } from './models/registry.js';
 import { CATALOG_FILE } from './paths.js';
 import { SearchService, type QueryImage } from './search/search.service.js';
@@ -74,6 +75,8 @@ export interface Engine {
   readonly library: LibraryService;
   readonly search: SearchService;
   readonly indexer: IndexService;
+  /** The folder's models: list, add one's own, switch (re-embed), the learned vector transform. */
+  readonly models: ModelsService;
   readonly dedupe: DedupeService;
   readonly match: MatchService;
   /** Optional OCR of a collection's images (off by default); its text joins the FTS index. */
@@ -133,6 +136,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!summary.cancelled) await dedupe.signatures.fillCollection(collection.id, ctx.signal);
       return summary;
     },
+    // Once the folder has grown enough, (re-)learn its whitening from every collection and rebuild the indexes.
+    afterIndex: async (ctx) => {
+      await models.refreshTransform({ ...ctx, kind: 'index' });
+    },
+  });
+  const openModel = options.openEmbedder ?? openEmbedder;
+  const models = new ModelsService({
+    catalog,
+    dataDir,
+    model,
+    jobs,
+    openEmbedder: openModel,
+    logger,
+    ...(options.device ? { device: options.device } : {}),
+    ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+    ...(options.maxFileBytes ? { maxFileBytes: options.maxFileBytes } : {}),
   });
 
   const indexer: IndexService = {
@@ -173,17 +192,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     'index:cancel': async ({ jobId }) => ({ cancelled: indexer.cancel(jobId) }),
     'index:status': async () => indexer.status(),
+    'models:list': async () => models.list(),
+    'models:use': async ({ id }) => ({ jobId: (await models.use(id)).jobId }),
     'items:get': async ({ id }) => ({
       ...catalog.items.require(asItemId(id)),
       product: catalog.products.forItems([id]).get(asItemId(id)) ?? null,
     }),
-    'search:byImage': async ({ image, crop, k, minScore, collections, filter }) =>
+    'search:byImage': async ({ image, crop, k, minScore, collections, filter, expand }) =>
       search.byImage(await confinedQuery(image, crop), {
         k,
         ...(crop ? { crop } : {}),
         ...(minScore !== undefined ? { minScore } : {}),
         ...(collections ? { collections } : {}),
         ...(filter ? { filter } : {}),
+        ...(expand !== undefined ? { expand } : {}),
       }),
     ...dedupeHandlers(dedupe),
     ...matchHandlers(match),
@@ -192,13 +214,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const localApi: ApiHandlers = {
     ...api,
-    'search:byImage': async ({ image, crop, k, minScore, collections, filter }) =>
+    'search:byImage': async ({ image, crop, k, minScore, collections, filter, expand }) =>
       search.byImage(image, {
         k,
         ...(crop ? { crop } : {}),
         ...(minScore !== undefined ? { minScore } : {}),
         ...(collections ? { collections } : {}),
         ...(filter ? { filter } : {}),
+        ...(expand !== undefined ? { expand } : {}),
       }),
     ...productsHandlers({ catalog, logger, library, search, ocr, confine: false }),
   };
@@ -206,7 +229,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   let closing: Promise<void> | undefined;
   return {
     dataDir,
-    modelId: model.modelId,
+    get modelId() {
+      return model.modelId;
+    },
     api,
     localApi,
     events,
@@ -215,6 +240,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     library,
     search,
     indexer,
+    models,
     dedupe,
     match,
     ocr,

@@ -1,7 +1,8 @@
 /**
  * Which model this data folder's vectors come from, the embedder (opened lazily: `stats`, `errors` and search by
- * catalog item never load ONNX) and the vector indexes built for it. The catalog records the model; mixing
- * vectors of two models is refused with MODEL_MISMATCH, never done silently.
+ * catalog item never load ONNX), the folder's learned vector transform (whitening, see vectors/whitening-store.ts)
+ * and the vector indexes built for both. The catalog records the model; mixing vectors of two models is refused
+ * with MODEL_MISMATCH, never done silently (switching re-embeds: jobs/reembed.job.ts).
  */
 import { AppError } from '../shared/errors.js';
 import type { Catalog } from './catalog/catalog.js';
@@ -9,8 +10,11 @@ import type { Logger } from './logger.js';
 import type { Embedder } from './models/embedder.js';
 import { DEFAULT_MODEL_ID, type OpenEmbedderOptions } from './models/registry.js';
 import { decodeF16 } from './vectors/f16.js';
-import { identityTransform } from './vectors/transform.js';
+import { createMatMul } from './vectors/linalg.js';
+import { identityTransform, type VectorTransform } from './vectors/transform.js';
 import { VectorStore } from './vectors/vector-store.js';
+import { fitCenter, fitPcaWhitening, whiteningTransform, type Whitening } from './vectors/whitening.js';
+import { DEFAULT_WHITENING_POLICY, evenSample, planWhitening, readWhitening, removeWhitening, writeWhitening, type WhiteningPolicy } from './vectors/whitening-store.js';
 
 export type OpenEmbedder = (options: OpenEmbedderOptions) => Promise<Embedder>;
 
@@ -22,13 +26,25 @@ export interface ModelStateOptions {
   requestedModelId?: string;
   device?: 'cpu' | 'gpu' | 'auto';
   openEmbedder: OpenEmbedder;
+  /** When to learn the folder's whitening (default DEFAULT_WHITENING_POLICY). */
+  whitening?: WhiteningPolicy;
+}
+
+/** What the folder's vectors go through before the index, for stats and reports. */
+export interface TransformInfo {
+  id: string;
+  kind: 'identity' | Whitening['kind'];
+  outputDim: number;
+  /** Embeddings it was learned from (0 for identity). */
+  samples: number;
 }
 
 export class ModelState {
-  /** The registry id of the model in use. */
-  readonly modelId: string;
+  private currentModelId: string;
   private embedderPromise: Promise<Embedder> | undefined;
   private store: VectorStore | undefined;
+  /** The learned whitening for the catalog's embedder, once read (null: none stored). */
+  private whitening: Whitening | null | undefined;
 
   /** @throws AppError MODEL_MISMATCH when the folder holds vectors of another model than the one requested. */
   constructor(private readonly o: ModelStateOptions) {
@@ -37,7 +53,85 @@ export class ModelState {
     if (o.requestedModelId && stored && hasVectors && stored !== o.requestedModelId) {
       throw mismatch(`This data folder's vectors were made with model "${stored}", not "${o.requestedModelId}".`, stored);
     }
-    this.modelId = o.requestedModelId ?? (hasVectors ? stored : undefined) ?? DEFAULT_MODEL_ID;
+    this.currentModelId = o.requestedModelId ?? (hasVectors ? stored : undefined) ?? DEFAULT_MODEL_ID;
+  }
+
+  /** The registry id of the model in use (changes only when a re-embed switches the folder's model). */
+  get modelId(): string {
+    return this.currentModelId;
+  }
+
+  /** The transform every stored vector and every query goes through before the index. */
+  transform(): VectorTransform | undefined {
+    const embedderId = this.o.catalog.meta.get('embedder_id');
+    const dim = Number(this.o.catalog.meta.get('dimensions'));
+    if (!embedderId || !Number.isInteger(dim) || dim <= 0) return undefined;
+    this.whitening ??= readWhitening(this.o.dataDir, embedderId, dim, this.o.logger) ?? null;
+    return this.whitening ? whiteningTransform(this.whitening) : identityTransform(dim);
+  }
+
+  /** The transform in words (identity until the folder is large enough to learn one). */
+  transformInfo(): TransformInfo | undefined {
+    const t = this.transform();
+    if (!t) return undefined;
+    const w = this.whitening ?? undefined;
+    return { id: t.id, kind: w?.kind ?? 'identity', outputDim: t.outputDim, samples: w?.samples ?? 0 };
+  }
+
+  /**
+   * Learns (or re-learns) the folder's whitening when the policy says it is due: from all collections' stored
+   * embeddings of the model in use, so that every collection is searched and matched in one space. The indexes
+   * are not touched here; the next vectors() has a new stamp and rebuilds each index from the catalog on open.
+   * @returns whether the transform changed.
+   */
+  async updateWhitening(options: { force?: boolean } = {}): Promise<boolean> {
+    const { catalog, logger } = this.o;
+    const embedderId = catalog.meta.get('embedder_id');
+    const dim = Number(catalog.meta.get('dimensions'));
+    if (!embedderId || !Number.isInteger(dim) || dim <= 0) return false;
+    const policy = this.o.whitening ?? DEFAULT_WHITENING_POLICY;
+    this.transform();
+    const current = this.whitening ?? undefined;
+    const collections = catalog.collections.list();
+    const count = collections.reduce((n, c) => n + catalog.items.embeddedIds(c.id, embedderId).length, 0);
+    const plan = planWhitening(count, dim, options.force ? undefined : current, policy);
+    if (!plan || plan.kind === 'identity') return false;
+    const started = performance.now();
+    // An even sample over the folder (by collection, then id): every collection shapes the space.
+    const picked = new Set(evenSample(count, Math.min(count, policy.sampleCap)));
+    const n = picked.size;
+    const samples = new Float32Array(n * dim);
+    let seen = 0;
+    let taken = 0;
+    for (const c of collections) {
+      for (const r of catalog.items.vectors(c.id, embedderId)) {
+        if (picked.has(seen++)) decodeF16(r.vector, samples, dim * taken++);
+      }
+    }
+    if (taken !== n) throw new Error(`whitening: sampled ${taken} of ${n} embeddings (the catalog changed meanwhile)`);
+    let learned: Whitening;
+    if (plan.kind === 'center') {
+      learned = fitCenter(samples, n, dim);
+    } else {
+      const matmul = await createMatMul();
+      try {
+        learned = await fitPcaWhitening(samples, n, dim, { outputDim: plan.outputDim, power: policy.power, matmul });
+      } finally {
+        await matmul.close();
+      }
+    }
+    writeWhitening(this.o.dataDir, embedderId, learned);
+    this.whitening = learned;
+    this.store?.close();
+    this.store = undefined;
+    logger.info('learned the vector transform', {
+      kind: learned.kind,
+      outputDim: learned.outputDim,
+      samples: n,
+      embeddings: count,
+      ms: Math.round(performance.now() - started),
+    });
+    return true;
   }
 
   /** The embedder, opened on first use; concurrent callers share one promise, and a failed open can be retried. */
@@ -59,7 +153,7 @@ export class ModelState {
     this.store = new VectorStore({
       dir: this.o.dataDir,
       embedderId,
-      transform: identityTransform(dim),
+      transform: this.transform() ?? identityTransform(dim),
       logger: this.o.logger,
       source: {
         ids: (cid) => catalog.items.embeddedIds(cid, embedderId),
@@ -77,6 +171,21 @@ export class ModelState {
     const vectors = this.vectors();
     if (!vectors) throw new Error('The model is open but the catalog does not record it.');
     return { embedder, vectors };
+  }
+
+  /**
+   * Switches to `modelId` after a re-embed committed its vectors and the catalog's model facts: the old embedder,
+   * transform and indexes are let go (the next vectors() rebuilds the indexes from the new embeddings).
+   */
+  async adopt(modelId: string): Promise<void> {
+    this.store?.close();
+    this.store = undefined;
+    this.whitening = undefined;
+    const pending = this.embedderPromise;
+    this.embedderPromise = undefined;
+    this.currentModelId = modelId;
+    const embedder = await pending?.catch(() => undefined);
+    await embedder?.close();
   }
 
   async close(): Promise<void> {
@@ -118,7 +227,9 @@ export class ModelState {
         catalog.meta.set('embedder_id', embedder.modelId);
         catalog.meta.set('dimensions', String(embedder.dim));
       });
+      this.store?.close();
       this.store = undefined;
+      this.whitening = undefined;
     }
     logger.debug('model ready', { modelId: this.modelId, embedder: embedder.modelId, dim: embedder.dim, device: embedder.device });
     return embedder;
@@ -128,7 +239,7 @@ export class ModelState {
 function mismatch(what: string, folderModel: string): AppError {
   return new AppError(
     'MODEL_MISMATCH',
-    `${what} Use --model ${folderModel} with this folder, or choose a new data folder with --data to index with another model ` +
-      `(re-embedding an existing folder is not supported yet).`,
+    `${what} Use --model ${folderModel} with this folder, or re-embed the folder's photos with another model: ` +
+      `\`lookalike models use <id>\` (its vectors stay usable until that finishes).`,
   );
 }

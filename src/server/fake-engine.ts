@@ -69,6 +69,25 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
       // An extra field the contract does not promise: transports must strip it.
       return { ...item(id), internalHash: 'deadbeef' } as Item;
     },
+    modelsList: async () => ({
+      active: 'fake',
+      transform: { kind: 'identity' as const, outputDim: 4, samples: 0 },
+      models: [
+        {
+          id: 'fake',
+          name: 'Fake',
+          version: '1.0.0',
+          dim: 4,
+          input: { width: 8, height: 8, resize: 'center-crop' as const },
+          flipTta: false,
+          builtin: true,
+          available: true,
+          active: true,
+          license: 'MIT',
+        },
+      ],
+    }),
+    modelsUse: async () => ({ jobId: 'job-2' }),
     searchByImage: async () => ({ hits: [1, 2, 3].map((id, i) => ({ ...item(id), score: 0.9 - i * 0.1 })), queryMs: 3 }),
     dupesList: async () => ({ groups: [], totals: { groups: 0, items: 0, removable: 0, reclaimableBytes: 0 }, threshold: 0.5, scanned: 3, seconds: 0 }),
     dupesApply: async ({ action }) => ({ actionId: 1, kind: action, done: 0, bytes: 0, skipped: [] }),

@@ -248,6 +248,34 @@ export const CategorySuggestionSchema = z.object({
   votes: z.number().int(),
 });
 
+const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id: lower-case letters, digits, ".", "_" or "-"');
+
+/** A model the data folder can use (built-in or added by the user). */
+export const ModelInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.string(),
+  description: z.string().optional(),
+  /** Length of the raw embedding. */
+  dim: z.number().int(),
+  input: z.object({ width: z.number().int(), height: z.number().int(), resize: z.enum(['squash', 'center-crop', 'pad']) }),
+  /** Test-time flip averaging (each image is embedded twice). */
+  flipTta: z.boolean(),
+  builtin: z.boolean(),
+  /** False for a built-in whose files were not built yet. */
+  available: z.boolean(),
+  /** The model this data folder's vectors come from (or will, when nothing is indexed yet). */
+  active: z.boolean(),
+  license: z.string(),
+});
+
+/** What the folder's vectors go through before the index: raw, centred, or PCA-whitened (learned from `samples`). */
+export const TransformInfoSchema = z.object({
+  kind: z.enum(['identity', 'center', 'pca']),
+  outputDim: z.number().int(),
+  samples: z.number().int(),
+});
+
 function op<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output } as const;
 }
@@ -270,6 +298,15 @@ export const api = {
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
   'items:get': op(z.object({ id: itemId }), ItemSchema),
+  'models:list': op(
+    z.object({}),
+    z.object({ active: z.string(), transform: TransformInfoSchema.nullable(), models: z.array(ModelInfoSchema) }),
+  ),
+  /**
+   * Re-embeds every indexed photo with another model, then switches the folder to it (a job like `index:start`:
+   * progress on `index:onProgress` with kind 'reembed', cancel with `index:cancel`, resumable).
+   */
+  'models:use': op(z.object({ id: modelId }), z.object({ jobId: z.string() })),
   'search:byImage': op(
     z.object({
       image: QueryImageSchema,
@@ -279,6 +316,8 @@ export const api = {
       collections: z.array(collectionName).max(100).optional(),
       /** Only items passing the filter, ranked by similarity (exactly, over their stored vectors). */
       filter: ItemFilterSchema.optional(),
+      /** Query expansion; default: on once the folder has learned its PCA-whitening (false: plain similarity). */
+      expand: z.boolean().optional(),
     }),
     z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
   ),
@@ -425,15 +464,8 @@ export const api = {
     z.object({ ours: itemId, theirs: itemId, decision: MatchDecisionSchema.nullable() }),
     z.object({ decision: MatchDecisionSchema.nullable() }),
   ),
-  'match:exportCsv': op(
-    matchRunInput.extend({ path: absPath.optional() }),
-    z.object({
-      /** The CSV text when no path was given (UTF-8 with BOM, CRLF). */
-      csv: z.string().optional(),
-      path: z.string().optional(),
-      rows: z.number().int(),
-    }),
-  ),
+  /** The match as CSV text (UTF-8 with BOM, CRLF): the client saves it; nothing is written by the engine. */
+  'match:exportCsv': op(matchRunInput, z.object({ csv: z.string(), rows: z.number().int() })),
 } as const;
 
 /** Events pushed from the engine to every transport's subscribers. */

@@ -112,18 +112,28 @@ describe('match (real model and catalog)', () => {
     expect(row(await engine.match.run({ ours: 'ours', theirs: 'theirs' }), ours(0)).matches[0]!.item.path).toBe(theirs('copy0.jpg'));
   });
 
-  it('exports CSV for spreadsheets: BOM, CRLF, RFC 4180 quoting, both gap lists', async () => {
+  it('exports CSV for spreadsheets: BOM, CRLF, RFC 4180 quoting, both gap lists, product data', async () => {
+    // Their product data names copy0.jpg: it travels with the match and into the CSV (a formula-like title too).
+    await engine.api['catalog:importCsv']({
+      collection: 'theirs',
+      source: { kind: 'text', text: 'sku,title,price,image\r\nT-100,=cheap copy,9.5,copy0.jpg\r\n' },
+      preview: false,
+      previewRows: 10,
+    });
+    const r = await engine.match.run({ ours: 'ours', theirs: 'theirs' });
+    expect(row(r, ours(0)).matches[0]!.item.product).toMatchObject({ sku: 'T-100', title: '=cheap copy', price: 9.5 });
     const { csv, rows } = await engine.match.exportCsv({ ours: 'ours', theirs: 'theirs' });
-    expect(csv!.startsWith('\uFEFFours_path,ours_width,ours_height,ours_format,ours_bytes,theirs_path,')).toBe(true);
-    const lines = csv!.split('\r\n');
+    expect(csv).toContain(`${theirs('copy0.jpg')},192,144,jpeg,`);
+    expect(csv).toContain(",T-100,'=cheap copy,,9.5,");
+    expect(csv.startsWith('\uFEFFours_path,ours_width,ours_height,ours_format,ours_bytes,ours_sku,ours_title,')).toBe(true);
+    const lines = csv.split('\r\n');
     expect(lines.at(-1)).toBe('');
     expect(rows).toBe(lines.length - 2);
     expect(csv).toContain(`"${theirs('we,ird ""name"".jpg')}"`);
     const unmatched = (await engine.match.run({ ours: 'ours', theirs: 'theirs' })).unmatchedTheirs;
-    for (const t of unmatched) expect(lines.some((l) => l.startsWith(',,,,,') && l.includes(t.path) && l.includes(',none,'))).toBe(true);
-    const path = join(tmp.path, 'out.csv');
-    expect(await engine.match.exportCsv({ ours: 'ours', theirs: 'theirs', path })).toEqual({ path, rows });
-    expect(readFileSync(path, 'utf8')).toBe(csv);
+    for (const t of unmatched) expect(lines.some((l) => l.startsWith(',,,,,,,,,,,') && l.includes(t.path) && l.includes(',none,'))).toBe(true);
+    // Over the contract too (what the UI offers as a download).
+    expect(await engine.api['match:exportCsv']({ ours: 'ours', theirs: 'theirs', k: 5, oneToOne: false })).toEqual({ csv, rows });
   });
 
   it('speaks the CLI contract: JSON lines, --csv, exit codes', async () => {
@@ -132,10 +142,11 @@ describe('match (real model and catalog)', () => {
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(5);
     for (const l of r.lines) {
-      const o = JSON.parse(l) as { ours: string; matches: { path: string; score: number; verdict: string }[] };
+      const o = JSON.parse(l) as { ours: string; matches: { path: string; score: number; verdict: string; product?: { sku: string } }[] };
       expect(Object.keys(o)).toEqual(['ours', 'matches']);
       for (const m of o.matches) {
-        expect(Object.keys(m)).toEqual(['path', 'score', 'verdict']);
+        // Imported product data rides along where there is some (copy0.jpg has a product).
+        expect(Object.keys(m)).toEqual(m.path === theirs('copy0.jpg') ? ['path', 'score', 'verdict', 'product'] : ['path', 'score', 'verdict']);
         expect(['same', 'similar']).toContain(m.verdict);
       }
     }

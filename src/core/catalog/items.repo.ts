@@ -269,4 +269,24 @@ export class ItemsRepo {
       )
       .get() as { items: number; vectors: number; failed: number };
   }
+
+  /** Every item that has an embedding (by any model), by id: what a model switch re-embeds. */
+  embeddedItems(): { id: ItemId; path: string; hash: Buffer | null; modelId: string }[] {
+    const rows = this.db
+      .prepare('SELECT i.id, i.path, i.hash, e.model_id FROM items i JOIN embeddings e ON e.item_id = i.id ORDER BY i.id')
+      .all() as { id: number; path: string; hash: Buffer | null; model_id: string }[];
+    return rows.map((r) => ({ id: asItemId(r.id), path: r.path, hash: r.hash, modelId: r.model_id }));
+  }
+
+  /** Gives an indexed item the embedding of another model (a model switch); the item keeps its id and facts. */
+  replaceVector(id: ItemId, modelId: string, dim: number, vector: Buffer): void {
+    this.db.prepare('UPDATE embeddings SET model_id = ?, dim = ?, vector = ? WHERE item_id = ?').run(modelId, dim, vector, id);
+    this.db.prepare('UPDATE items SET model_id = ? WHERE id = ? AND model_id IS NOT NULL').run(modelId, id);
+  }
+
+  /** Records an indexed item as failed (its file could not be re-embedded): its embedding is dropped. */
+  markFailed(id: ItemId, code: ErrorCode, reason: string): void {
+    this.db.prepare('DELETE FROM embeddings WHERE item_id = ?').run(id);
+    this.db.prepare('UPDATE items SET model_id = NULL, error_code = ?, error_reason = ? WHERE id = ?').run(code, reason, id);
+  }
 }

@@ -3,11 +3,11 @@
  * collections with its content hash, stored embedding and whether it lies under a reference root. Read-only;
  * writes go through the catalog's repositories.
  */
-import { sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
+import { isInside } from '../library/confine.js';
 import type { Picture } from './near-duplicates.js';
 
 export interface ScopeItem extends ItemRecord {
@@ -18,11 +18,6 @@ export interface ScopeItem extends ItemRecord {
   modelId: string;
   /** Under a root flagged as reference: never removed. */
   reference: boolean;
-}
-
-/** Whether `path` lies inside folder `dir` (not merely sharing a prefix). */
-export function isInside(path: string, dir: string, separator: string = sep): boolean {
-  return path.startsWith(dir.endsWith(separator) ? dir : dir + separator);
 }
 
 /**

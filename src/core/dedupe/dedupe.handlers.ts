@@ -4,6 +4,7 @@ import type { DedupeService } from './dedupe.service.js';
 
 type DedupeChannels = 'dupes:list' | 'dupes:apply' | 'dupes:undo' | 'dupes:markNotDuplicate' | 'dupes:actions';
 
+/** The five `dupes:*` handlers over one DedupeService. */
 export function dedupeHandlers(dedupe: DedupeService): Pick<ApiHandlers, DedupeChannels> {
   return {
     'dupes:list': async ({ collections, threshold, keeperRules, preferredFolders }) =>

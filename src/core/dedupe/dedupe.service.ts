@@ -7,14 +7,15 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
-import { asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { matchPictures, prepareSignature } from '../images/phash.js';
 import { acquireDataDirLock } from '../jobs/data-dir-lock.js';
+import { isInside } from '../library/confine.js';
 import type { Logger } from '../logger.js';
 import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
-import { isInside, loadScope, requireScopeItems, resolveCollections, toContents, type ScopeItem } from './catalog-view.js';
+import { loadScope, requireScopeItems, resolveCollections, toContents, type ScopeItem } from './catalog-view.js';
 import { moveIntoFolder, moveNoOverwrite, pathExists } from './file-ops.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
 import { JournalRepo, pairKey, type ActionItemRow, type ActionKind, type NewActionItem } from './journal.repo.js';
@@ -119,6 +120,7 @@ export interface DedupeServiceDeps {
   indexRunning: () => boolean;
 }
 
+/** Duplicate groups, the actions on them and their undo, over one catalog. */
 export class DedupeService {
   readonly signatures: SignatureStore;
   private readonly journal: JournalRepo;
@@ -375,7 +377,7 @@ export class DedupeService {
     return this.exclusive(async () => {
       const touched = new Set<number>();
       const journalled = this.journal.items(action.id);
-      this.openIndexes(journalled.map((i) => i.collectionId as CollectionId).filter((cid) => this.deps.catalog.collections.findById(cid)));
+      this.openIndexes(journalled.map((i) => asCollectionId(i.collectionId)).filter((cid) => this.deps.catalog.collections.findById(cid)));
       for (const item of journalled) {
         if (item.status === 'restored' || item.status === 'skipped' || item.status === 'failed') continue;
         // 'pending' means the run stopped around this file: it may or may not have moved.
@@ -407,7 +409,7 @@ export class DedupeService {
           summary.failed.push({ path: item.path, code: e.code, reason: e.message });
         }
       }
-      for (const cid of touched) this.deps.model.vectors()?.save(asCollectionIdOf(cid));
+      for (const cid of touched) this.deps.model.vectors()?.save(asCollectionId(cid));
       summary.complete = summary.failed.length === 0;
       if (summary.complete) this.journal.markUndone(action.id);
       return summary;
@@ -433,13 +435,13 @@ export class DedupeService {
       catalog.items.move(existing.id, item.path, item.size, item.mtimeMs);
       return existing.id;
     }
-    if (!catalog.collections.findById(item.collectionId as CollectionId)) return undefined;
+    if (!catalog.collections.findById(asCollectionId(item.collectionId))) return undefined;
     if (!item.vector || !item.modelId || item.dim === null || item.modelId !== catalog.meta.get('embedder_id')) return undefined;
     const taken = catalog.db.prepare('SELECT id FROM items WHERE collection_id = ? AND path = ?').pluck().get(item.collectionId, item.path);
     if (taken !== undefined) return undefined;
     const id = catalog.transaction(() =>
       catalog.items.insertIndexed({
-        collectionId: item.collectionId as CollectionId,
+        collectionId: asCollectionId(item.collectionId),
         path: item.path,
         size: item.size,
         mtimeMs: item.mtimeMs,
@@ -452,7 +454,7 @@ export class DedupeService {
         vector: item.vector!,
       }),
     );
-    vectors?.add(item.collectionId as CollectionId, [{ id, vector: decodeF16(item.vector) }]);
+    vectors?.add(asCollectionId(item.collectionId), [{ id, vector: decodeF16(item.vector) }]);
     return id;
   }
 
@@ -475,10 +477,6 @@ export class DedupeService {
       release();
     }
   }
-}
-
-function asCollectionIdOf(n: number): CollectionId {
-  return n as CollectionId;
 }
 
 function snapshot(item: ScopeItem): NewActionItem {

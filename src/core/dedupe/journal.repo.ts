@@ -56,6 +56,7 @@ export function orderedPair(a: Buffer, b: Buffer): [Buffer, Buffer] {
   return Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
 }
 
+/** Reads and writes the journal tables (see migrations/0002-dedupe-match.ts). */
 export class JournalRepo {
   constructor(private readonly db: Db) {}
 

@@ -13,6 +13,7 @@ export interface SignatureSource {
   path: string;
 }
 
+/** Signatures by content hash, loaded in bulk and computed when missing. */
 export class SignatureStore {
   constructor(
     private readonly db: Db,

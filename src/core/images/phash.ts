@@ -372,6 +372,7 @@ export interface PreparedSignature {
   readonly regions: Map<string, Float32Array>;
 }
 
+/** Derives the per-run vectors of a signature (a fraction of a millisecond). */
 export function prepareSignature(sig: ImageSignature): PreparedSignature {
   const t = sig.thumb;
   return {
@@ -392,7 +393,7 @@ function cachedRegion(p: PreparedSignature, x: number, y: number, w: number, h: 
   let v = p.regions.get(key);
   if (!v) {
     v = coarseVector(p.sig.thumb, x, y, w, h, false);
-    if (p.regions.size < 64) p.regions.set(key, v);
+    if (p.regions.size < 16) p.regions.set(key, v);
   }
   return v;
 }

@@ -27,11 +27,26 @@ export interface IndexJobHandle {
   done: Promise<IndexSummary[]>;
 }
 
+/** A job other than indexing that needs the data folder to itself (re-embedding with another model). */
+export interface TaskHandle<T> {
+  jobId: JobId;
+  done: Promise<T>;
+}
+
+export interface TaskContext {
+  jobId: JobId;
+  signal: AbortSignal;
+  onProgress: (p: Progress) => void;
+}
+
+/** Runs once after every collection of a job was indexed (not after a cancelled or failed job). */
+export type AfterIndex = (ctx: TaskContext) => Promise<void>;
+
 interface Running {
   jobId: JobId;
   controller: AbortController;
   progress: Progress | null;
-  done: Promise<IndexSummary[]>;
+  done: Promise<unknown>;
 }
 
 export class IndexJobs {
@@ -39,46 +54,59 @@ export class IndexJobs {
   private last: IndexSummary | null = null;
 
   constructor(
-    private readonly deps: { dataDir: string; events: EngineEvents; logger: Logger; runCollection: RunCollection },
+    private readonly deps: { dataDir: string; events: EngineEvents; logger: Logger; runCollection: RunCollection; afterIndex?: AfterIndex },
   ) {}
 
   /**
-   * Starts indexing `collections` one after another in the background.
+   * Starts indexing `collections` one after another in the background, then `afterIndex` (learning the folder's
+   * vector transform) when none was cancelled.
    * @throws AppError INDEX_BUSY when a job is running in this engine, DATA_DIR_LOCKED when another process indexes.
    */
   start(collections: readonly CollectionRow[], options: StartIndexOptions = {}): IndexJobHandle {
+    return this.startTask('index', 'index', options, async (ctx) => {
+      const summaries: IndexSummary[] = [];
+      for (const collection of collections) {
+        if (ctx.signal.aborted) break;
+        const summary = await this.deps.runCollection(collection, ctx);
+        summaries.push(summary);
+        this.last = summary;
+        if (summary.cancelled) break;
+      }
+      if (!ctx.signal.aborted && !summaries.some((s) => s.cancelled)) await this.deps.afterIndex?.(ctx);
+      return summaries;
+    });
+  }
+
+  /**
+   * Runs `task` in the background as this engine's one job, holding the data folder's lock: progress goes to
+   * `index:onProgress` and `status()`, `cancel(jobId)` aborts its signal.
+   * @throws AppError INDEX_BUSY when a job is running in this engine, DATA_DIR_LOCKED when another process holds the folder.
+   */
+  startTask<T>(kind: Progress['kind'], purpose: string, options: StartIndexOptions, task: (ctx: TaskContext) => Promise<T>): TaskHandle<T> {
     if (this.running) throw new AppError('INDEX_BUSY', 'An index job is already running; wait for it or cancel it.');
-    const release = acquireDataDirLock(this.deps.dataDir, 'index');
+    const release = acquireDataDirLock(this.deps.dataDir, purpose);
     const jobId = asJobId(randomUUID());
     const controller = new AbortController();
     const forward = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) forward();
     else options.signal?.addEventListener('abort', forward, { once: true });
 
-    const running: Running = { jobId, controller, progress: null, done: Promise.resolve([]) };
+    const running: Running = { jobId, controller, progress: null, done: Promise.resolve() };
     this.running = running;
     const report = (p: Progress) => {
       running.progress = p;
       this.deps.events.emit('index:onProgress', p);
       options.onProgress?.(p);
     };
-    const run = async (): Promise<IndexSummary[]> => {
-      const summaries: IndexSummary[] = [];
+    const run = async (): Promise<T> => {
       try {
-        for (const collection of collections) {
-          if (controller.signal.aborted) break;
-          const summary = await this.deps.runCollection(collection, { jobId, signal: controller.signal, onProgress: report });
-          summaries.push(summary);
-          this.last = summary;
-          if (summary.cancelled) break;
-        }
-        return summaries;
+        return await task({ jobId, signal: controller.signal, onProgress: report });
       } catch (err) {
-        this.deps.logger.error('index job failed', { jobId, error: toLogFormat(err) });
+        this.deps.logger.error(`${kind} job failed`, { jobId, error: toLogFormat(err) });
         const prev = running.progress;
         report({
           jobId,
-          kind: 'index',
+          kind,
           phase: 'failed',
           done: prev?.done ?? 0,
           total: prev?.total ?? 0,
@@ -94,10 +122,11 @@ export class IndexJobs {
         if (this.running === running) this.running = undefined;
       }
     };
-    running.done = run();
+    const done = run();
+    running.done = done;
     // A caller that only wanted the job id (index:start) must not cause an unhandled rejection.
-    running.done.catch(() => undefined);
-    return { jobId, done: running.done };
+    done.catch(() => undefined);
+    return { jobId, done };
   }
 
   /** @returns whether a running job with that id was asked to stop. */

@@ -4,10 +4,11 @@ import type { MatchService } from './match.service.js';
 
 type MatchChannels = 'match:run' | 'match:setDecision' | 'match:exportCsv';
 
+/** The three `match:*` handlers over one MatchService. */
 export function matchHandlers(match: MatchService): Pick<ApiHandlers, MatchChannels> {
   return {
     'match:run': async ({ ours, theirs, k, oneToOne }) => match.run({ ours, theirs, k, oneToOne }),
     'match:setDecision': async ({ ours, theirs, decision }) => ({ decision: match.setDecision(ours, theirs, decision) }),
-    'match:exportCsv': async ({ ours, theirs, k, oneToOne, path }) => match.exportCsv({ ours, theirs, k, oneToOne, ...(path ? { path } : {}) }),
+    'match:exportCsv': async ({ ours, theirs, k, oneToOne }) => match.exportCsv({ ours, theirs, k, oneToOne }),
   };
 }

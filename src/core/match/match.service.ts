@@ -4,7 +4,6 @@
  * product), `similar` (a lookalike), or no match; optionally one-to-one; with the two gap lists. Decisions the
  * user takes on a pair (accept / reject) are kept by content hash and win over the computed verdict.
  */
-import { writeFile } from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -14,10 +13,10 @@ import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
 import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/dedupe.service.js';
-import { findNearDuplicates, type CandidateStats } from '../dedupe/near-duplicates.js';
+import { findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
-import { toCsv } from './csv.js';
+import { toCsv, type CsvCell } from './csv.js';
 import { BUILTIN_THRESHOLDS, calibrateFromNeighbours, verdictOf, type MatchThresholds, type Verdict } from './thresholds.js';
 
 export type MatchDecision = 'accepted' | 'rejected';
@@ -74,7 +73,7 @@ interface PairInfo {
   decision: MatchDecision | null;
 }
 
-const record = (i: ScopeItem): ItemRecord => ({
+const baseRecord = (i: ScopeItem): ItemRecord => ({
   id: i.id,
   collectionId: i.collectionId,
   collection: i.collection,
@@ -84,15 +83,32 @@ const record = (i: ScopeItem): ItemRecord => ({
   width: i.width,
   height: i.height,
   format: i.format,
-  product: i.product ?? null,
 });
 
-function cosine(a: Buffer, b: Buffer): number {
-  const x = decodeF16(a);
-  const y = decodeF16(b);
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
-  return s;
+/**
+ * Cosines of the model's own embeddings, whatever transform (centring, whitening) the search index applies: the
+ * thresholds are calibrated in this space, so a verdict does not move when the folder's whitening is re-learned.
+ * Recently decoded vectors are kept (a bounded cache: a catalog's vectors decoded at once would take ~11 KB each).
+ */
+class RawCosine {
+  private readonly decoded = new Map<Buffer, Float32Array>();
+
+  of(a: Buffer, b: Buffer): number {
+    const x = this.vector(a);
+    const y = this.vector(b);
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
+    return s;
+  }
+
+  vector(bytes: Buffer): Float32Array {
+    let v = this.decoded.get(bytes);
+    if (!v) {
+      if (this.decoded.size >= 4096) this.decoded.clear();
+      this.decoded.set(bytes, (v = decodeF16(bytes)));
+    }
+    return v;
+  }
 }
 
 /** Best first: the user's acceptance, then `same` before `similar`, then picture agreement, then cosine. */
@@ -101,6 +117,7 @@ function comparePairs(a: PairInfo, b: PairInfo): number {
   return rank(a) - rank(b) || (b.agreement ?? -1) - (a.agreement ?? -1) || b.score - a.score;
 }
 
+/** Matching one collection against another, decisions and CSV export, over one catalog. */
 export class MatchService {
   constructor(private readonly deps: MatchServiceDeps) {}
 
@@ -119,6 +136,9 @@ export class MatchService {
     const theirs = toContents(loadScope(catalog, [theirsC.id]));
     await this.sign(ours, options.signal);
     await this.sign(theirs, options.signal);
+    // Imported product data (SKU, title, price...) travels with every item shown.
+    const products = catalog.products.forItems([...ours.items, ...theirs.items].flat().map((i) => i.id));
+    const record = (i: ScopeItem): ItemRecord => ({ ...baseRecord(i), product: products.get(i.id) ?? null });
 
     const vectors = this.deps.model.vectors();
     const search = (cid: typeof oursC.id) => (query: Float32Array, n: number) => (vectors ? vectors.search([cid], query, n) : []);
@@ -129,16 +149,8 @@ export class MatchService {
       ...(options.signal ? { signal: options.signal } : {}),
       onEmbeddingHits: (q, hits) => embeddingHits.set(q, hits),
     });
-    const copies = new Map<number, Set<number>>();
-    for (const v of verified) {
-      for (const a of ours.pictures[v.query]!.itemIds) {
-        for (const b of theirs.pictures[v.target]!.itemIds) {
-          copies.set(a, (copies.get(a) ?? new Set()).add(b));
-          copies.set(b, (copies.get(b) ?? new Set()).add(a));
-        }
-      }
-    }
-    const thresholds = this.thresholds(ours, theirs, copies);
+    const raw = new RawCosine();
+    const thresholds = this.thresholds(ours, theirs, verified, raw);
 
     // Every qualifying pair of contents: verified copies, identical files, and embedding neighbours above `similar`.
     const theirsByHash = new Map(theirs.items.map((list, i) => [list[0]!.hash.toString('hex'), i]));
@@ -149,15 +161,16 @@ export class MatchService {
       const had = m.get(t);
       if (!had || (agreement ?? -1) > (had.agreement ?? -1)) m.set(t, { score, agreement: agreement ?? had?.agreement ?? null });
     };
+    const cosine = (o: number, t: number) => raw.of(ours.pictures[o]!.vector, theirs.pictures[t]!.vector);
     ours.items.forEach((list, o) => {
       const t = theirsByHash.get(list[0]!.hash.toString('hex'));
       if (t !== undefined) note(o, t, 1, 1);
-      for (const h of embeddingHits.get(o) ?? []) if (h.score >= thresholds.similar) note(o, h.target, h.score, null);
+      for (const h of embeddingHits.get(o) ?? []) {
+        const score = cosine(o, h.target);
+        if (score >= thresholds.similar) note(o, h.target, score, null);
+      }
     });
-    for (const v of verified) {
-      const score = embeddingHits.get(v.query)?.find((h) => h.target === v.target)?.score ?? cosine(ours.pictures[v.query]!.vector, theirs.pictures[v.target]!.vector);
-      note(v.query, v.target, score, v.agreement);
-    }
+    for (const v of verified) note(v.query, v.target, cosine(v.query, v.target), v.agreement);
     const decisions = this.loadDecisions(ours, theirs, byOurs);
     const all: PairInfo[] = [];
     for (const [o, m] of byOurs) {
@@ -182,10 +195,12 @@ export class MatchService {
     // side too (a lookalike of ours may sit outside every one of our items' neighbour lists).
     const theirsMatched = new Set(kept.filter((p) => p.decision !== 'rejected').map((p) => p.theirs));
     if (!options.oneToOne && vectors) {
+      const oursOfItem = new Map(ours.pictures.flatMap((p, o) => p.itemIds.map((id) => [id, o] as const)));
       theirs.pictures.forEach((p, t) => {
         if (theirsMatched.has(t)) return;
-        const [best] = vectors.search([oursC.id], decodeF16(p.vector), 1);
-        if (best && best.score >= thresholds.similar) theirsMatched.add(t);
+        const [best] = vectors.search([oursC.id], raw.vector(p.vector), 1);
+        const o = best && oursOfItem.get(best.id);
+        if (o !== undefined && cosine(o, t) >= thresholds.similar) theirsMatched.add(t);
       });
     }
     const rows: MatchRow[] = [];
@@ -224,22 +239,14 @@ export class MatchService {
   }
 
   /**
-   * The match as CSV (one row per match, an empty match for items of ours without one, then the items of theirs
-   * that match nothing), written to `path` when given.
-   * @throws as run(); PERMISSION_DENIED / DISK_FULL when the file cannot be written
+   * The match as CSV text: one row per match, a row with an empty match for each item of ours without one, then
+   * the items of theirs that match nothing (see matchCsv).
+   * @throws as run()
    */
-  async exportCsv(options: MatchOptions & { path?: string }): Promise<{ csv?: string; path?: string; rows: number }> {
-    const result = await this.run(options);
-    const csv = matchCsv(result);
-    const rows = csv.split('\r\n').length - 2;
-    if (!options.path) return { csv, rows };
-    try {
-      await writeFile(options.path, csv, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new AppError(code === 'ENOSPC' ? 'DISK_FULL' : 'PERMISSION_DENIED', `Cannot write ${options.path}.`, { cause: err });
-    }
-    return { path: options.path, rows };
+  async exportCsv(options: MatchOptions): Promise<{ csv: string; rows: number }> {
+    const csv = matchCsv(await this.run(options));
+    // Lines end with CRLF, the last one too: header + rows + the empty remainder.
+    return { csv, rows: csv.split('\r\n').length - 2 };
   }
 
   private async sign(contents: Contents, signal: AbortSignal | undefined): Promise<void> {
@@ -256,14 +263,24 @@ export class MatchService {
 
   /**
    * Built-in thresholds for a calibrated model, else thresholds measured on this catalog: the cosine of sampled
-   * items' nearest neighbour that is neither the same content nor a verified copy (`copies`, by item id).
+   * items' nearest neighbour that is neither the same content nor a verified copy.
    */
-  private thresholds(ours: Contents, theirs: Contents, copies: ReadonlyMap<number, ReadonlySet<number>>): MatchThresholds {
+  private thresholds(ours: Contents, theirs: Contents, verified: readonly VerifiedPair[], raw: RawCosine): MatchThresholds {
     const modelId = this.deps.catalog.meta.get('embedder_id') ?? this.deps.model.modelId;
     const builtin = BUILTIN_THRESHOLDS[modelId];
     if (builtin) return { ...builtin, modelId, source: 'builtin' };
+    const copies = new Map<number, Set<number>>();
+    for (const v of verified) {
+      for (const a of ours.pictures[v.query]!.itemIds) {
+        for (const b of theirs.pictures[v.target]!.itemIds) {
+          copies.set(a, (copies.get(a) ?? new Set()).add(b));
+          copies.set(b, (copies.get(b) ?? new Set()).add(a));
+        }
+      }
+    }
     const vectors = this.deps.model.vectors();
     const pool = [...ours.items, ...theirs.items];
+    const byId = new Map(pool.flat().map((i) => [i.id as number, i]));
     const collections = [...new Set(pool.map((l) => l[0]!.collectionId))];
     const scores: number[] = [];
     const step = Math.max(1, Math.floor(pool.length / CALIBRATION_SAMPLE));
@@ -271,9 +288,10 @@ export class MatchService {
       const same = new Set(pool[i]!.map((x) => x.id as number));
       const item = pool[i]![0]!;
       const other = vectors
-        .search(collections, decodeF16(item.vector), 8)
-        .find((h) => !same.has(h.id) && !copies.get(item.id)?.has(h.id) && h.score < 0.99999);
-      if (other) scores.push(other.score);
+        .search(collections, raw.vector(item.vector), 8)
+        .map((h) => byId.get(h.id))
+        .find((x) => x !== undefined && !same.has(x.id) && !copies.get(item.id)?.has(x.id) && !x.hash.equals(item.hash));
+      if (other) scores.push(raw.of(item.vector, other.vector));
     }
     if (scores.length === 0) return { same: 1, similar: 1, modelId, source: 'catalog' };
     const t = calibrateFromNeighbours(scores);
@@ -295,30 +313,20 @@ export class MatchService {
 }
 
 /** What the CSV shows of an item. */
-type CsvItem = Pick<ItemRecord, 'path' | 'width' | 'height' | 'format' | 'size'>;
+type CsvItem = Pick<ItemRecord, 'path' | 'width' | 'height' | 'format' | 'size' | 'product'>;
 
 /** The CSV of a match result (see MatchService.exportCsv). */
 export function matchCsv(result: {
   rows: readonly { ours: CsvItem; matches: readonly { item: CsvItem; score: number; verdict: Verdict; decision: MatchDecision | null }[] }[];
   unmatchedTheirs: readonly CsvItem[];
 }): string {
-  const header = [
-    'ours_path',
-    'ours_width',
-    'ours_height',
-    'ours_format',
-    'ours_bytes',
-    'theirs_path',
-    'theirs_width',
-    'theirs_height',
-    'theirs_format',
-    'theirs_bytes',
-    'score',
-    'verdict',
-    'decision',
-  ];
-  const side = (i: CsvItem | undefined) => (i ? [i.path, i.width, i.height, i.format, i.size] : [null, null, null, null, null]);
-  const rows: (string | number | null)[][] = [];
+  const fields = ['path', 'width', 'height', 'format', 'bytes', 'sku', 'title', 'brand', 'price', 'currency', 'url'];
+  const header = [...fields.map((f) => `ours_${f}`), ...fields.map((f) => `theirs_${f}`), 'score', 'verdict', 'decision'];
+  const side = (i: CsvItem | undefined) => {
+    const p = i?.product;
+    return i ? [i.path, i.width, i.height, i.format, i.size, p?.sku, p?.title, p?.brand, p?.price, p?.currency, p?.url] : fields.map(() => null);
+  };
+  const rows: CsvCell[][] = [];
   for (const r of result.rows) {
     const matches = r.matches.filter((m) => m.decision !== 'rejected');
     if (matches.length === 0) rows.push([...side(r.ours), ...side(undefined), null, 'none', null]);

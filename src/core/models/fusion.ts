@@ -47,3 +47,17 @@ export function fuseImage(parts: readonly FusionPart[], index: number, perOutput
   }
   return l2NormalizeInPlace(out);
 }
+
+/**
+ * The unit mean of several unit vectors of one image (its test-time views), written into the first.
+ * @throws Error when the views differ in length or there are none.
+ */
+export function averageViews(views: readonly Float32Array[]): Float32Array {
+  const [first, ...rest] = views;
+  if (first === undefined) throw new Error('no views to average');
+  for (const v of rest) {
+    if (v.length !== first.length) throw new Error(`views of ${first.length} and ${v.length} values cannot be averaged`);
+    for (let i = 0; i < v.length; i++) first[i] = first[i]! + v[i]!;
+  }
+  return l2NormalizeInPlace(first);
+}

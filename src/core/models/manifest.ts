@@ -23,7 +23,13 @@ const triple = z.tuple([z.number(), z.number(), z.number()]);
 const positiveTriple = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
 
 const poolingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('gem'), p: z.number().positive(), eps: z.number().positive() }),
+  z.object({
+    kind: z.literal('gem'),
+    p: z.number().positive(),
+    eps: z.number().positive(),
+    /** σ of a Gaussian centre prior weighting the mean, as a fraction of the map's side; absent: plain mean. */
+    center: z.number().positive().optional(),
+  }),
   z.object({ kind: z.literal('avg') }),
   z.object({ kind: z.literal('max') }),
   z.object({ kind: z.literal('none') }),
@@ -62,6 +68,11 @@ const baseSchema = z.object({
   outputs: z.array(outputSchema).min(1),
   /** Each output is L2-normalised (if perOutputL2), multiplied by its weight, concatenated, then L2-normalised. */
   fusion: z.object({ kind: z.literal('weighted-concat'), perOutputL2: z.boolean() }),
+  /**
+   * Test-time augmentation done by the embedder for every image, indexed or queried alike: with `flip`, the
+   * image and its mirror are both embedded and their fused vectors averaged (twice the inference per image).
+   */
+  tta: z.object({ flip: z.boolean() }).optional(),
   /** Length of the final vector. */
   dim: z.number().int().positive(),
   sha256: z.string().regex(SHA256, '64 lower-case hex digits'),
@@ -147,7 +158,15 @@ export function serializeManifest(manifest: ModelManifest): string {
  * fusion. Two manifests with the same fingerprint produce interchangeable vectors.
  */
 export function manifestFingerprint(manifest: ModelManifest): string {
-  const relevant = { sha256: manifest.sha256, input: manifest.input, outputs: manifest.outputs, fusion: manifest.fusion, dim: manifest.dim };
+  // `tta` joins only when present, so that manifests without it keep the fingerprints they always had.
+  const relevant = {
+    sha256: manifest.sha256,
+    input: manifest.input,
+    outputs: manifest.outputs,
+    fusion: manifest.fusion,
+    dim: manifest.dim,
+    ...(manifest.tta?.flip ? { tta: manifest.tta } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
 }
 

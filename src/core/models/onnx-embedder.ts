@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
 import type { Embedder, ModelInputSpec } from './embedder.js';
-import { fuseImage, type FusionPart } from './fusion.js';
+import { averageViews, fuseImage, type FusionPart } from './fusion.js';
 import type { ModelManifest } from './manifest.js';
 import { createPixelPacker, packPixels, type PixelPacker } from './preprocess.js';
 
@@ -39,6 +39,9 @@ export class OnnxEmbedder implements Embedder {
   readonly device: string;
   private readonly manifest: ModelManifest;
   private readonly packer: PixelPacker;
+  /** Views per image: 2 with flip test-time augmentation (the image and its mirror), else 1. */
+  private readonly views: number;
+  /** Model inputs per inference call (images × views). */
   private readonly batch: number;
   /** A fixed batch dimension forces every call to that size (the tail is zero-padded). */
   private readonly padToBatch: boolean;
@@ -57,8 +60,12 @@ export class OnnxEmbedder implements Embedder {
     this.dim = manifest.dim;
     this.input = { width: manifest.input.width, height: manifest.input.height, resize: manifest.input.resize };
     this.packer = createPixelPacker(manifest.input);
+    this.views = manifest.tta?.flip ? 2 : 1;
     const fixed = fixedBatchSize(session, manifest.input.name);
-    this.batch = fixed ?? Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
+    if (fixed !== undefined && fixed % this.views !== 0) {
+      throw new AppError('MODEL_INVALID', `model ${options.modelId}: a fixed batch of ${fixed} cannot hold an image and its mirror (tta.flip)`);
+    }
+    this.batch = fixed ?? this.views * Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
     this.padToBatch = fixed !== undefined;
     this.buffer = new Float32Array(this.batch * this.packer.size);
   }
@@ -78,16 +85,21 @@ export class OnnxEmbedder implements Embedder {
 
   private async embedAll(pixels: readonly Buffer[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    for (let start = 0; start < pixels.length; start += this.batch) {
-      out.push(...(await this.embedBatch(pixels.slice(start, start + this.batch))));
+    const perCall = this.batch / this.views;
+    for (let start = 0; start < pixels.length; start += perCall) {
+      out.push(...(await this.embedBatch(pixels.slice(start, start + perCall))));
     }
     return out;
   }
 
   private async embedBatch(pixels: readonly Buffer[]): Promise<Float32Array[]> {
-    const n = this.padToBatch ? this.batch : pixels.length;
-    pixels.forEach((p, i) => packPixels(this.packer, p, this.buffer, i * this.packer.size));
-    if (n > pixels.length) this.buffer.fill(0, pixels.length * this.packer.size, n * this.packer.size);
+    const used = pixels.length * this.views;
+    const n = this.padToBatch ? this.batch : used;
+    // Views of one image are adjacent: image i is at i × views, its mirror right after it.
+    pixels.forEach((p, i) => {
+      for (let v = 0; v < this.views; v++) packPixels(this.packer, p, this.buffer, (i * this.views + v) * this.packer.size, v === 1);
+    });
+    if (n > used) this.buffer.fill(0, used * this.packer.size, n * this.packer.size);
     const { width, height } = this.packer;
     const dims = this.packer.layout === 'nchw' ? [n, 3, height, width] : [n, height, width, 3];
     const tensor = new ort.Tensor('float32', this.buffer.subarray(0, n * this.packer.size), dims);
@@ -107,7 +119,9 @@ export class OnnxEmbedder implements Embedder {
       }
       return { data: t.data, dim: o.dim, weight: o.weight };
     });
-    return pixels.map((_, i) => fuseImage(parts, i, this.manifest.fusion.perOutputL2));
+    const { perOutputL2 } = this.manifest.fusion;
+    if (this.views === 1) return pixels.map((_, i) => fuseImage(parts, i, perOutputL2));
+    return pixels.map((_, i) => averageViews(Array.from({ length: this.views }, (_, v) => fuseImage(parts, i * this.views + v, perOutputL2))));
   }
 
   /** Waits for queued batches, then releases the session; later embed() calls reject. */

@@ -29,12 +29,16 @@ export function createPixelPacker(input: ManifestInput): PixelPacker {
 }
 
 /**
- * Writes one image into `out` starting at `offset` (in floats).
+ * Writes one image into `out` starting at `offset` (in floats); with `mirror`, its left-right mirror image.
  * @throws AppError('INVALID_INPUT') when `rgb` is not width × height × 3 bytes.
  */
-export function packPixels(packer: PixelPacker, rgb: Uint8Array, out: Float32Array, offset: number): void {
+export function packPixels(packer: PixelPacker, rgb: Uint8Array, out: Float32Array, offset: number, mirror = false): void {
   if (rgb.length !== packer.byteLength) {
     throw new AppError('INVALID_INPUT', `expected ${packer.width}×${packer.height} packed RGB (${packer.byteLength} bytes), got ${rgb.length} bytes`);
+  }
+  if (mirror) {
+    packMirrored(packer, rgb, out, offset);
+    return;
   }
   const { lut } = packer;
   const pixels = packer.width * packer.height;
@@ -52,5 +56,28 @@ export function packPixels(packer: PixelPacker, rgb: Uint8Array, out: Float32Arr
     out[offset + p] = lut[rgb[i]!]!;
     out[g + p] = lut[256 + rgb[i + 1]!]!;
     out[b + p] = lut[512 + rgb[i + 2]!]!;
+  }
+}
+
+/** packPixels for the mirrored image: source column x lands in column width − 1 − x. */
+function packMirrored(packer: PixelPacker, rgb: Uint8Array, out: Float32Array, offset: number): void {
+  const { lut, width, height } = packer;
+  const pixels = width * height;
+  const nhwc = packer.layout === 'nhwc';
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const p = y * width + (width - 1 - x);
+      if (nhwc) {
+        const j = offset + p * 3;
+        out[j] = lut[rgb[i]!]!;
+        out[j + 1] = lut[256 + rgb[i + 1]!]!;
+        out[j + 2] = lut[512 + rgb[i + 2]!]!;
+      } else {
+        out[offset + p] = lut[rgb[i]!]!;
+        out[offset + pixels + p] = lut[256 + rgb[i + 1]!]!;
+        out[offset + 2 * pixels + p] = lut[512 + rgb[i + 2]!]!;
+      }
+    }
   }
 }

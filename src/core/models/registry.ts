@@ -42,6 +42,8 @@ export interface ModelInfo {
   dim: number;
   input: ModelInputSpec;
   builtin: boolean;
+  /** Each image is also embedded mirrored and the two averaged (manifest `tta.flip`). */
+  flipTta: boolean;
   /** False when the manifest exists but model.onnx does not (a built-in that was not built yet). */
   available: boolean;
   dir: string;
@@ -84,6 +86,7 @@ export function toModelInfo(manifest: ModelManifest, dir: string, builtin: boole
     dim: manifest.dim,
     input: { width: manifest.input.width, height: manifest.input.height, resize: manifest.input.resize },
     builtin,
+    flipTta: manifest.tta?.flip ?? false,
     available: existsSync(join(dir, MODEL_FILE)),
     dir,
     license: manifest.license,

@@ -7,6 +7,7 @@ import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/
 import { decodeForModel, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
+import { DEFAULT_EXPANSION, expandQuery, type ExpansionOptions } from './query-expansion.js';
 
 export type QueryImage = { kind: 'item'; id: number } | { kind: 'bytes'; base64: string } | { kind: 'path'; path: string } | { kind: 'buffer'; bytes: Buffer };
 
@@ -18,10 +19,17 @@ export interface SearchOptions {
   collections?: readonly string[];
   /** Only items passing this filter (product fields, category, price, free text). */
   filter?: ItemFilter;
+  /**
+   * Query expansion (see query-expansion.ts); default: on once the folder has learned a PCA-whitening. Dedupe and
+   * match use the plain scores (`false`).
+   */
+  expand?: boolean;
 }
 
 /** Filtered candidates up to this many are ranked exactly over their stored vectors; more go through the ANN. */
 export const EXACT_RANK_LIMIT = 50_000;
+/** The same limit when stored vectors must first go through a PCA-whitening (≈1 ms each for `accurate`). */
+export const EXACT_RANK_LIMIT_WHITENED = 2_000;
 
 export interface SearchHitRecord extends ItemRecord {
   score: number;
@@ -37,6 +45,8 @@ export interface SearchServiceDeps {
   catalog: Catalog;
   model: ModelState;
   maxPixels?: number;
+  /** Query expansion settings when it applies (default DEFAULT_EXPANSION). */
+  expansion?: ExpansionOptions;
 }
 
 export class SearchService {
@@ -82,23 +92,46 @@ export class SearchService {
     const ids = collectionIds ?? this.resolveCollections(options.collections);
     const vectors = this.deps.model.vectors();
     if (!vectors || ids.length === 0) return [];
-    let found: { id: number; score: number }[];
+    const q = vectors.prepare(query);
+    const expansion = this.expansion(options.expand);
+    let rank: (prepared: Float32Array, k: number) => { id: number; score: number }[];
     if (isFilterActive(options.filter)) {
       const candidates = this.deps.catalog.products.filter(ids, options.filter, this.embedderId());
-      if (candidates.length <= EXACT_RANK_LIMIT) found = this.rankExactly(query, candidates.map((c) => c.id), options.k);
-      else {
+      // A PCA-whitened folder pays ~1 ms per candidate to bring a stored vector into the index's space.
+      const exactLimit = this.deps.model.transformInfo()?.kind === 'pca' ? EXACT_RANK_LIMIT_WHITENED : EXACT_RANK_LIMIT;
+      if (candidates.length <= exactLimit) {
+        const candidateIds = candidates.map((c) => c.id);
+        rank = (prepared, k) => this.rankPrepared(prepared, candidateIds, k);
+      } else {
         const allowed = new Set<number>(candidates.map((c) => c.id));
-        let fetch = options.k * 10;
-        for (;;) {
-          const raw = vectors.search(ids, query, fetch);
-          found = raw.filter((h) => allowed.has(h.id)).slice(0, options.k);
-          if (found.length >= options.k || raw.length < fetch) break;
-          fetch *= 4;
-        }
+        rank = (prepared, k) => {
+          let fetch = k * 10;
+          for (;;) {
+            const raw = vectors.searchPrepared(ids, prepared, fetch);
+            const kept = raw.filter((h) => allowed.has(h.id)).slice(0, k);
+            if (kept.length >= k || raw.length < fetch) return kept;
+            fetch *= 4;
+          }
+        };
       }
-    } else found = vectors.search(ids, query, options.k);
-    found = found.filter((h) => options.minScore === undefined || h.score >= options.minScore);
+    } else rank = (prepared, k) => vectors.searchPrepared(ids, prepared, k);
+    let found = rank(q, expansion ? Math.max(options.k, expansion.neighbours) : options.k);
+    if (expansion && found.length > 0) {
+      const neighbours = found.slice(0, expansion.neighbours).flatMap((h) => {
+        const stored = this.deps.catalog.items.vector(asItemId(h.id));
+        return stored ? [{ score: h.score, vector: vectors.prepare(decodeF16(stored.vector)) }] : [];
+      });
+      found = rank(expandQuery(q, neighbours, expansion), options.k);
+    }
+    found = found.slice(0, options.k).filter((h) => options.minScore === undefined || h.score >= options.minScore);
     return this.toHits(found);
+  }
+
+  /** The expansion to apply: asked for explicitly, else the default once the folder's vectors are PCA-whitened. */
+  private expansion(asked: boolean | undefined): ExpansionOptions | undefined {
+    if (asked === false) return undefined;
+    if (asked === true || this.deps.model.transformInfo()?.kind === 'pca') return this.deps.expansion ?? DEFAULT_EXPANSION;
+    return undefined;
   }
 
   /**
@@ -113,8 +146,13 @@ export class SearchService {
     return { hits: this.toHits(found.map((f) => ({ id: f.id, score: f.rank === null ? 0 : -f.rank }))), queryMs: performance.now() - started };
   }
 
-  /** Cosine of the query against each candidate's stored vector; the top k, best first. */
+  /**
+   * Cosine of the query against each candidate's stored vector in the index's space (the folder's transform
+   * applied to both, as the index does); the top k, best first.
+   */
   rankExactly(query: Float32Array, candidates: readonly ItemId[], k: number): { id: number; score: number }[] {
+    const vectors = this.deps.model.vectors();
+    if (vectors) return this.rankPrepared(vectors.prepare(query), candidates, k);
     let qn = 0;
     for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
     qn = Math.sqrt(qn) || 1;
@@ -130,6 +168,24 @@ export class SearchService {
         vn += v[i]! * v[i]!;
       }
       scored.push({ id, score: dot / (qn * (Math.sqrt(vn) || 1)) });
+    }
+    scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    return scored.slice(0, k);
+  }
+
+  /** rankExactly for a query already in the index's space. */
+  private rankPrepared(q: Float32Array, candidates: readonly number[], k: number): { id: number; score: number }[] {
+    const vectors = this.deps.model.vectors();
+    if (!vectors) return [];
+    const dim = this.deps.catalog.meta.get('dimensions');
+    const scored: { id: number; score: number }[] = [];
+    for (const id of candidates) {
+      const stored = this.deps.catalog.items.vector(asItemId(id));
+      if (!stored || String(stored.dim) !== dim) continue;
+      const v = vectors.prepare(decodeF16(stored.vector));
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * q[i]!;
+      scored.push({ id, score: dot });
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
     return scored.slice(0, k);

@@ -179,9 +179,23 @@ export class VectorStore {
     this.markDirty(collectionId);
   }
 
+  /** A raw embedding as the index holds it (through the folder's transform: unit length, `dimensions` values). */
+  prepare(raw: Float32Array): Float32Array {
+    return this.options.transform.apply(raw);
+  }
+
+  /** The index's vector dimension (the transform's output). */
+  get dimensions(): number {
+    return this.params.dimensions;
+  }
+
   /** The `k` nearest items to a raw query embedding across `collectionIds`, best first. */
   search(collectionIds: readonly CollectionId[], query: Float32Array, k: number): VectorHit[] {
-    const q = this.options.transform.apply(query);
+    return this.searchPrepared(collectionIds, this.options.transform.apply(query), k);
+  }
+
+  /** search() for a query already in the index's space (see prepare()). */
+  searchPrepared(collectionIds: readonly CollectionId[], q: Float32Array, k: number): VectorHit[] {
     const hits: VectorHit[] = [];
     for (const cid of collectionIds) {
       for (const h of this.open(cid).search(q, k)) hits.push({ ...h, collectionId: cid });

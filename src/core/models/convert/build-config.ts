@@ -21,6 +21,10 @@ export interface BuiltinModelConfig {
   /** Folder under nsfwjs's dist/models. */
   sourceModel: 'inception_v3' | 'mobilenet_v2';
   resize: ResizeMode;
+  /** Square input side the network runs at (default: the Keras model's own, 299 or 224). */
+  inputSize?: number;
+  /** Test-time augmentation the embedder applies (see the manifest's `tta`). */
+  tta?: { flip: boolean };
   /** value = (pixel × scale − mean) / std. */
   scaling: { scale: number; mean: [number, number, number]; std: [number, number, number] };
   taps: TapConfig[];

@@ -36,6 +36,7 @@ export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifa
     graphName: `lookalike-${config.id}`,
     inputName: INPUT_NAME,
     taps: config.taps.map((t) => ({ layer: t.layer, pooling: t.pooling })),
+    ...(config.inputSize === undefined ? {} : { inputSize: { height: config.inputSize, width: config.inputSize } }),
   });
   const onnx = encodeModel({
     irVersion: IR_VERSION,
@@ -67,6 +68,7 @@ export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifa
     },
     outputs,
     fusion: { kind: 'weighted-concat', perOutputL2: true },
+    ...(config.tta === undefined ? {} : { tta: config.tta }),
     dim: outputs.reduce((s, o) => s + o.dim, 0),
     sha256: createHash('sha256').update(onnx).digest('hex'),
     bytes: onnx.length,

@@ -14,7 +14,12 @@ import type { OnnxGraph } from './onnx-proto.js';
 import { pads2d, zeroPadding2d } from './padding.js';
 import type { Weight } from './tfjs-artifacts.js';
 
-export type TapPooling = { kind: 'gem'; p: number; eps: number } | { kind: 'none' };
+/**
+ * How a tap's map becomes a vector. GeM is (mean over H, W of x^p)^(1/p); with `center` the mean is weighted by a
+ * Gaussian centre prior whose σ is that fraction of the map's side (products are photographed centred, the
+ * background at the edges is noise for retrieval).
+ */
+export type TapPooling = { kind: 'gem'; p: number; eps: number; center?: number } | { kind: 'none' };
 
 export interface TapRequest {
   layer: string;
@@ -25,6 +30,8 @@ export interface ConvertOptions {
   graphName: string;
   inputName: string;
   taps: readonly TapRequest[];
+  /** Run the network at this input size instead of the Keras model's own (every layer on the path is size-agnostic). */
+  inputSize?: { height: number; width: number };
 }
 
 export interface ConvertedTap {
@@ -225,7 +232,9 @@ class Converter {
   private inputLayer(layer: KerasLayer): Value {
     const shape = z.tuple([z.null(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).safeParse(layer.config['batch_input_shape']);
     if (!shape.success) throw new Error(`input ${layer.name}: need a fixed [null, H, W, C] batch_input_shape`);
-    const [, h, w, c] = shape.data;
+    const [, kh, kw, c] = shape.data;
+    const h = this.options.inputSize?.height ?? kh;
+    const w = this.options.inputSize?.width ?? kw;
     this.g.input(this.options.inputName, 'float32', ['batch', c, h, w]);
     return { name: this.options.inputName, c, h, w };
   }
@@ -381,15 +390,50 @@ class Converter {
     }
     // GeM: (mean over H, W of max(x, eps)^p)^(1/p). The clamp keeps the base positive (taps are ReLU maps,
     // so it only lifts exact zeros) and an all-zero channel finite and non-zero.
-    const { p, eps } = tap.pooling;
+    const { p, eps, center } = tap.pooling;
     const base = `${tap.layer}_gem`;
     const clamped = this.g.node('Clip', `${base}_clamp`, [x.name, this.scalar(eps)], `${base}_clamped`);
     const powered = this.g.node('Pow', `${base}_pow`, [clamped, this.scalar(p)], `${base}_pow`);
-    const mean = this.g.node('ReduceMean', `${base}_mean`, [powered], `${base}_mean`, [ints('axes', [2, 3]), int('keepdims', 0)]);
+    let mean: string;
+    if (center === undefined) {
+      mean = this.g.node('ReduceMean', `${base}_mean`, [powered], `${base}_mean`, [ints('axes', [2, 3]), int('keepdims', 0)]);
+    } else {
+      const weights = this.g.floatConst(`${base}_prior`, [1, 1, x.h, x.w], centrePrior(x.h, x.w, center));
+      const weighted = this.g.node('Mul', `${base}_weigh`, [powered, weights], `${base}_weighted`);
+      const axes = this.g.int64Const(`${base}_axes`, [2, 3]);
+      mean = this.g.node('ReduceSum', `${base}_mean`, [weighted, axes], `${base}_mean`, [int('keepdims', 0)]);
+    }
     const output = this.g.node('Pow', `${base}_root`, [mean, this.scalar(1 / p)], `gem_${tap.layer}`);
     this.g.output(output, 'float32', ['batch', x.c]);
     return { layer: tap.layer, output, channels: x.c, height: x.h, width: x.w, shape: [x.c] };
   }
+}
+
+/**
+ * exp(x) for x ≤ 0 as (1 + x/2^12)^(2^12): only + × ÷, each correctly rounded, so the prior's bytes are the same on
+ * every machine (Math.exp is not specified to the last bit). Relative error below 1e-3 for the |x| ≤ 8 used here.
+ */
+function portableExp(x: number): number {
+  let y = 1 + x / 4096;
+  for (let i = 0; i < 12; i++) y *= y;
+  return y;
+}
+
+/**
+ * A separable Gaussian over an h × w map, σ = `sigma` × side, centred, summing to 1 (so the weighted sum is a
+ * weighted mean). Cells are sampled at their centres.
+ */
+export function centrePrior(h: number, w: number, sigma: number): Float32Array {
+  const axis = (n: number) => Array.from({ length: n }, (_, i) => {
+    const t = (i + 0.5) / n - 0.5;
+    return portableExp(-(t * t) / (2 * sigma * sigma));
+  });
+  const gy = axis(h);
+  const gx = axis(w);
+  const out = new Float64Array(h * w);
+  let sum = 0;
+  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) sum += out[i * w + j] = gy[i]! * gx[j]!;
+  return Float32Array.from(out, (v) => v / sum);
 }
 
 /**

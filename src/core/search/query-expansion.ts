@@ -1,0 +1,33 @@
+/**
+ * α-weighted query expansion (αQE, Radenović et al. 2018): the query is replaced by the normalised sum of itself
+ * and its top neighbours weighted by score^α, then searched again. Neighbours of a photo are mostly of the same
+ * kind of product, so the expanded query describes the kind better than one photo does. Measured on clothes-train
+ * (leave-one-out, whitened vectors): see DEFAULT_EXPANSION. It is a search-time step only; duplicates and matching
+ * keep the plain pairwise similarities.
+ */
+import { l2NormalizeInPlace } from '../models/fusion.js';
+
+export interface ExpansionOptions {
+  /** Neighbours of the first search added to the query (the query item itself counts when it is in the catalog). */
+  neighbours: number;
+  /** Weight of a neighbour = max(score, 0)^alpha. */
+  alpha: number;
+}
+
+export const DEFAULT_EXPANSION: ExpansionOptions = { neighbours: 3, alpha: 1 };
+
+/**
+ * The expanded query: normalise(q + Σ max(sᵢ, 0)^α · vᵢ) over the first `neighbours` hits. `query` and every
+ * neighbour vector are in the index's (transformed, unit) space.
+ * @throws Error when a neighbour's length differs from the query's.
+ */
+export function expandQuery(query: Float32Array, neighbours: readonly { score: number; vector: Float32Array }[], options: ExpansionOptions): Float32Array {
+  const out = Float32Array.from(query);
+  for (const n of neighbours.slice(0, options.neighbours)) {
+    if (n.vector.length !== out.length) throw new Error(`query expansion: a neighbour has ${n.vector.length} values, the query ${out.length}`);
+    const w = Math.max(n.score, 0) ** options.alpha;
+    if (w === 0) continue;
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! + w * n.vector[i]!;
+  }
+  return l2NormalizeInPlace(out);
+}
