@@ -136,10 +136,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!summary.cancelled) await dedupe.signatures.fillCollection(collection.id, ctx.signal);
       return summary;
     },
-    // Once the folder has grown enough, (re-)learn its whitening from every collection and rebuild the indexes.
-    afterIndex: async (ctx) => {
-      await models.refreshTransform({ ...ctx, kind: 'index' });
-    },
+    // Learning the folder's whitening after each index job is not switched on yet: its progress events and the
+    // score scale it brings still need the UI, the tests and the match calibration to follow (built-in model issue).
   });
   const openModel = options.openEmbedder ?? openEmbedder;
   const models = new ModelsService({
