@@ -34,8 +34,11 @@ export interface CliContext {
   io: CliIo;
   /** Set by a command that finished but did not fully succeed (e.g. 130 after Ctrl-C, 1 after a failed query). */
   exitCode: number;
-  /** Opens the engine for the command's global options, runs `fn` and always closes the engine. */
-  withEngine<T>(command: Command, fn: (engine: Engine) => Promise<T>): Promise<T>;
+  /**
+   * Opens the engine for the command's global options, runs `fn` and always closes the engine. With
+   * `folderModel`, the global --model is not applied (the folder opens with its own model: `models use`).
+   */
+  withEngine<T>(command: Command, fn: (engine: Engine) => Promise<T>, options?: { folderModel?: boolean }): Promise<T>;
   /** Writes one line to stdout. */
   out(line: string): void;
   /** Writes one line to stderr. */
@@ -61,12 +64,12 @@ export function createContext(io: CliIo): CliContext {
     exitCode: 0,
     out: (line) => io.stdout.write(`${line}\n`),
     err: (line) => io.stderr.write(`${line}\n`),
-    async withEngine(command, fn) {
+    async withEngine(command, fn, options = {}) {
       const g = command.optsWithGlobals() as GlobalOptions;
       const level: LogLevel = g.verbose ? 'debug' : g.quiet ? 'error' : 'warn';
       const engine = await createEngine({
         dataDir: resolve(io.cwd, g.data ?? defaultDataDir(io.env)),
-        ...(g.model ? { modelId: g.model } : {}),
+        ...(g.model && !options.folderModel ? { modelId: g.model } : {}),
         ...(g.device ? { device: g.device } : {}),
         ...(g.maxPixels ? { maxPixels: g.maxPixels } : {}),
         logger: createLogger({ level, sink: (line) => io.stderr.write(`${line}\n`) }),

@@ -11,11 +11,13 @@ import { registerCategoriesCommand } from './commands/categories.command.js';
 import { registerDoctorCommand } from './commands/doctor.command.js';
 import { registerDupesCommand } from './commands/dupes.command.js';
 import { registerErrorsCommand } from './commands/errors.command.js';
+import { registerEvalCommand } from './commands/eval.command.js';
 import { registerFindCommand } from './commands/find.command.js';
 import { registerForgetCommand } from './commands/forget.command.js';
 import { registerImportCommand } from './commands/import.command.js';
 import { registerIndexCommand } from './commands/index.command.js';
 import { registerMatchCommand } from './commands/match.command.js';
+import { registerModelsCommand } from './commands/models.command.js';
 import { registerOcrCommand } from './commands/ocr.command.js';
 import { registerSearchCommand } from './commands/search.command.js';
 import { registerStatsCommand } from './commands/stats.command.js';
@@ -38,6 +40,8 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerMatchCommand,
   registerStatsCommand,
   registerErrorsCommand,
+  registerModelsCommand,
+  registerEvalCommand,
   registerDoctorCommand,
   registerForgetCommand,
   registerServeCommand,

@@ -17,16 +17,16 @@ export function createProgressRenderer(stream: CliStream, options: { plainEveryM
 function describe(p: Progress): string {
   switch (p.phase) {
     case 'scanning':
-      return `scanning ${p.message ?? ''}: ${p.done} image files found`;
+      return p.kind === 'reembed' ? (p.message ?? 'preparing the re-embed') : `scanning ${p.message ?? ''}: ${p.done} image files found`;
     case 'embedding': {
       const pct = p.total > 0 ? ` (${((100 * p.done) / p.total).toFixed(1)}%)` : '';
       const rate = p.rate > 0 ? `, ${p.rate.toFixed(1)} images/s` : '';
       const eta = p.etaSeconds !== null ? `, ETA ${formatDuration(p.etaSeconds)}` : '';
       const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
-      return `indexing ${p.done}/${p.total}${pct}${rate}${eta}${failed}`;
+      return `${p.kind === 'reembed' ? 're-embedding' : 'indexing'} ${p.done}/${p.total}${pct}${rate}${eta}${failed}`;
     }
     case 'saving':
-      return 'saving the vector index';
+      return p.message ?? 'saving the vector index';
     case 'done':
       return 'done';
     case 'cancelled':

@@ -19,6 +19,7 @@ import { nullLogger, type Logger } from './logger.js';
 import { ModelState, type OpenEmbedder } from './model-state.js';
 import { ModelsService } from './models/models.service.js';
 import { openEmbedder } from './models/registry.js';
+import type { WhiteningPolicy } from './vectors/whitening-store.js';
 import { CATALOG_FILE } from './paths.js';
 import { SearchService, type QueryImage } from './search/search.service.js';
 import { dedupeHandlers } from './dedupe/dedupe.handlers.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   maxFileBytes?: number;
   /** Tuning of the index job (batch size, decode concurrency, save interval). */
   index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs'>;
+  /** When the folder learns its whitening (default DEFAULT_WHITENING_POLICY; tests and `eval` ablations change it). */
+  whitening?: WhiteningPolicy;
 }
 
 /** Starting, awaiting and cancelling index jobs. */
@@ -113,6 +116,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       ...(options.modelId ? { requestedModelId: options.modelId } : {}),
       ...(options.device ? { device: options.device } : {}),
       openEmbedder: options.openEmbedder ?? openEmbedder,
+      ...(options.whitening ? { whitening: options.whitening } : {}),
     });
   } catch (err) {
     catalog.close();
@@ -136,8 +140,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!summary.cancelled) await dedupe.signatures.fillCollection(collection.id, ctx.signal);
       return summary;
     },
-    // Learning the folder's whitening after each index job is not switched on yet: its progress events and the
-    // score scale it brings still need the UI, the tests and the match calibration to follow (built-in model issue).
+    // Once the folder has grown enough, (re-)learn its whitening from every collection and rebuild the indexes.
+    afterIndex: async (ctx) => {
+      await models.refreshTransform({ ...ctx, kind: 'index' });
+    },
   });
   const openModel = options.openEmbedder ?? openEmbedder;
   const models = new ModelsService({

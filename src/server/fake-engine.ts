@@ -79,7 +79,7 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
           version: '1.0.0',
           dim: 4,
           input: { width: 8, height: 8, resize: 'center-crop' as const },
-          flipTta: false,
+          tta: { flip: false, zoomOut: null },
           builtin: true,
           available: true,
           active: true,

@@ -259,8 +259,8 @@ export const ModelInfoSchema = z.object({
   /** Length of the raw embedding. */
   dim: z.number().int(),
   input: z.object({ width: z.number().int(), height: z.number().int(), resize: z.enum(['squash', 'center-crop', 'pad']) }),
-  /** Test-time flip averaging (each image is embedded twice). */
-  flipTta: z.boolean(),
+  /** Test-time augmentation: views embedded besides the image itself and averaged (each costs one inference). */
+  tta: z.object({ flip: z.boolean(), zoomOut: z.number().nullable() }),
   builtin: z.boolean(),
   /** False for a built-in whose files were not built yet. */
   available: z.boolean(),

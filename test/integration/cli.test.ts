@@ -108,7 +108,7 @@ describe('lookalike CLI (in-process, real model)', () => {
       { path: join(photos, 'broken.png'), collection: 'shop', code: 'UNSUPPORTED_IMAGE', reason: 'Not an image format this app can read.' },
     ]);
     const human = await cli(['stats', '--data', data]);
-    expect(human.stdout).toMatch(/model\s+fast \(576 dimensions\)/);
+    expect(human.stdout).toMatch(/model\s+fast \(1152 dimensions\)/);
   });
 
   it('takes the data folder from LOOKALIKE_DATA', async () => {

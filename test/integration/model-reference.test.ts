@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/convert/build-config.js';
 import { convertBuiltin, type ConvertedModel } from '../../src/core/models/convert/convert-builtin.js';
+import { centrePrior } from '../../src/core/models/convert/keras-to-onnx.js';
+import { parseKerasTopology, requiredLayers } from '../../src/core/models/convert/keras-topology.js';
 import { findNsfwjs } from '../../src/core/models/convert/nsfwjs-source.js';
 import { readTfjsArtifacts, type TfjsArtifacts } from '../../src/core/models/convert/tfjs-artifacts.js';
 import { createPixelPacker, packPixels } from '../../src/core/models/preprocess.js';
@@ -70,14 +72,31 @@ function maxAbs(a: ArrayLike<number>): number {
 
 async function tfjsTaps(artifacts: TfjsArtifacts, config: BuiltinModelConfig, nhwc: Float32Array, n: number, size: number): Promise<Float32Array[]> {
   const weightData = artifacts.weightData.buffer.slice(artifacts.weightData.byteOffset, artifacts.weightData.byteOffset + artifacts.weightData.byteLength);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs, weightData }));
+  // The Keras model cut after the taps (its NSFW head cannot be built at another input size), with the input size
+  // the built-in runs at: every layer on the path to the taps is size-agnostic.
+  type Layer = { name: string; class_name: string; config: Record<string, unknown> };
+  const topology = JSON.parse(JSON.stringify(artifacts.modelTopology)) as { model_config: { config: { layers: Layer[]; output_layers: unknown } } };
+  const needed = new Set(requiredLayers(parseKerasTopology(artifacts.modelTopology), config.taps.map((t) => t.layer)).map((l) => l.name));
+  const cfg = topology.model_config.config;
+  cfg.layers = cfg.layers.filter((l) => needed.has(l.name));
+  cfg.output_layers = config.taps.map((t) => [t.layer, 0, 0]);
+  const inputLayer = cfg.layers.find((l) => l.class_name === 'InputLayer');
+  if (config.inputSize !== undefined && inputLayer) inputLayer.config['batch_input_shape'] = [null, size, size, 3];
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: topology as unknown as object, weightSpecs: artifacts.weightSpecs, weightData }),
+    { strict: false },
+  );
   const taps = tf.model({ inputs: model.inputs, outputs: config.taps.map((t) => model.getLayer(t.layer).output as tf.SymbolicTensor) });
   const results = tf.tidy(() => {
     const outputs = taps.predict(tf.tensor4d(nhwc, [n, size, size, 3])) as tf.Tensor | tf.Tensor[];
     return (Array.isArray(outputs) ? outputs : [outputs]).map((maps, i) => {
       const pooling = config.taps[i]!.pooling;
       if (pooling.kind !== 'gem') throw new Error('this test expects GeM taps');
-      return tf.pow(tf.mean(tf.pow(tf.maximum(maps, pooling.eps), pooling.p), [1, 2]), 1 / pooling.p);
+      const powered = tf.pow(tf.maximum(maps, pooling.eps), pooling.p);
+      if (pooling.center === undefined) return tf.pow(tf.mean(powered, [1, 2]), 1 / pooling.p);
+      const [, h, w] = maps.shape as number[];
+      const prior = tf.tensor4d(centrePrior(h!, w!, pooling.center), [1, h!, w!, 1]);
+      return tf.pow(tf.sum(tf.mul(powered, prior), [1, 2]), 1 / pooling.p);
     });
   });
   const data = await Promise.all(results.map((t) => t.data() as Promise<Float32Array>));

@@ -76,10 +76,10 @@ describe('openEmbedder on the fast built-in', () => {
     // One load, one session (one provider line) for both callers; each holds its own handle.
     expect(lines.filter((l) => l.startsWith('onnx execution provider'))).toHaveLength(1);
     await b.close();
-    await expect(b.embed([picture(224, 0)])).rejects.toThrow(/after close/);
+    await expect(b.embed([picture(192, 0)])).rejects.toThrow(/after close/);
     embedder = a;
     // The other handle still works after b closed.
-    await expect(a.embed([picture(224, 0)])).resolves.toHaveLength(1);
+    await expect(a.embed([picture(192, 0)])).resolves.toHaveLength(1);
   });
 
   afterAll(async () => {
@@ -87,18 +87,18 @@ describe('openEmbedder on the fast built-in', () => {
   });
 
   it('describes itself from the manifest', () => {
-    expect(embedder.modelId).toMatch(/^fast@1\.0\.0\+[0-9a-f]{12}$/);
-    expect(embedder.dim).toBe(576);
-    expect(embedder.input).toEqual({ width: 224, height: 224, resize: 'center-crop' });
+    expect(embedder.modelId).toMatch(/^fast@2\.0\.0\+[0-9a-f]{12}$/);
+    expect(embedder.dim).toBe(1152);
+    expect(embedder.input).toEqual({ width: 192, height: 192, resize: 'center-crop' });
     expect(embedder.device).toBe('cpu');
   });
 
   it('returns unit vectors that do not depend on batching or on what the buffer held before', async () => {
-    const pics = Array.from({ length: 6 }, (_, i) => picture(224, i));
+    const pics = Array.from({ length: 6 }, (_, i) => picture(192, i));
     const batched = await embedder.embed(pics); // batches of 4 + 2
     expect(batched).toHaveLength(6);
     for (const v of batched) {
-      expect(v.length).toBe(576);
+      expect(v.length).toBe(1152);
       expect(Math.hypot(...v)).toBeCloseTo(1, 5);
     }
     const [last] = await embedder.embed([pics[5]!]);
@@ -110,7 +110,7 @@ describe('openEmbedder on the fast built-in', () => {
   });
 
   it('serves concurrent calls in order', async () => {
-    const pics = [picture(224, 1), picture(224, 2)];
+    const pics = [picture(192, 1), picture(192, 2)];
     const [a, b] = await Promise.all([embedder.embed([pics[0]!]), embedder.embed([pics[1]!])]);
     const [both0, both1] = await embedder.embed(pics);
     expect(cosine(a![0]!, both0!)).toBeGreaterThan(0.99999);

@@ -39,8 +39,10 @@ describe('search (real model, SQLite and usearch)', () => {
       writeFileSync(copy, await scene(seed).resize(150).webp({ quality: 40 }).toBuffer());
       const { hits } = await engine.search.byImage({ kind: 'path', path: copy }, { k: 5, collections: ['ours'] });
       expect(hits[0]?.path).toBe(photos(seed));
-      expect(hits[0]!.score).toBeGreaterThan(0.9);
-      expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+      // The folder's vectors are centred on its mean (it holds more than 16 photos): unrelated photos score near 0
+      // instead of ~0.9, and a heavily recompressed copy well above them.
+      expect(hits[0]!.score).toBeGreaterThan(0.6);
+      expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score + 0.2);
     }
   });
 

@@ -72,7 +72,14 @@ export class IndexJobs {
         this.last = summary;
         if (summary.cancelled) break;
       }
-      if (!ctx.signal.aborted && !summaries.some((s) => s.cancelled)) await this.deps.afterIndex?.(ctx);
+      if (!ctx.signal.aborted && !summaries.some((s) => s.cancelled) && this.deps.afterIndex) {
+        // The last collection already said 'done'; afterIndex reports its own 'saving' steps after it, so the
+        // collection's final progress is repeated at the end: a listener's last event is always a final one.
+        const final = this.running?.progress ?? null;
+        await this.deps.afterIndex(ctx);
+        const latest = this.running?.progress ?? null;
+        if (final && latest !== final) ctx.onProgress(final);
+      }
       return summaries;
     });
   }

@@ -128,7 +128,13 @@ class Staging {
   }
 }
 
-type Prepared = { id: ItemId; hash: Buffer | null } & ({ kind: 'embed'; decoded: DecodedImage } | { kind: 'copy'; vector: Buffer } | { kind: 'failed'; error: AppError });
+type Prepared = { id: ItemId; hash: Buffer | null } & (
+  | { kind: 'embed'; decoded: DecodedImage }
+  | { kind: 'copy'; vector: Buffer }
+  /** Same content as an item embedded in this run whose vector is not committed yet. */
+  | { kind: 'twin' }
+  | { kind: 'failed'; error: AppError }
+);
 
 /**
  * Re-embeds every indexed item with `deps.embedder` and, unless cancelled, switches the catalog to it in one
@@ -186,10 +192,14 @@ export async function reembedFolder(deps: ReembedDeps, options: ReembedOptions):
     // Contents embedded in this run, for copies among the remaining items.
     const byHash = new Map<string, Buffer>();
 
+    // Contents being decoded or embedded (their vectors arrive with their batch).
+    const pending = new Set<string>();
     const prepare = async (item: (typeof work)[number]): Promise<Prepared> => {
       const key = item.hash?.toString('hex');
       const known = key === undefined ? undefined : (byHash.get(key) ?? staging.vectorByHash(item.hash!));
       if (known) return { id: item.id, hash: item.hash, kind: 'copy', vector: known };
+      if (key !== undefined && pending.has(key)) return { id: item.id, hash: item.hash, kind: 'twin' };
+      if (key !== undefined) pending.add(key);
       try {
         const snapshot = await readFileSnapshot(item.path, { ...(deps.maxFileBytes === undefined ? {} : { maxBytes: deps.maxFileBytes }) });
         if (item.hash && !contentHash(snapshot.bytes).equals(item.hash)) {
@@ -226,17 +236,24 @@ export async function reembedFolder(deps: ReembedDeps, options: ReembedOptions):
           throw new Error(`The embedder returned ${vectors.length} vectors for ${toEmbed.length} images (or a wrong dimension).`);
         }
         const encoded = new Map(toEmbed.map((p, j) => [p, encodeF16(vectors[j]!)]));
+        for (const [p, vector] of encoded) if (p.hash) byHash.set(p.hash.toString('hex'), vector);
         const rows: StagedRow[] = batch.map((p) => {
           switch (p.kind) {
-            case 'embed': {
-              const vector = encoded.get(p)!;
-              if (p.hash) byHash.set(p.hash.toString('hex'), vector);
+            case 'embed':
               counts.embedded += 1;
-              return { item_id: p.id, hash: p.hash, vector, error_code: null, error_reason: null };
-            }
+              return { item_id: p.id, hash: p.hash, vector: encoded.get(p)!, error_code: null, error_reason: null };
             case 'copy':
               counts.copied += 1;
               return { item_id: p.id, hash: p.hash, vector: p.vector, error_code: null, error_reason: null };
+            case 'twin': {
+              const vector = byHash.get(p.hash!.toString('hex'));
+              if (vector) {
+                counts.copied += 1;
+                return { item_id: p.id, hash: p.hash, vector, error_code: null, error_reason: null };
+              }
+              counts.failed += 1;
+              return { item_id: p.id, hash: p.hash, vector: null, error_code: 'CORRUPT_IMAGE', error_reason: 'An identical file could not be re-embedded.' };
+            }
             case 'failed':
               counts.failed += 1;
               return { item_id: p.id, hash: p.hash, vector: null, error_code: p.error.code, error_reason: p.error.message };

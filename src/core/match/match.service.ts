@@ -171,6 +171,15 @@ export class MatchService {
       }
     });
     for (const v of verified) note(v.query, v.target, cosine(v.query, v.target), v.agreement);
+    // A pair the user accepted stays listed even when it is no longer among the candidates (scores change with
+    // the model or the catalog; the user's word does not).
+    const oursByHash = new Map(ours.items.map((list, i) => [list[0]!.hash.toString('hex'), i]));
+    const accepted = catalog.db.prepare("SELECT ours_hash AS o, theirs_hash AS t FROM match_decisions WHERE decision = 'accepted'").all() as { o: Buffer; t: Buffer }[];
+    for (const d of accepted) {
+      const o = oursByHash.get(d.o.toString('hex'));
+      const t = theirsByHash.get(d.t.toString('hex'));
+      if (o !== undefined && t !== undefined && !byOurs.get(o)?.has(t)) note(o, t, cosine(o, t), null);
+    }
     const decisions = this.loadDecisions(ours, theirs, byOurs);
     const all: PairInfo[] = [];
     for (const [o, m] of byOurs) {

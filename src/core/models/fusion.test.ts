@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuseImage, l2NormalizeInPlace } from './fusion.js';
+import { averageViews, fuseImage, l2NormalizeInPlace } from './fusion.js';
 
 const norm = (v: Float32Array) => Math.hypot(...v);
 
@@ -35,5 +35,15 @@ describe('l2NormalizeInPlace', () => {
     const v = Float32Array.from([0, 3, 4]);
     expect(l2NormalizeInPlace(v)).toBe(v);
     expect(Array.from(v)).toEqual([0, 0.6, 0.8].map(Math.fround));
+  });
+});
+
+describe('averageViews', () => {
+  it('returns the unit mean of the views (an image and its mirror)', () => {
+    const v = averageViews([Float32Array.from([1, 0]), Float32Array.from([0, 1])]);
+    expect(Array.from(v)).toEqual([Math.SQRT1_2, Math.SQRT1_2].map(Math.fround));
+    expect(Array.from(averageViews([Float32Array.from([0.6, 0.8])]))).toEqual([0.6, 0.8].map(Math.fround));
+    expect(() => averageViews([])).toThrow(/no views/);
+    expect(() => averageViews([new Float32Array(2), new Float32Array(3)])).toThrow(/cannot be averaged/);
   });
 });

@@ -69,10 +69,17 @@ const baseSchema = z.object({
   /** Each output is L2-normalised (if perOutputL2), multiplied by its weight, concatenated, then L2-normalised. */
   fusion: z.object({ kind: z.literal('weighted-concat'), perOutputL2: z.boolean() }),
   /**
-   * Test-time augmentation done by the embedder for every image, indexed or queried alike: with `flip`, the
-   * image and its mirror are both embedded and their fused vectors averaged (twice the inference per image).
+   * Test-time augmentation done by the embedder for every image, indexed or queried alike: besides the image itself,
+   * its mirror (`flip`) and/or a zoomed-out view (`zoomOut`: the image shrunk to that scale, centred, its edge pixels
+   * repeated to the border) are embedded, and the fused vectors of all views averaged. Each view costs one more
+   * inference per image.
    */
-  tta: z.object({ flip: z.boolean() }).optional(),
+  tta: z
+    .object({
+      flip: z.boolean().optional(),
+      zoomOut: z.number().gt(0.25).lt(1).optional(),
+    })
+    .optional(),
   /** Length of the final vector. */
   dim: z.number().int().positive(),
   sha256: z.string().regex(SHA256, '64 lower-case hex digits'),
@@ -165,7 +172,7 @@ export function manifestFingerprint(manifest: ModelManifest): string {
     outputs: manifest.outputs,
     fusion: manifest.fusion,
     dim: manifest.dim,
-    ...(manifest.tta?.flip ? { tta: manifest.tta } : {}),
+    ...(manifest.tta?.flip || manifest.tta?.zoomOut !== undefined ? { tta: manifest.tta } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
 }

@@ -129,7 +129,7 @@ function report(ctx: TaskContext & { kind: Progress['kind'] }, phase: Progress['
 /** What a transport may show: no file-system paths, no source notes. */
 function publicInfo(m: ModelInfo): Omit<z.output<typeof ModelInfoSchema>, 'active'> {
   return {
-    flipTta: m.flipTta,
+    tta: m.tta,
     id: m.id,
     name: m.name,
     version: m.version,

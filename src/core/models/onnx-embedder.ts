@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Embedder, ModelInputSpec } from './embedder.js';
 import { averageViews, fuseImage, type FusionPart } from './fusion.js';
 import type { ModelManifest } from './manifest.js';
-import { createPixelPacker, packPixels, type PixelPacker } from './preprocess.js';
+import { createPixelPacker, packPixels, zoomOutPixels, type PixelPacker } from './preprocess.js';
 
 export const DEFAULT_MAX_BATCH = 8;
 
@@ -39,7 +39,8 @@ export class OnnxEmbedder implements Embedder {
   readonly device: string;
   private readonly manifest: ModelManifest;
   private readonly packer: PixelPacker;
-  /** Views per image: 2 with flip test-time augmentation (the image and its mirror), else 1. */
+  /** What is embedded per image: the image itself, then its test-time augmentations (manifest `tta`). */
+  private readonly viewKinds: readonly ('plain' | 'flip' | 'zoom')[];
   private readonly views: number;
   /** Model inputs per inference call (images × views). */
   private readonly batch: number;
@@ -60,10 +61,11 @@ export class OnnxEmbedder implements Embedder {
     this.dim = manifest.dim;
     this.input = { width: manifest.input.width, height: manifest.input.height, resize: manifest.input.resize };
     this.packer = createPixelPacker(manifest.input);
-    this.views = manifest.tta?.flip ? 2 : 1;
+    this.viewKinds = ['plain', ...(manifest.tta?.flip ? (['flip'] as const) : []), ...(manifest.tta?.zoomOut !== undefined ? (['zoom'] as const) : [])];
+    this.views = this.viewKinds.length;
     const fixed = fixedBatchSize(session, manifest.input.name);
     if (fixed !== undefined && fixed % this.views !== 0) {
-      throw new AppError('MODEL_INVALID', `model ${options.modelId}: a fixed batch of ${fixed} cannot hold an image and its mirror (tta.flip)`);
+      throw new AppError('MODEL_INVALID', `model ${options.modelId}: a fixed batch of ${fixed} cannot hold the ${this.views} views of an image (tta)`);
     }
     this.batch = fixed ?? this.views * Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
     this.padToBatch = fixed !== undefined;
@@ -95,9 +97,13 @@ export class OnnxEmbedder implements Embedder {
   private async embedBatch(pixels: readonly Buffer[]): Promise<Float32Array[]> {
     const used = pixels.length * this.views;
     const n = this.padToBatch ? this.batch : used;
-    // Views of one image are adjacent: image i is at i × views, its mirror right after it.
+    // Views of one image are adjacent: image i's views start at i × views.
     pixels.forEach((p, i) => {
-      for (let v = 0; v < this.views; v++) packPixels(this.packer, p, this.buffer, (i * this.views + v) * this.packer.size, v === 1);
+      this.viewKinds.forEach((kind, v) => {
+        const offset = (i * this.views + v) * this.packer.size;
+        if (kind === 'zoom') packPixels(this.packer, zoomOutPixels(p, this.packer.width, this.packer.height, this.manifest.tta!.zoomOut!), this.buffer, offset);
+        else packPixels(this.packer, p, this.buffer, offset, kind === 'flip');
+      });
     });
     if (n > used) this.buffer.fill(0, used * this.packer.size, n * this.packer.size);
     const { width, height } = this.packer;

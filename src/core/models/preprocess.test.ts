@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ManifestInput } from './manifest.js';
-import { createPixelPacker, packPixels } from './preprocess.js';
+import { createPixelPacker, packPixels, zoomOutPixels } from './preprocess.js';
 
 const input = (over: Partial<ManifestInput> = {}): ManifestInput => ({
   name: 'image',
@@ -22,6 +22,18 @@ describe('packPixels', () => {
     const out = new Float32Array(packer.size);
     packPixels(packer, rgb, out, 0);
     expect(Array.from(out)).toEqual([1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]);
+  });
+
+  it('mirrors left-right when asked, in both layouts', () => {
+    // Row 0: red, green → green, red; row 1: blue, white → white, blue.
+    const nchw = createPixelPacker(input());
+    const out = new Float32Array(nchw.size);
+    packPixels(nchw, rgb, out, 0, true);
+    expect(Array.from(out)).toEqual([0, 1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1]);
+    const nhwc = createPixelPacker(input({ layout: 'nhwc' }));
+    const out2 = new Float32Array(nhwc.size);
+    packPixels(nhwc, rgb, out2, 0, true);
+    expect(Array.from(out2)).toEqual([0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1]);
   });
 
   it('keeps pixel order for NHWC', () => {
@@ -57,5 +69,28 @@ describe('packPixels', () => {
   it('rejects a buffer of the wrong size with INVALID_INPUT', () => {
     const packer = createPixelPacker(input());
     expect(() => packPixels(packer, Buffer.alloc(11), new Float32Array(12), 0)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
+
+describe('zoomOutPixels', () => {
+  it('shrinks by area averaging, centres, and repeats the edge pixels to the border', () => {
+    // 4 × 4: left half black, right half white → shrunk to 2 × 2 (black | white), padded back to 4 × 4.
+    const src = Buffer.alloc(4 * 4 * 3);
+    for (let y = 0; y < 4; y++) for (let x = 2; x < 4; x++) src.fill(255, (y * 4 + x) * 3, (y * 4 + x) * 3 + 3);
+    const out = zoomOutPixels(src, 4, 4, 0.5);
+    const row = (y: number) => Array.from({ length: 4 }, (_, x) => out[(y * 4 + x) * 3]);
+    for (let y = 0; y < 4; y++) expect(row(y)).toEqual([0, 0, 255, 255]);
+  });
+
+  it('averages the covered area for a fractional ratio and keeps a uniform image uniform', () => {
+    const uniform = Buffer.alloc(8 * 6 * 3, 77);
+    expect(zoomOutPixels(uniform, 8, 6, 0.75).every((v) => v === 77)).toBe(true);
+    // One bright column in 3 shrunk to 2: the middle column is shared half and half.
+    const src = Buffer.alloc(3 * 1 * 3);
+    src.fill(240, 3, 6);
+    const small = zoomOutPixels(src, 3, 1, 2 / 3);
+    expect(small.length).toBe(9);
+    expect([small[0], small[3], small[6]]).toEqual([80, 80, 80]);
+    expect(() => zoomOutPixels(Buffer.alloc(5), 2, 2, 0.5)).toThrow(/packed RGB/);
   });
 });

@@ -42,8 +42,8 @@ export interface ModelInfo {
   dim: number;
   input: ModelInputSpec;
   builtin: boolean;
-  /** Each image is also embedded mirrored and the two averaged (manifest `tta.flip`). */
-  flipTta: boolean;
+  /** Test-time augmentation: views embedded besides the image itself, averaged (manifest `tta`). */
+  tta: { flip: boolean; zoomOut: number | null };
   /** False when the manifest exists but model.onnx does not (a built-in that was not built yet). */
   available: boolean;
   dir: string;
@@ -86,7 +86,7 @@ export function toModelInfo(manifest: ModelManifest, dir: string, builtin: boole
     dim: manifest.dim,
     input: { width: manifest.input.width, height: manifest.input.height, resize: manifest.input.resize },
     builtin,
-    flipTta: manifest.tta?.flip ?? false,
+    tta: { flip: manifest.tta?.flip ?? false, zoomOut: manifest.tta?.zoomOut ?? null },
     available: existsSync(join(dir, MODEL_FILE)),
     dir,
     license: manifest.license,

@@ -4,6 +4,11 @@
  * kind of product, so the expanded query describes the kind better than one photo does. Measured on clothes-train
  * (leave-one-out, whitened vectors): see DEFAULT_EXPANSION. It is a search-time step only; duplicates and matching
  * keep the plain pairwise similarities.
+ *
+ * The best plain match stays first (pinFirst): an expanded query describes the kind of product, and a watermarked or
+ * cropped copy of the query photo can fall behind other photos of that kind (with `accurate`, watermarked copies
+ * ranked first 98.7% of the time without expansion, 96.0% with; pinned, the copies keep their 98.7% while the rest
+ * of the list keeps the expansion's gain).
  */
 import { l2NormalizeInPlace } from '../models/fusion.js';
 
@@ -14,7 +19,8 @@ export interface ExpansionOptions {
   alpha: number;
 }
 
-export const DEFAULT_EXPANSION: ExpansionOptions = { neighbours: 3, alpha: 1 };
+/** clothes-train, accurate: neighbours 3 / 4 / 5 / 6 → mAP@10 0.556 / 0.557 / 0.555 / 0.553 (0.534 without). */
+export const DEFAULT_EXPANSION: ExpansionOptions = { neighbours: 4, alpha: 1 };
 
 /**
  * The expanded query: normalise(q + Σ max(sᵢ, 0)^α · vᵢ) over the first `neighbours` hits. `query` and every
@@ -30,4 +36,17 @@ export function expandQuery(query: Float32Array, neighbours: readonly { score: n
     for (let i = 0; i < out.length; i++) out[i] = out[i]! + w * n.vector[i]!;
   }
   return l2NormalizeInPlace(out);
+}
+
+/**
+ * The final list: the plain search's first hit, then the expanded search's hits without it. The pinned hit's score
+ * is the higher of its own two scores, raised to the next hit's when lower, so that the list stays sorted.
+ */
+export function pinFirst<T extends { id: number; score: number }>(plain: readonly T[], expanded: readonly T[], k: number): T[] {
+  const first = plain[0];
+  if (!first) return expanded.slice(0, k);
+  const own = expanded.find((h) => h.id === first.id);
+  const rest = expanded.filter((h) => h.id !== first.id).slice(0, Math.max(0, k - 1));
+  const score = Math.max(first.score, own?.score ?? -Infinity, rest[0]?.score ?? -Infinity);
+  return [{ ...first, score }, ...rest];
 }

@@ -7,7 +7,7 @@ import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/
 import { decodeForModel, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
-import { DEFAULT_EXPANSION, expandQuery, type ExpansionOptions } from './query-expansion.js';
+import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
 
 export type QueryImage = { kind: 'item'; id: number } | { kind: 'bytes'; base64: string } | { kind: 'path'; path: string } | { kind: 'buffer'; bytes: Buffer };
 
@@ -24,6 +24,8 @@ export interface SearchOptions {
    * match use the plain scores (`false`).
    */
   expand?: boolean;
+  /** Item ids never returned nor used for expansion (leave-one-out evaluation: the query's own item). */
+  exclude?: readonly number[];
 }
 
 /** Filtered candidates up to this many are ranked exactly over their stored vectors; more go through the ANN. */
@@ -115,13 +117,18 @@ export class SearchService {
         };
       }
     } else rank = (prepared, k) => vectors.searchPrepared(ids, prepared, k);
+    const excluded = new Set(options.exclude ?? []);
+    if (excluded.size > 0) {
+      const inner = rank;
+      rank = (prepared, k) => inner(prepared, k + excluded.size).filter((h) => !excluded.has(h.id));
+    }
     let found = rank(q, expansion ? Math.max(options.k, expansion.neighbours) : options.k);
     if (expansion && found.length > 0) {
       const neighbours = found.slice(0, expansion.neighbours).flatMap((h) => {
         const stored = this.deps.catalog.items.vector(asItemId(h.id));
         return stored ? [{ score: h.score, vector: vectors.prepare(decodeF16(stored.vector)) }] : [];
       });
-      found = rank(expandQuery(q, neighbours, expansion), options.k);
+      found = pinFirst(found, rank(expandQuery(q, neighbours, expansion), options.k), options.k);
     }
     found = found.slice(0, options.k).filter((h) => options.minScore === undefined || h.score >= options.minScore);
     return this.toHits(found);

@@ -1,8 +1,8 @@
 /**
- * What the index stores is `transform(raw embedding)`, never the raw embedding itself, so that a later
- * PCA-whitening step (learned from the catalog's stored embeddings, possibly with fewer output dimensions) plugs
- * in here. The transform's id is part of each index file's stamp: re-learning it yields a new id, no file matches
- * the new stamp, and every collection's index is rebuilt from the stored raw embeddings on next open.
+ * What the index stores is `transform(raw embedding)`, never the raw embedding itself: the folder's learned
+ * whitening (whitening.ts: centring, or PCA with fewer output dimensions) is applied here, to stored vectors and
+ * queries alike. The transform's id is part of each index file's stamp: re-learning it yields a new id, no file
+ * matches the new stamp, and every collection's index is rebuilt from the stored raw embeddings on next open.
  */
 export interface VectorTransform {
   /** Changes whenever the mapping changes (e.g. `pca-512-<sha of the matrix>`). */

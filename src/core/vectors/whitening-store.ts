@@ -37,9 +37,13 @@ export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = { centerMin: 16, pcaMin
 
 export type WhiteningPlan = { kind: 'identity' } | { kind: 'center' } | { kind: 'pca'; outputDim: number };
 
-/** PCA output dimensions for n samples: at most n / 4 (in steps of 64), the policy's cap and the input size. */
+/**
+ * PCA output dimensions for n samples: at most n / 4 (in steps of 64 from 256 samples on), the policy's cap and
+ * the input size.
+ */
 export function pcaOutputDim(n: number, inputDim: number, policy: WhiteningPolicy): number {
-  const byData = Math.max(64, Math.floor(n / 4 / 64) * 64);
+  const quarter = Math.max(1, Math.floor(n / 4));
+  const byData = quarter >= 64 ? Math.floor(quarter / 64) * 64 : quarter;
   return Math.min(policy.maxDim, inputDim, byData);
 }
 

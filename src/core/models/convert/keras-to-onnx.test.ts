@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertKerasToOnnx, type TapRequest } from './keras-to-onnx.js';
+import { centrePrior, convertKerasToOnnx, type TapRequest } from './keras-to-onnx.js';
 import { parseKerasTopology } from './keras-topology.js';
 import { encodeModel } from './onnx-proto.js';
 import { dequantizeWeights, type WeightSpec } from './tfjs-artifacts.js';
@@ -23,8 +23,8 @@ function randomFill(seed: number): (n: number, lo: number, hi: number) => Float3
     });
 }
 
-function buildKerasModel(): tf.LayersModel {
-  const input = tf.input({ shape: [H, W, 3], name: 'in' });
+function buildKerasModel(h = H, w = W): tf.LayersModel {
+  const input = tf.input({ shape: [h, w, 3], name: 'in' });
   const zp = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'zp' }).apply(input) as tf.SymbolicTensor;
   const c1 = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, name: 'c1' }).apply(zp);
   const bn1 = tf.layers.batchNormalization({ name: 'bn1', epsilon: 0.001 }).apply(c1);
@@ -114,6 +114,31 @@ describe('convertKerasToOnnx', () => {
     });
   });
 
+  it('runs at another input size and pools with a centre prior like the reference', async () => {
+    const [h, w] = [15, 17];
+    const other = buildKerasModel(h, w);
+    other.setWeights(keras.getWeights());
+    const taps: TapRequest[] = [{ layer: 'cat', pooling: { kind: 'gem', p: 3, eps: 1e-6, center: 0.3 } }];
+    const result = convertKerasToOnnx(parseKerasTopology(topology), weights, { graphName: 't', inputName: 'image', taps, inputSize: { height: h, width: w } });
+    expect(result.input).toMatchObject({ height: h, width: w });
+    const n = 2;
+    const nhwc = randomFill(5)(n * h * w * 3, 0, 1);
+    const nchw = new Float32Array(nhwc.length);
+    for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
+      nchw[((b * 3 + c) * h + y) * w + x] = nhwc[((b * h + y) * w + x) * 3 + c]!;
+    }
+    const session = await ort.InferenceSession.create(encodeModel({ irVersion: 8, opsetVersion: 17, producerName: 't', producerVersion: '1', graph: result.graph }));
+    const ours = (await session.run({ image: new ort.Tensor('float32', nchw, [n, 3, h, w]) }))[result.taps[0]!.output]!.data as Float32Array;
+    await session.release();
+    const [, cat] = other.predict(tf.tensor4d(nhwc, [n, h, w, 3])) as tf.Tensor[];
+    const [, mh, mw] = cat!.shape as number[];
+    const prior = tf.tensor4d(centrePrior(mh!, mw!, 0.3), [1, mh!, mw!, 1]);
+    const expected = await tf.pow(tf.sum(tf.mul(tf.pow(tf.maximum(cat!, 1e-6), 3), prior), [1, 2]), 1 / 3).data();
+    const scale = Math.max(...Array.from(expected, Math.abs));
+    expect(ours.length).toBe(expected.length);
+    ours.forEach((v, j) => expect(Math.abs(v - expected[j]!)).toBeLessThanOrEqual(1e-5 * scale));
+  });
+
   it('names the layer it cannot convert', () => {
     const model = parseKerasTopology(topology);
     const flatten = { name: 'f', className: 'Flatten', config: {}, inputs: ['cat'] };
@@ -146,5 +171,23 @@ describe('dequantizeWeights', () => {
     expect(Array.from(w.get('a')!.values)).toEqual([Math.fround(-1), Math.fround(10 * 0.1 - 1), Math.fround(255 * 0.1 - 1)]);
     expect(Array.from(w.get('b')!.values)).toEqual([2.5, 130]);
     expect(Array.from(w.get('c')!.values)).toEqual([3.25]);
+  });
+});
+
+describe('centrePrior', () => {
+  it('is a centred, symmetric weighting that sums to 1 and is the same on every run', () => {
+    const p = centrePrior(5, 4, 0.3);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    // Symmetric left-right and top-bottom; the centre outweighs the corner.
+    for (let y = 0; y < 5; y++) for (let x = 0; x < 4; x++) {
+      expect(p[y * 4 + x]).toBe(p[y * 4 + (3 - x)]);
+      expect(p[y * 4 + x]).toBe(p[(4 - y) * 4 + x]);
+    }
+    expect(p[2 * 4 + 1]!).toBeGreaterThan(3 * p[0]!);
+    // Within 1e-3 of a true Gaussian (the exponential is computed without Math.exp, for reproducible bytes).
+    const g = (t: number) => Math.exp(-(t * t) / (2 * 0.09));
+    const ratio = p[0]! / p[2 * 4 + 1]!;
+    expect(ratio).toBeCloseTo((g(0.5 / 5 - 0.5) * g(0.5 / 4 - 0.5)) / (g(2.5 / 5 - 0.5) * g(1.5 / 4 - 0.5)), 3);
+    expect(Array.from(centrePrior(5, 4, 0.3))).toEqual(Array.from(p));
   });
 });
