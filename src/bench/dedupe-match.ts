@@ -23,7 +23,7 @@
  * signatures first computed during the run (cold) and then read back (warm).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine, type Engine } from '../core/engine.js';
@@ -48,6 +48,21 @@ const { values: args } = parseArgs({
 const root = findPackageRoot(import.meta.url);
 const dataset = resolve(args.dataset ?? join(root, '..', 'shared', 'datasets', 'clothes-train'));
 const cache = resolve(args.cache!);
+
+/** The cached data folder of a model, started afresh when it holds another version's vectors. */
+async function openCachedEngine(dataDir: string, modelId: string): Promise<Engine> {
+  const engine = await createEngine({ dataDir, modelId, logger });
+  try {
+    await engine.model.embedder();
+    return engine;
+  } catch (err) {
+    await engine.close();
+    if ((err as { code?: string }).code !== 'MODEL_MISMATCH') throw err;
+    log(`${dataDir} holds vectors of an older ${modelId}: indexing afresh`);
+    rmSync(dataDir, { recursive: true, force: true });
+    return createEngine({ dataDir, modelId, logger });
+  }
+}
 const altDir = join(cache, 'alt');
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const logger = createLogger({ level: 'warn', sink: (l) => process.stderr.write(`${l}\n`) });
@@ -270,9 +285,17 @@ function neighbourTable(engine: Engine, originals: readonly string[], truth: Tru
       const p = byId.get(h.id)?.path;
       return p !== undefined && (truth.familyOf.get(p) ?? p) !== o && byId.get(h.id)!.hash.compare(item.hash) !== 0;
     });
-    if (other) out.push({ score: other.score, sameClass: classOf(byId.get(other.id)!.path) === classOf(o) });
+    // The match verdict compares raw cosines (stable per model, whatever whitening the folder has learned): the
+    // index only finds the neighbour, the score is recomputed on the stored embeddings.
+    if (other) out.push({ score: dot(decodeF16(item.vector), decodeF16(byId.get(other.id)!.vector)), sameClass: classOf(byId.get(other.id)!.path) === classOf(o) });
   }
   return out;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -317,7 +340,7 @@ async function main(): Promise<void> {
   const timeLines: string[] = [];
   for (const modelId of args.models!.split(',').map((m) => m.trim()).filter(Boolean)) {
     log(`model ${modelId}`);
-    const engine = await createEngine({ dataDir: join(cache, modelId, 'data'), modelId, logger });
+    const engine = await openCachedEngine(join(cache, modelId, 'data'), modelId);
     try {
       await indexCollection(engine, 'bench', [dataset, join(altDir, 'r0'), join(altDir, 'r1')]);
       // Right after indexing (the index job has made the signatures), then as if it had not (cold).
@@ -489,7 +512,7 @@ async function tenK(originals: readonly string[], modelId: string, results: Reco
   const dir = join(cache, 'tenk');
   linkInto(dir, files.slice(0, target));
   log(`10k catalog: ${Math.min(target, files.length)} files (model ${modelId})`);
-  const engine = await createEngine({ dataDir: join(cache, modelId, 'data'), modelId, logger });
+  const engine = await openCachedEngine(join(cache, modelId, 'data'), modelId);
   try {
     await indexCollection(engine, 'tenk', [dir]);
     const warm = await dupesFor(engine, ['tenk']);

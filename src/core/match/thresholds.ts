@@ -2,8 +2,10 @@
  * Where a match's cosine turns into a verdict. Copies of our photo (resized, recompressed, cropped, watermarked,
  * recoloured, mirrored, padded) are recognised by the picture check (images/phash.ts), whatever the model; the
  * cosine only decides `similar` (a lookalike) and, far above every non-copy, `same` for another shot of a
- * product. Cosine scales differ per model (and per whitening), so each built-in model has its own calibration,
- * keyed by the embedder identity the catalog records; any other model is calibrated on the catalog itself.
+ * product. The cosine is taken on the stored raw embeddings, not in the folder's whitened search space: a whitening
+ * is re-learned as the catalog grows, and verdicts must not move with it. Raw cosine scales differ per model, so
+ * each built-in model has its own calibration, keyed by the embedder identity the catalog records; any other model
+ * is calibrated on the catalog itself.
  *
  * How the built-in values were measured (`node dist/bench/dedupe-match.js`, clothes-train, 3,068 photos in 10
  * classes): for every photo, its nearest other photo (altered copies excluded).
@@ -28,10 +30,10 @@ export interface MatchThresholds extends ThresholdPair {
 
 /** Calibrated per embedder identity (`<model id>@<version>+<fingerprint>`, see models/manifest.ts). */
 export const BUILTIN_THRESHOLDS: Readonly<Record<string, ThresholdPair>> = {
-  // bench/dedupe-match, 2026-11-22: similar at 80.0% class agreement (50.7% of photos have such a neighbour).
-  'fast@1.0.0+80f26bc1ee54': { similar: 0.9897, same: 0.9981 },
-  // Same run: similar at 80.0% class agreement (56.2% of photos have such a neighbour).
-  'accurate@1.0.0+a319f5ed37bc': { similar: 0.9377, same: 0.985 },
+  // bench/dedupe-match, 2026-11-22, raw cosines: similar at 80.0% class agreement (43.8% of photos have such a neighbour).
+  'fast@2.0.0+eee4dec3ca68': { similar: 0.9825, same: 0.9959 },
+  // Same run: similar at 80.0% class agreement (63.5% of photos have such a neighbour).
+  'accurate@2.0.0+49084442def1': { similar: 0.9276, same: 0.9908 },
 };
 
 /** Where a catalog calibration puts `similar` among the nearest-neighbour scores (the median: see below). */
