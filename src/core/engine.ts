@@ -133,10 +133,19 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     runCollection: async (collection, ctx) => {
       const { embedder, vectors } = await model.forWriting();
       const summary = await indexCollection(
-        { catalog, vectors, embedder, logger, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes },
+        {
+          catalog,
+          vectors,
+          embedder,
+          logger,
+          maxPixels: options.maxPixels,
+          maxFileBytes: options.maxFileBytes,
+          signatures: dedupe.signatures,
+        },
         { ...options.index, collection, jobId: ctx.jobId, signal: ctx.signal, onProgress: ctx.onProgress },
       );
-      // Perceptual signatures of the new contents, so `dupes` and `match` right after indexing decode nothing.
+      // Perceptual signatures the job could not take from its own decode (copies, odd shapes), so `dupes` and
+      // `match` right after indexing decode nothing.
       if (!summary.cancelled) await dedupe.signatures.fillCollection(collection.id, ctx.signal);
       return summary;
     },

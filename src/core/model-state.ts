@@ -45,11 +45,13 @@ export class ModelState {
   private store: VectorStore | undefined;
   /** The learned whitening for the catalog's embedder, once read (null: none stored). */
   private whitening: Whitening | null | undefined;
+  /** transform() of the current whitening (building it digests the matrix: ~10 ms, too much for every query). */
+  private built: { from: Whitening | null; dim: number; transform: VectorTransform } | undefined;
 
   /** @throws AppError MODEL_MISMATCH when the folder holds vectors of another model than the one requested. */
   constructor(private readonly o: ModelStateOptions) {
     const stored = o.catalog.meta.get('model_id');
-    const hasVectors = this.vectorCount() > 0;
+    const hasVectors = this.hasVectors();
     if (o.requestedModelId && stored && hasVectors && stored !== o.requestedModelId) {
       throw mismatch(`This data folder's vectors were made with model "${stored}", not "${o.requestedModelId}".`, stored);
     }
@@ -67,7 +69,10 @@ export class ModelState {
     const dim = Number(this.o.catalog.meta.get('dimensions'));
     if (!embedderId || !Number.isInteger(dim) || dim <= 0) return undefined;
     this.whitening ??= readWhitening(this.o.dataDir, embedderId, dim, this.o.logger) ?? null;
-    return this.whitening ? whiteningTransform(this.whitening) : identityTransform(dim);
+    if (this.built?.from !== this.whitening || this.built.dim !== dim) {
+      this.built = { from: this.whitening, dim, transform: this.whitening ? whiteningTransform(this.whitening) : identityTransform(dim) };
+    }
+    return this.built.transform;
   }
 
   /** The transform in words (identity until the folder is large enough to learn one). */
@@ -93,7 +98,7 @@ export class ModelState {
     this.transform();
     const current = this.whitening ?? undefined;
     const collections = catalog.collections.list();
-    const count = collections.reduce((n, c) => n + catalog.items.embeddedIds(c.id, embedderId).length, 0);
+    const count = collections.reduce((n, c) => n + catalog.items.embeddedIdDigest(c.id, embedderId).count, 0);
     const plan = planWhitening(count, dim, options.force ? undefined : current, policy);
     if (!plan || plan.kind === 'identity') return false;
     const started = performance.now();
@@ -120,6 +125,7 @@ export class ModelState {
         await matmul.close();
       }
     }
+    learned.embeddings = count;
     writeWhitening(this.o.dataDir, embedderId, learned);
     this.whitening = learned;
     this.store?.close();
@@ -157,6 +163,7 @@ export class ModelState {
       logger: this.o.logger,
       source: {
         ids: (cid) => catalog.items.embeddedIds(cid, embedderId),
+        digest: (cid) => catalog.items.embeddedIdDigest(cid, embedderId),
         vectors: function* (cid) {
           for (const r of catalog.items.vectors(cid, embedderId)) yield { id: r.id, vector: decodeF16(r.vector) };
         },
@@ -197,8 +204,9 @@ export class ModelState {
     await embedder?.close();
   }
 
-  private vectorCount(): number {
-    return this.o.catalog.items.totals().vectors;
+  /** Whether any embedding is stored (not a count: counting a million embedding rows takes seconds). */
+  private hasVectors(): boolean {
+    return this.o.catalog.items.hasEmbeddings();
   }
 
   private async openEmbedder(): Promise<Embedder> {
@@ -211,7 +219,7 @@ export class ModelState {
     });
     const storedEmbedder = catalog.meta.get('embedder_id');
     const storedDim = Number(catalog.meta.get('dimensions'));
-    if (this.vectorCount() > 0) {
+    if (this.hasVectors()) {
       if (storedEmbedder !== embedder.modelId || storedDim !== embedder.dim) {
         await embedder.close();
         throw mismatch(

@@ -85,6 +85,27 @@ export const ProgressSchema = z.object({
   message: z.string().optional(),
 });
 
+/**
+ * Where an index run's time went, in milliseconds. The main line (scan, diff, wait, preprocess, inference, write,
+ * save, other) runs one stage at a time and adds up to the run's wall time; `wait` is time the main line stood idle
+ * waiting for files to be read and decoded. Read, hash, decode and signature run ahead of the main line, several files
+ * at once: each is that work's time summed over the files, which overlaps the main line (and may exceed it).
+ */
+export const IndexStagesSchema = z.object({
+  scanMs: z.number(),
+  diffMs: z.number(),
+  waitMs: z.number(),
+  preprocessMs: z.number(),
+  inferenceMs: z.number(),
+  writeMs: z.number(),
+  saveMs: z.number(),
+  otherMs: z.number(),
+  readMs: z.number(),
+  hashMs: z.number(),
+  decodeMs: z.number(),
+  signatureMs: z.number(),
+});
+
 export const IndexSummarySchema = z.object({
   collection: z.string(),
   indexed: z.number().int(),
@@ -94,6 +115,7 @@ export const IndexSummarySchema = z.object({
   failed: z.number().int(),
   cancelled: z.boolean(),
   seconds: z.number(),
+  stages: IndexStagesSchema.optional(),
 });
 
 export const StatsSchema = z.object({

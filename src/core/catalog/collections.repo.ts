@@ -79,12 +79,19 @@ export class CollectionsRepo {
     return this.db.prepare('DELETE FROM roots WHERE collection_id = ? AND path = ?').run(id, path).changes > 0;
   }
 
-  /** Indexed and failed item counts per collection id (collections without items are absent). */
+  /**
+   * Indexed and failed item counts per collection id (collections without items are absent): from the embedded-id
+   * summaries (migration 0004) and the failed items' partial index, without scanning `items`.
+   */
   counts(): Map<CollectionId, CollectionCounts> {
     const rows = this.db
       .prepare(
-        `SELECT collection_id AS id, COUNT(model_id) AS indexed, COUNT(error_code) AS failed
-         FROM items GROUP BY collection_id`,
+        `SELECT * FROM (
+           SELECT c.id,
+                  (SELECT COALESCE(SUM(s.count), 0) FROM embedded_id_sets s WHERE s.collection_id = c.id) AS indexed,
+                  (SELECT COUNT(*) FROM items i WHERE i.collection_id = c.id AND i.error_code IS NOT NULL) AS failed
+           FROM collections c)
+         WHERE indexed > 0 OR failed > 0`,
       )
       .all() as { id: number; indexed: number; failed: number }[];
     return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed }]));

@@ -250,6 +250,18 @@ export class ItemsRepo {
       .all(collectionId, modelId) as ItemId[];
   }
 
+  /**
+   * embeddedIds() summarised (count, sum, sum of squares mod 4294967291: vectors/ann-index.ts IdDigest), what a
+   * vector index file is checked against on open. One row kept by triggers (migration 0004), not a scan.
+   */
+  embeddedIdDigest(collectionId: CollectionId, modelId: string): { count: number; sum: bigint; squares: bigint } {
+    const r = this.db
+      .prepare('SELECT count, sum, squares FROM embedded_id_sets WHERE collection_id = ? AND model_id = ?')
+      .safeIntegers(true)
+      .get(collectionId, modelId) as { count: bigint; sum: bigint; squares: bigint } | undefined;
+    return r ? { count: Number(r.count), sum: r.sum, squares: r.squares } : { count: 0, sum: 0n, squares: 0n };
+  }
+
   /** Streams a collection's stored embeddings made by `modelId` (for rebuilding its vector index). */
   *vectors(collectionId: CollectionId, modelId: string): IterableIterator<{ id: ItemId; dim: number; vector: Buffer }> {
     const stmt = this.db.prepare(
@@ -261,13 +273,24 @@ export class ItemsRepo {
     }
   }
 
-  /** Catalog-wide totals. */
+  /** Whether any embedding is stored (O(1), unlike totals()). */
+  hasEmbeddings(): boolean {
+    return this.db.prepare('SELECT EXISTS (SELECT 1 FROM embeddings)').pluck().get() === 1;
+  }
+
+  /**
+   * Catalog-wide totals: indexed items and their embeddings (one each, so the same number) from the per-collection
+   * summaries, failed items from their partial index. Neither scans the million-row tables (counting `embeddings`
+   * alone read ~2 GB at a million rows).
+   */
   totals(): { items: number; vectors: number; failed: number } {
-    return this.db
+    const r = this.db
       .prepare(
-        `SELECT COUNT(model_id) AS items, (SELECT COUNT(*) FROM embeddings) AS vectors, COUNT(error_code) AS failed FROM items`,
+        `SELECT (SELECT COALESCE(SUM(count), 0) FROM embedded_id_sets) AS items,
+                (SELECT COUNT(*) FROM items WHERE error_code IS NOT NULL) AS failed`,
       )
-      .get() as { items: number; vectors: number; failed: number };
+      .get() as { items: number; failed: number };
+    return { items: r.items, vectors: r.items, failed: r.failed };
   }
 
   /** Every item that has an embedding (by any model), by id: what a model switch re-embeds. */

@@ -20,7 +20,7 @@ import { moveIntoFolder, moveNoOverwrite, pathExists } from './file-ops.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
 import { JournalRepo, pairKey, type ActionItemRow, type ActionKind, type NewActionItem } from './journal.repo.js';
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
-import { findNearDuplicates, type CandidateStats } from './near-duplicates.js';
+import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
 import { SignatureStore } from './signature-store.js';
 import { canRestoreFromTrash, findTrashed, moveToTrash, restoreTrashed } from './trash.js';
 
@@ -62,6 +62,20 @@ export interface DupesOptions {
   onProgress?: (phase: 'signatures' | 'comparing', done: number, total: number) => void;
 }
 
+/** Wall time (seconds) of each step of a `list`, for benchmarks and logs. */
+export interface DupesStages {
+  /** Reading the scope's items and embeddings from the catalog. */
+  load: number;
+  /** Reading (or computing) the signatures and deriving their per-run vectors. */
+  signatures: number;
+  /** Proposing candidate pairs through the embedding and layout indexes. */
+  candidates: number;
+  /** Verifying the candidates on the signatures. */
+  verification: number;
+  /** Groups, keepers and scores. */
+  grouping: number;
+}
+
 export interface DupesResult {
   groups: DupeGroup[];
   totals: { groups: number; items: number; removable: number; reclaimableBytes: number };
@@ -69,7 +83,7 @@ export interface DupesResult {
   /** Items looked at. */
   scanned: number;
   seconds: number;
-  stats: CandidateStats & { signaturesComputed: number };
+  stats: Omit<CandidateStats, 'seconds'> & { signaturesComputed: number; stages: DupesStages };
 }
 
 export type ApplyAction = { kind: 'trash' } | { kind: 'move'; destination: string };
@@ -148,6 +162,7 @@ export class DedupeService {
     const notDuplicates = this.journal.notDuplicateKeys();
     const hex = (b: Buffer) => b.toString('hex');
     const contents = toContents(items, (h) => notDuplicates.has(`${h}:${h}`));
+    const loaded = performance.now();
 
     // Signatures (computed once per content, then stored).
     const sources = contents.items.map((list) => ({ hash: list[0]!.hash, path: list[0]!.path }));
@@ -160,14 +175,16 @@ export class DedupeService {
       const sig = sigs.get(hex(contents.items[i]![0]!.hash));
       p.signature = sig ? prepareSignature(sig) : undefined;
     });
+    const signed = performance.now();
 
     // Candidates through the embedding index and the signature index, verified on the signatures.
-    const vectors = this.deps.model.vectors();
-    const collectionIds = scope.map((c) => c.id);
-    const { pairs, stats } = await findNearDuplicates(
+    const { pairs, stats: found } = await findNearDuplicates(
       contents.pictures,
       contents.pictures,
-      (query, k) => (vectors ? vectors.search(collectionIds, query, k) : []),
+      embeddingNeighboursIn(
+        this.deps.model.vectors(),
+        scope.map((c) => c.id),
+      ),
       {
         same: true,
         accept: threshold,
@@ -175,6 +192,7 @@ export class DedupeService {
         onProgress: (done, total) => options.onProgress?.('comparing', done, total),
       },
     );
+    const compared = performance.now();
     const edges: VerifiedEdge[] = [];
     for (const p of pairs) {
       const a = contents.items[p.query]![0]!.hash;
@@ -202,13 +220,25 @@ export class DedupeService {
       totals.removable += g.items.filter((i) => i.role === 'remove').length;
       totals.reclaimableBytes += g.reclaimableBytes;
     }
+    const finished = performance.now();
+    const { seconds: searched, ...stats } = found;
     return {
       groups,
       totals,
       threshold,
       scanned: items.length,
-      seconds: (performance.now() - started) / 1000,
-      stats: { ...stats, signaturesComputed: computed },
+      seconds: (finished - started) / 1000,
+      stats: {
+        ...stats,
+        signaturesComputed: computed,
+        stages: {
+          load: (loaded - started) / 1000,
+          signatures: (signed - loaded) / 1000,
+          candidates: searched.candidates,
+          verification: searched.verification,
+          grouping: (finished - compared) / 1000,
+        },
+      },
     };
   }
 

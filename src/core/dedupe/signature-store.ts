@@ -40,6 +40,18 @@ export class SignatureStore {
     return computed;
   }
 
+  /** Stores signatures computed elsewhere (replacing any of another version), in one transaction. */
+  put(entries: readonly { hash: Buffer; signature: ImageSignature }[]): void {
+    if (entries.length === 0) return;
+    const insert = this.db.prepare(
+      `INSERT INTO image_signatures (hash, version, signature) VALUES (?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET version = excluded.version, signature = excluded.signature`,
+    );
+    this.db.transaction(() => {
+      for (const e of entries) insert.run(e.hash, SIGNATURE_VERSION, encodeSignature(e.signature));
+    })();
+  }
+
   /** Stored signatures of the current version for these hashes (others are absent from the map). */
   load(hashes: readonly Buffer[]): Map<string, ImageSignature> {
     const out = new Map<string, ImageSignature>();
@@ -71,16 +83,9 @@ export class SignatureStore {
     }
     if (missing.size === 0) return { signatures: have, computed: 0 };
     const todo = [...missing.entries()];
-    const insert = this.db.prepare(
-      `INSERT INTO image_signatures (hash, version, signature) VALUES (?, ?, ?)
-       ON CONFLICT (hash) DO UPDATE SET version = excluded.version, signature = excluded.signature`,
-    );
-    const pending: [Buffer, Buffer][] = [];
+    const pending: { hash: Buffer; signature: ImageSignature }[] = [];
     const flush = () => {
-      if (pending.length === 0) return;
-      this.db.transaction(() => {
-        for (const [hash, bytes] of pending) insert.run(hash, SIGNATURE_VERSION, bytes);
-      })();
+      this.put(pending);
       pending.length = 0;
     };
     let next = 0;
@@ -95,7 +100,7 @@ export class SignatureStore {
           const sig = await computeSignature(bytes);
           have.set(key, sig);
           computed++;
-          pending.push([source.hash, encodeSignature(sig)]);
+          pending.push({ hash: source.hash, signature: sig });
           if (pending.length >= 256) flush();
         } catch (err) {
           this.logger.warn('no signature for a file (it takes no part in near-duplicate matching)', {

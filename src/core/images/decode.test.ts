@@ -4,7 +4,8 @@ import type { ModelInputSpec } from '../models/embedder.js';
 import { appendFileSync, closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, decodeForModel, readFileSnapshot } from './decode.js';
+import { contentHash, decodeForIndex, decodeForModel, readFileSnapshot } from './decode.js';
+import { scene } from './synthetic.js';
 
 const spec: ModelInputSpec = { width: 8, height: 8, resize: 'squash' };
 
@@ -121,5 +122,49 @@ describe('readFileSnapshot', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('decodeForIndex', () => {
+  const model: ModelInputSpec = { width: 192, height: 192, resize: 'center-crop' };
+
+  it('gives the model exactly what decodeForModel gives, for every shape, orientation and alpha', async () => {
+    const cases: [string, Buffer][] = [];
+    for (const [w, h] of [
+      [400, 533],
+      [533, 400],
+      [400, 711],
+      [641, 383],
+      [192, 192],
+      [100, 150],
+      [1000, 1001],
+    ] as const) {
+      cases.push([`${w}x${h} jpeg`, await scene(w + h, w, h).jpeg().toBuffer()]);
+    }
+    cases.push(['exif 6', await (await halves(420, 300)).jpeg().withMetadata({ orientation: 6 }).toBuffer()]);
+    cases.push(['png with alpha', await scene(5, 300, 451).ensureAlpha(0.5).png().toBuffer()]);
+    for (const [name, bytes] of cases) {
+      const expected = await decodeForModel(bytes, model);
+      const got = await decodeForIndex(bytes, model);
+      expect({ name, w: got.width, h: got.height, format: got.format }).toEqual({ name, w: expected.width, h: expected.height, format: expected.format });
+      expect(got.pixels.equals(expected.pixels), name).toBe(true);
+    }
+  });
+
+  it('hands over the upright picture only when it can stand in for the signature decode', async () => {
+    const portrait = await decodeForIndex(await scene(1, 400, 533).jpeg().toBuffer(), model);
+    expect(portrait.upright).toMatchObject({ width: 192, height: 256, channels: 3 });
+    expect(portrait.upright!.data.length).toBe(192 * 256 * 3);
+    // Enlarged (smaller than the model input), far longer than the signature's 256 px, or not a centre crop: none.
+    expect((await decodeForIndex(await scene(2, 100, 150).jpeg().toBuffer(), model)).upright).toBeNull();
+    expect((await decodeForIndex(await scene(3, 300, 1000).jpeg().toBuffer(), model)).upright).toBeNull();
+    expect((await decodeForIndex(await scene(4, 400, 533).jpeg().toBuffer(), { ...model, resize: 'squash' })).upright).toBeNull();
+  });
+
+  it('classifies damaged and empty input like decodeForModel', async () => {
+    await expect(decodeForIndex(Buffer.alloc(0), model)).rejects.toMatchObject({ code: 'EMPTY_FILE' });
+    const jpeg = await scene(9, 300, 400).jpeg().toBuffer();
+    await expect(decodeForIndex(jpeg.subarray(0, jpeg.length / 2), model)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    await expect(decodeForIndex(Buffer.from('not an image at all'), model)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
   });
 });

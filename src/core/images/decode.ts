@@ -9,6 +9,7 @@ import sharp, { type FitEnum, type Metadata, type OutputInfo, type SharpOptions 
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { CropRect } from '../../shared/types.js';
 import type { ModelInputSpec, ResizeMode } from '../models/embedder.js';
+import type { RawImage } from './phash.js';
 
 /**
  * 100 megapixels: above every phone and full-frame camera, and a bound on what one decode may cost (a 100 MP
@@ -107,17 +108,10 @@ export function contentHash(bytes: Uint8Array): Buffer {
  */
 export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
-  const sharpOptions: SharpOptions = {
-    limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
-    // Truncated or damaged data is an error, not a half-grey picture with a plausible embedding.
-    failOn: 'error',
-  };
+  const sharpOptions = modelSharpOptions(options.maxPixels);
   let decoded: { data: Buffer; info: OutputInfo; width: number; height: number; format: string };
   try {
-    const meta = await sharp(bytes, sharpOptions).metadata();
-    const width = meta.autoOrient?.width ?? meta.width;
-    const height = meta.autoOrient?.height ?? meta.height;
-    if (!width || !height) throw new AppError('CORRUPT_IMAGE', 'The image has no size.');
+    const { meta, width, height } = await orientedSize(bytes, sharpOptions);
     let pipeline = sharp(bytes, sharpOptions).rotate();
     if (options.crop) {
       const c = options.crop;
@@ -146,6 +140,101 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
     throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected ${spec.width}×${spec.height}×3`);
   }
   return { pixels: decoded.data, width: decoded.width, height: decoded.height, format: decoded.format };
+}
+
+/** The model's input and, when it can stand in for the perceptual signature's own decode, the picture it came from. */
+export interface IndexDecode extends DecodedImage {
+  /**
+   * The upright picture (packed RGB, alpha on white, sRGB) that `pixels` is the centre of, resized so that it just
+   * covers the model's input; null when the signature needs its own decode (see decodeForIndex).
+   */
+  upright: RawImage | null;
+}
+
+/**
+ * Longest side of an `upright` picture, relative to the signature's own decode side (phash DECODE_SIDE, 256): above
+ * 2× (a panorama or a strip) the signature's trimming and resampling would see a rather different picture.
+ */
+const MAX_UPRIGHT_SIDE = 512;
+/** Past this aspect ratio the covering picture would be needlessly large; such images take decodeForModel's path. */
+const MAX_SHARED_ASPECT = 8;
+
+/**
+ * Decodes `bytes` once for both things the index job needs from it: the model's input, bit for bit what
+ * decodeForModel gives, and (in `upright`) a small upright picture to compute the perceptual signature from, which
+ * otherwise costs a second read and a second decode of the file after indexing. For a centre-crop model sharp resizes
+ * to the size that covers the input (`fit: 'outside'`, the same scale and the same JPEG shrink-on-load as `cover`) and
+ * the centre is cut out here, with sharp's own rounding of the centre offset. Other resize modes, and images that
+ * would be enlarged or come out far larger than the signature's decode, get `upright: null`.
+ * @throws AppError EMPTY_FILE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE
+ */
+export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number } = {}): Promise<IndexDecode> {
+  if (spec.resize !== 'center-crop') return { ...(await decodeForModel(bytes, spec, options)), upright: null };
+  if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
+  const sharpOptions = modelSharpOptions(options.maxPixels);
+  let meta: Metadata;
+  let width: number;
+  let height: number;
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ meta, width, height } = await orientedSize(bytes, sharpOptions));
+    const aspect = Math.max(width / height, height / width) / Math.max(spec.width / spec.height, spec.height / spec.width);
+    if (aspect > MAX_SHARED_ASPECT) return { ...(await decodeForModel(bytes, spec, options)), upright: null };
+    ({ data, info } = await sharp(bytes, sharpOptions)
+      .rotate()
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .resize(spec.width, spec.height, { fit: 'outside' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    throw classifySharpError(err);
+  }
+  if (info.width < spec.width || info.height < spec.height || info.channels !== 3) {
+    throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected to cover ${spec.width}×${spec.height}×3`);
+  }
+  const pixels = centreCrop(data, info.width, info.height, spec.width, spec.height);
+  const enlarged = info.width > width || info.height > height;
+  const shareable = !enlarged && Math.max(info.width, info.height) <= MAX_UPRIGHT_SIDE;
+  return {
+    pixels,
+    width,
+    height,
+    format: formatName(meta),
+    upright: shareable ? { data, width: info.width, height: info.height, channels: 3 } : null,
+  };
+}
+
+/** The w×h centre of packed RGB, offset as sharp's centre gravity rounds it ((excess + 1) / 2, rounded down). */
+function centreCrop(rgb: Buffer, width: number, height: number, w: number, h: number): Buffer {
+  const left = Math.floor((width - w + 1) / 2);
+  const top = Math.floor((height - h + 1) / 2);
+  if (left === 0 && top === 0 && width === w && height === h) return rgb;
+  const out = Buffer.allocUnsafe(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const from = ((top + y) * width + left) * 3;
+    rgb.copy(out, y * w * 3, from, from + w * 3);
+  }
+  return out;
+}
+
+function modelSharpOptions(maxPixels: number | undefined): SharpOptions {
+  return {
+    limitInputPixels: maxPixels ?? DEFAULT_MAX_PIXELS,
+    // Truncated or damaged data is an error, not a half-grey picture with a plausible embedding.
+    failOn: 'error',
+  };
+}
+
+/** The header and the size of the image as displayed (EXIF orientation applied). */
+async function orientedSize(bytes: Buffer, sharpOptions: SharpOptions): Promise<{ meta: Metadata; width: number; height: number }> {
+  const meta = await sharp(bytes, sharpOptions).metadata();
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new AppError('CORRUPT_IMAGE', 'The image has no size.');
+  return { meta, width, height };
 }
 
 function formatName(meta: Metadata): string {

@@ -1,7 +1,12 @@
 /**
- * Indexes one collection: scan its roots → diff with the catalog → read, hash and decode with bounded
- * concurrency while the previous batch is in inference (double buffering bounds memory) → write each batch in one
- * SQLite transaction and add it to the vector index → save the index periodically and at the end.
+ * Indexes one collection: scan its roots → diff with the catalog → read, hash and decode on a worker thread
+ * (file-decoder.ts: inference blocks this thread's event loop) with bounded concurrency, up to a few batches ahead of
+ * the batch in inference (back-pressure bounds memory) → write each batch in one SQLite transaction and add it to the
+ * vector index → save the index periodically and at the end. Each file is decoded once: the picture the model's input
+ * is cut from also gives the perceptual signature that `dupes` and `match` use.
+ *
+ * Where the time goes is counted as it runs (a few performance.now() calls per batch and per file) and returned in
+ * the summary's `stages` (IndexStagesSchema).
  *
  * Incremental: a file whose size and mtime match its row is not read; otherwise its SHA-256 decides: same content
  * refreshes the row, content of a vanished file is a move (the row, id and vector follow the file), content
@@ -26,10 +31,12 @@ import type { JobId, Progress } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CollectionRow } from '../catalog/collections.repo.js';
 import type { ScanRow, StoredVector } from '../catalog/items.repo.js';
-import { contentHash, decodeForModel, readFileSnapshot, type DecodedImage } from '../images/decode.js';
+import type { DecodedImage } from '../images/decode.js';
+import { createFileDecoder } from '../images/file-decoder.js';
+import type { ImageSignature } from '../images/phash.js';
 import { isInside, realRoots } from '../library/confine.js';
 import type { Logger } from '../logger.js';
-import type { Embedder } from '../models/embedder.js';
+import type { EmbedTimings, Embedder } from '../models/embedder.js';
 import { walk, type ScannedFile } from '../scan/walk.js';
 import { decodeF16, encodeF16 } from '../vectors/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
@@ -37,6 +44,14 @@ import { RateMeter } from './rate.js';
 
 /** What one collection's run did; `failed` counts the collection's failed files after the run (new and remembered). */
 export type IndexSummary = z.output<typeof IndexSummarySchema>;
+/** Where the run's time went (milliseconds); see IndexStagesSchema. */
+export type IndexStages = NonNullable<IndexSummary['stages']>;
+
+/** Where the perceptual signatures computed from the index's own decode are stored (dedupe's SignatureStore). */
+export interface SignatureSink {
+  /** Called inside the batch's transaction. */
+  put(entries: readonly { hash: Buffer; signature: ImageSignature }[]): void;
+}
 
 export interface IndexJobDeps {
   catalog: Catalog;
@@ -46,6 +61,8 @@ export interface IndexJobDeps {
   maxPixels?: number;
   /** Files larger than this are recorded as IMAGE_TOO_LARGE without being read. */
   maxFileBytes?: number;
+  /** When given, each embedded file's perceptual signature is computed from its decode and stored here. */
+  signatures?: SignatureSink;
 }
 
 export interface IndexJobOptions {
@@ -55,8 +72,10 @@ export interface IndexJobOptions {
   onProgress?: (p: Progress) => void;
   /** Images per inference call and per SQLite transaction. */
   batchSize?: number;
-  /** Files read and decoded at once (sharp runs them on libuv's thread pool). */
+  /** Files read at once, and files decoded at once, by the decode worker (sharp runs on libuv's thread pool). */
   concurrency?: number;
+  /** Batches prepared ahead of the one in inference (back-pressure: at most this many wait, read or decoded). */
+  aheadBatches?: number;
   /** Save the vector index at least this often while running. */
   saveEveryMs?: number;
   /** Minimum interval between progress events (phase changes are always sent). */
@@ -75,7 +94,7 @@ type Prepared = { work: Work; hash: Buffer | null; size: number; mtimeMs: number
   | { kind: 'gone' }
   | { kind: 'move'; from: ScanRow }
   | { kind: 'copy'; source: StoredVector }
-  | { kind: 'embed'; decoded: DecodedImage }
+  | { kind: 'embed'; decoded: DecodedImage; signature: ImageSignature | null }
   | { kind: 'failed'; error: AppError }
 );
 
@@ -89,9 +108,12 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   const cid = collection.id;
   const batchSize = options.batchSize ?? 16;
   const concurrency = options.concurrency ?? 3;
+  const aheadBatches = Math.max(1, options.aheadBatches ?? 2);
   const saveEveryMs = options.saveEveryMs ?? 30_000;
   const progressEveryMs = options.progressEveryMs ?? 200;
   const started = Date.now();
+  const t0 = performance.now();
+  const stages = emptyStages();
   const counts = { indexed: 0, unchanged: 0, moved: 0, removed: 0, failedNow: 0 };
   const meter = new RateMeter();
   let lastEmit = 0;
@@ -123,12 +145,14 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     failed: catalog.items.failed(cid).length,
     cancelled,
     seconds: (Date.now() - started) / 1000,
+    stages: roundStages(stages, performance.now() - t0),
   });
 
   // Verify (or rebuild) the collection's index before this job changes any row it is checked against.
   vectors.open(cid);
 
   // 1. Scan.
+  const scanStart = performance.now();
   emit('scanning', true, collection.name);
   const files = new Map<string, ScannedFile>();
   const offline: string[] = [];
@@ -162,6 +186,8 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   }
 
   // 2. Diff with the catalog.
+  stages.scanMs += performance.now() - scanStart;
+  const diffStart = performance.now();
   const rows = catalog.items.scanRows(cid);
   const rowByPath = new Map(rows.map((r) => [r.path, r]));
   const work: Work[] = [];
@@ -179,61 +205,79 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     vanishedByHash.set(key, [...(vanishedByHash.get(key) ?? []), r]);
   }
   const claimed = new Set<number>();
+  stages.diffMs += performance.now() - diffStart;
   total = work.length;
   done = 0;
   meter.mark(0);
   emit('embedding', true);
 
-  // 3. Prepare (read, hash, maybe decode) one chunk while the previous one is embedded and written.
+  // 3. Prepare (read and hash; decide; decode what is new) ahead of the batch being embedded and written.
   const spec = embedder.input;
+  const ids = new Map(work.map((w, i) => [w, i]));
   const prepare = async (w: Work): Promise<Prepared> => {
     const scanned = { work: w, hash: null, size: w.file.size, mtimeMs: w.file.mtimeMs };
     if (w.file.refused) return { ...scanned, kind: 'failed', error: w.file.refused };
-    let snapshot;
+    const id = ids.get(w)!;
+    let file;
     try {
-      snapshot = await readFileSnapshot(w.file.path, { maxBytes: deps.maxFileBytes });
+      file = await decoder.read(id, w.file.path, w.file.size);
     } catch (err) {
       const error = asExpected(err);
       // Deleted (or its folder removed) since the scan: the same as not found by the scan.
       if (error.code === 'NOT_FOUND') return { ...scanned, kind: 'gone' };
       return { ...scanned, kind: 'failed', error };
     }
-    const { bytes } = snapshot;
-    const read = { work: w, size: snapshot.size, mtimeMs: snapshot.mtimeMs };
-    if (bytes.length === 0) return { ...read, hash: null, kind: 'failed', error: new AppError('EMPTY_FILE', 'The file is empty.') };
-    const hash = contentHash(bytes);
-    if (w.existing?.indexed && w.existing.hash?.equals(hash)) return { ...read, hash, kind: 'same' };
-    const candidates = vanishedByHash.get(hash.toString('hex'));
-    const from = candidates?.find((r) => !claimed.has(r.id));
-    if (from) {
-      claimed.add(from.id);
-      return { ...read, hash, kind: 'move', from };
+    stages.readMs += file.readMs;
+    stages.hashMs += file.hashMs;
+    const { hash } = file;
+    const read = { work: w, size: file.size, mtimeMs: file.mtimeMs };
+    if (!hash) return { ...read, hash: null, kind: 'failed', error: new AppError('EMPTY_FILE', 'The file is empty.') };
+    const known = ((): Prepared | undefined => {
+      if (w.existing?.indexed && w.existing.hash?.equals(hash)) return { ...read, hash, kind: 'same' };
+      const candidates = vanishedByHash.get(hash.toString('hex'));
+      const from = candidates?.find((r) => !claimed.has(r.id));
+      if (from) {
+        claimed.add(from.id);
+        return { ...read, hash, kind: 'move', from };
+      }
+      const source = catalog.items.vectorByHash(hash, embedder.modelId);
+      if (source && source.itemId !== w.existing?.id) return { ...read, hash, kind: 'copy', source };
+      return undefined;
+    })();
+    if (known) {
+      decoder.drop(id);
+      return known;
     }
-    const source = catalog.items.vectorByHash(hash, embedder.modelId);
-    if (source && source.itemId !== w.existing?.id) return { ...read, hash, kind: 'copy', source };
     try {
-      const decoded = await decodeForModel(bytes, spec, { maxPixels: deps.maxPixels });
-      return { ...read, hash, kind: 'embed', decoded };
+      const { decoded, signature, decodeMs, signatureMs } = await decoder.decode(id);
+      stages.decodeMs += decodeMs;
+      stages.signatureMs += signatureMs;
+      return { ...read, hash, kind: 'embed', decoded, signature };
     } catch (err) {
       return { ...read, hash, kind: 'failed', error: asExpected(err) };
     }
   };
-  const prepareChunk = (chunk: Work[]): Promise<Prepared[]> => {
-    const prepared = mapBounded(chunk, concurrency, prepare);
-    // Awaited later (next iteration or the finally below); until then a rejection must not count as unhandled.
-    prepared.catch(() => undefined);
-    return prepared;
-  };
 
   const commit = async (batch: Prepared[]): Promise<void> => {
     const toEmbed = batch.filter((p): p is Prepared & { kind: 'embed' } => p.kind === 'embed');
-    const raw = toEmbed.length > 0 ? await embedder.embed(toEmbed.map((p) => p.decoded.pixels)) : [];
+    const embedStart = performance.now();
+    const timings: EmbedTimings = { preprocessMs: 0, inferenceMs: 0 };
+    const raw = toEmbed.length > 0 ? await embedder.embed(toEmbed.map((p) => p.decoded.pixels), timings) : [];
+    const embedMs = performance.now() - embedStart;
+    // Besides its own inference time, embed() packs the input (and may wait for another caller's batch): preprocessing.
+    // An embedder that reports nothing is all inference.
+    const reported = timings.inferenceMs + timings.preprocessMs > 0;
+    const inferenceMs = reported ? Math.min(embedMs, timings.inferenceMs) : embedMs;
+    stages.inferenceMs += inferenceMs;
+    stages.preprocessMs += embedMs - inferenceMs;
+    const writeStart = performance.now();
     if (raw.length !== toEmbed.length || raw.some((v) => v.length !== embedder.dim)) {
       throw new Error(`The embedder returned ${raw.length} vectors for ${toEmbed.length} images (or a wrong dimension).`);
     }
     const encoded = new Map(toEmbed.map((p, i) => [p, encodeF16(raw[i]!)]));
     const added: { id: number; vector: Float32Array }[] = [];
     const removed: number[] = [];
+    const signed: { hash: Buffer; signature: ImageSignature }[] = [];
     const now = Date.now();
     catalog.transaction(() => {
       for (const p of batch) {
@@ -275,6 +319,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
             );
             // The index gets the stored (f16-rounded) vector, so a rebuild reproduces it exactly.
             added.push({ id, vector: decodeF16(vector) });
+            if (p.kind === 'embed' && p.signature) signed.push({ hash: p.hash!, signature: p.signature });
             counts.indexed += 1;
             break;
           }
@@ -287,31 +332,47 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
             missingCase(p);
         }
       }
+      // In the batch's transaction: a signature is never stored for a row that was rolled back, nor lost for one kept.
+      if (signed.length > 0) deps.signatures?.put(signed);
     });
     vectors.remove(cid, removed);
     vectors.add(cid, added);
+    stages.writeMs += performance.now() - writeStart;
   };
 
   let cancelled = false;
   let failure: unknown;
   let lastSave = Date.now();
-  const chunks: Work[][] = [];
-  for (let i = 0; i < work.length; i += batchSize) chunks.push(work.slice(i, i + batchSize));
-  let next: Promise<Prepared[]> | undefined = chunks.length > 0 ? prepareChunk(chunks[0]!) : undefined;
+  const decoder = createFileDecoder(
+    {
+      spec,
+      concurrency,
+      ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }),
+      ...(deps.maxFileBytes === undefined ? {} : { maxBytes: deps.maxFileBytes }),
+      signatures: deps.signatures !== undefined,
+    },
+    // One batch or less has no inference to overlap its decoding with.
+    { thread: work.length > batchSize },
+  );
+  const lookahead = new Lookahead(work, prepare, batchSize * (1 + aheadBatches));
   try {
-    for (let i = 0; i < chunks.length; i++) {
+    for (let start = 0; start < work.length; start += batchSize) {
       if (signal?.aborted) {
         cancelled = true;
         break;
       }
-      const batch = await next!;
-      next = i + 1 < chunks.length ? prepareChunk(chunks[i + 1]!) : undefined;
+      const end = Math.min(work.length, start + batchSize);
+      const waitStart = performance.now();
+      const batch = await lookahead.take(start, end);
+      stages.waitMs += performance.now() - waitStart;
       await commit(batch);
       done += batch.length;
       meter.mark(done);
       emit('embedding', false);
       if (Date.now() - lastSave >= saveEveryMs) {
+        const saveStart = performance.now();
         vectors.save(cid);
+        stages.saveMs += performance.now() - saveStart;
         lastSave = Date.now();
       }
     }
@@ -320,6 +381,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     // 4. Remove what is gone (only after a complete pass: the vanished rows were the candidates for moves). A root
     // that went away during the run (a drive unplugged mid-scan) is offline, not emptied.
     if (!cancelled) {
+      const finishStart = performance.now();
       for (const root of roots) if (!offline.includes(root) && !(await isFolder(root))) offline.push(root);
       const gone = vanished.filter((r) => !claimed.has(r.id) && !offline.some((root) => isUnder(r.path, root)));
       if (gone.length > 0) {
@@ -332,16 +394,22 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
         );
         counts.removed += gone.length;
       }
+      stages.diffMs += performance.now() - finishStart;
     }
   } catch (err) {
     failure = err;
     throw err;
   } finally {
-    // Let in-flight reads settle (their results are dropped) before the caller closes anything.
-    await next?.catch(() => undefined);
+    // Let in-flight reads and decodes settle (their results are dropped) before the caller closes anything: the
+    // decoder finishes what is running and refuses the rest.
+    const settled = lookahead.stop();
+    await decoder.close();
+    await settled;
     emit('saving', true);
+    const saveStart = performance.now();
     try {
       vectors.save(cid);
+      stages.saveMs += performance.now() - saveStart;
     } catch (err) {
       // Never hide why the job failed behind a second failure (a full disk fails both); the index on disk is the
       // previous complete one, and the next open rebuilds whatever it lacks from the catalog.
@@ -359,17 +427,66 @@ function asExpected(err: unknown): AppError {
   throw err;
 }
 
-/** Maps `items` with at most `limit` calls in flight, preserving order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let nextIndex = 0;
-  const worker = async () => {
-    while (nextIndex < items.length) {
-      const i = nextIndex++;
-      out[i] = await fn(items[i]!);
+/**
+ * Runs `fn` over `items` in order, never more than `window` items past the first one not yet taken (back-pressure:
+ * prepared items wait in memory for the consumer, a bounded number of them). Results are taken in order, in
+ * consecutive ranges of at most `window`. (How many of them read or decode at once is the decoder's limit.)
+ */
+class Lookahead<T, R> {
+  /** The results of launched items not yet taken. */
+  private readonly results: (Promise<R> | undefined)[];
+  private launched = 0;
+  private taken = 0;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly items: readonly T[],
+    private readonly fn: (item: T) => Promise<R>,
+    private readonly window: number,
+  ) {
+    this.results = new Array<Promise<R> | undefined>(items.length);
+    this.pump();
+  }
+
+  /** The results of items [start, end), waiting for them; `start` must be where the previous take ended. */
+  async take(start: number, end: number): Promise<R[]> {
+    if (start !== this.taken || end - start > this.window) throw new Error(`Lookahead.take(${start}, ${end}) after ${this.taken} taken, window ${this.window}`);
+    this.taken = end;
+    this.pump();
+    const out = await Promise.all(this.results.slice(start, end) as Promise<R>[]);
+    this.results.fill(undefined, start, end);
+    return out;
+  }
+
+  /** Starts nothing more and waits for what is in flight (its results are dropped). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.inFlight]);
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.launched < this.items.length && this.launched < this.taken + this.window) {
+      const i = this.launched++;
+      const result = this.fn(this.items[i]!);
+      this.results[i] = result;
+      // Awaited when taken (or never, after a cancel); until then a rejection must not count as unhandled.
+      const settled = result.catch(() => undefined);
+      this.inFlight.add(settled);
+      void settled.then(() => this.inFlight.delete(settled));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  }
+}
+
+function emptyStages(): IndexStages {
+  return { scanMs: 0, diffMs: 0, waitMs: 0, preprocessMs: 0, inferenceMs: 0, writeMs: 0, saveMs: 0, otherMs: 0, readMs: 0, hashMs: 0, decodeMs: 0, signatureMs: 0 };
+}
+
+/** The stages rounded to 0.1 ms, with the run's unaccounted main-line time as `otherMs`. */
+function roundStages(stages: IndexStages, wallMs: number): IndexStages {
+  const line = stages.scanMs + stages.diffMs + stages.waitMs + stages.preprocessMs + stages.inferenceMs + stages.writeMs + stages.saveMs;
+  const out = { ...stages, otherMs: Math.max(0, wallMs - line) };
+  for (const key of Object.keys(out) as (keyof IndexStages)[]) out[key] = Math.round(out[key] * 10) / 10;
   return out;
 }
 

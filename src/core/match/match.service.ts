@@ -13,7 +13,7 @@ import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
 import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/dedupe.service.js';
-import { findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
+import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
 import { toCsv, type CsvCell } from './csv.js';
@@ -141,9 +141,9 @@ export class MatchService {
     const record = (i: ScopeItem): ItemRecord => ({ ...baseRecord(i), product: products.get(i.id) ?? null });
 
     const vectors = this.deps.model.vectors();
-    const search = (cid: typeof oursC.id) => (query: Float32Array, n: number) => (vectors ? vectors.search([cid], query, n) : []);
     const embeddingHits = new Map<number, readonly { target: number; score: number }[]>();
-    const { pairs: verified, stats } = await findNearDuplicates(ours.pictures, theirs.pictures, search(theirsC.id), {
+    const neighbours = embeddingNeighboursIn(vectors, [theirsC.id]);
+    const { pairs: verified, stats } = await findNearDuplicates(ours.pictures, theirs.pictures, neighbours, {
       same: false,
       accept: DEFAULT_DUPES_THRESHOLD,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -11,6 +11,14 @@ export interface ModelInputSpec {
   resize: ResizeMode;
 }
 
+/** Where embed() calls spent their time, in milliseconds; each call given one adds to it. */
+export interface EmbedTimings {
+  /** Packing pixels into the input tensor (and computing test-time views). */
+  preprocessMs: number;
+  /** The inference runs themselves. */
+  inferenceMs: number;
+}
+
 export interface Embedder {
   /** Identifies the weights and the whole pipeline; the catalog stores it beside every vector. */
   readonly modelId: string;
@@ -21,8 +29,9 @@ export interface Embedder {
   /**
    * Embeds a batch of images given as packed 8-bit RGB of exactly `input.width × input.height`.
    * @returns one L2-normalised Float32Array of length `dim` per image, in order.
+   * @param timings added to with the time spent preprocessing and in inference (cheap enough for every call).
    * @throws AppError('INVALID_INPUT') when a buffer has the wrong length.
    */
-  embed(pixels: readonly Buffer[]): Promise<Float32Array[]>;
+  embed(pixels: readonly Buffer[], timings?: EmbedTimings): Promise<Float32Array[]>;
   close(): Promise<void>;
 }

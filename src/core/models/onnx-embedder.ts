@@ -5,7 +5,7 @@
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
-import type { Embedder, ModelInputSpec } from './embedder.js';
+import type { EmbedTimings, Embedder, ModelInputSpec } from './embedder.js';
 import { averageViews, fuseImage, type FusionPart } from './fusion.js';
 import type { ModelManifest } from './manifest.js';
 import { createPixelPacker, packPixels, zoomOutPixels, type PixelPacker } from './preprocess.js';
@@ -73,28 +73,29 @@ export class OnnxEmbedder implements Embedder {
   }
 
   /** @throws AppError('INVALID_INPUT') when a buffer has the wrong length; AppError('INTERNAL') when inference fails. */
-  async embed(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+  async embed(pixels: readonly Buffer[], timings?: EmbedTimings): Promise<Float32Array[]> {
     if (this.closed) throw new Error(`embedder ${this.modelId} used after close()`);
     pixels.forEach((p, i) => {
       if (p.length !== this.packer.byteLength) {
         throw new AppError('INVALID_INPUT', `image ${i}: expected ${this.input.width}×${this.input.height} packed RGB (${this.packer.byteLength} bytes), got ${p.length}`);
       }
     });
-    const run = this.queue.then(() => this.embedAll(pixels));
+    const run = this.queue.then(() => this.embedAll(pixels, timings));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async embedAll(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+  private async embedAll(pixels: readonly Buffer[], timings: EmbedTimings | undefined): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     const perCall = this.batch / this.views;
     for (let start = 0; start < pixels.length; start += perCall) {
-      out.push(...(await this.embedBatch(pixels.slice(start, start + perCall))));
+      out.push(...(await this.embedBatch(pixels.slice(start, start + perCall), timings)));
     }
     return out;
   }
 
-  private async embedBatch(pixels: readonly Buffer[]): Promise<Float32Array[]> {
+  private async embedBatch(pixels: readonly Buffer[], timings: EmbedTimings | undefined): Promise<Float32Array[]> {
+    const packStart = performance.now();
     const used = pixels.length * this.views;
     const n = this.padToBatch ? this.batch : used;
     // Views of one image are adjacent: image i's views start at i × views.
@@ -109,11 +110,16 @@ export class OnnxEmbedder implements Embedder {
     const { width, height } = this.packer;
     const dims = this.packer.layout === 'nchw' ? [n, 3, height, width] : [n, height, width, 3];
     const tensor = new ort.Tensor('float32', this.buffer.subarray(0, n * this.packer.size), dims);
+    const runStart = performance.now();
     let results: InferenceSession.ReturnType;
     try {
       results = await this.session.run({ [this.manifest.input.name]: tensor });
     } catch (err) {
       throw new AppError('INTERNAL', `inference with model ${this.modelId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (timings) {
+      timings.preprocessMs += runStart - packStart;
+      timings.inferenceMs += performance.now() - runStart;
     }
     const parts: FusionPart[] = this.manifest.outputs.map((o) => {
       const t = results[o.name];

@@ -134,8 +134,8 @@ function handle(inner: Embedder, release: () => Promise<void>): Embedder {
     dim: inner.dim,
     input: inner.input,
     device: inner.device,
-    embed(pixels) {
-      return closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embed(pixels);
+    embed(pixels, timings) {
+      return closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embed(pixels, timings);
     },
     async close() {
       if (closed) return;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AnnIndex, type AnnParams } from './ann-index.js';
+import { AnnIndex, EMPTY_ID_DIGEST, IdsMismatchError, sameIds, updateIdDigest, type AnnParams } from './ann-index.js';
 
 const params: AnnParams = { dimensions: 16, quantization: 'f16', connectivity: 16 };
 
@@ -50,5 +51,89 @@ describe('AnnIndex files', () => {
     // A valid file of other dimensions is refused by its header, not misread.
     writeFileSync(file, good);
     expect(() => AnnIndex.load(file, { ...params, dimensions: 32 })).toThrow(/vectors, expected/);
+  });
+
+  /** Byte offsets in a saved file of `n` vectors: inside the vector matrix, and inside the node levels. */
+  const vectorByte = 8 + 5 * params.dimensions * 2 + 3;
+  const levelByte = (n: number) => 8 + n * params.dimensions * 2 + 64 + 40 + 2 * 7;
+  const flip = (bytes: Buffer, at: number) => {
+    const copy = Buffer.from(bytes);
+    copy[at] = copy[at]! ^ 0x10;
+    return copy;
+  };
+
+  it('opens a good file memory-mapped and read-only, verifies it later, and loads it for writing', async () => {
+    filled(200).saveAtomic(file);
+    const mapped = AnnIndex.open(file, params);
+    expect(mapped.readOnly).toBe(true);
+    expect(mapped.verified).toBe(false);
+    expect(mapped.size).toBe(200);
+    expect(mapped.search(new Float32Array(params.dimensions).fill(1), 3)).toHaveLength(3);
+    expect(() => mapped.add([201], new Float32Array(params.dimensions).fill(1))).toThrow(/read-only/);
+    expect(await mapped.verify()).toBeUndefined();
+    expect(mapped.verified).toBe(true);
+    mapped.makeWritable();
+    expect(mapped.readOnly).toBe(false);
+    mapped.add([201], new Float32Array(params.dimensions).fill(1));
+    mapped.saveAtomic(file);
+    expect(AnnIndex.load(file, params).size).toBe(201);
+  });
+
+  it('can read the file into memory instead of mapping it (Windows), still unchangeable until verified', () => {
+    filled(200).saveAtomic(file);
+    const copy = AnnIndex.open(file, params, { map: false });
+    expect(copy.mapped).toBe(false);
+    expect(copy.readOnly).toBe(true);
+    expect(() => copy.remove([1])).toThrow(/read-only/);
+    copy.makeWritable();
+    copy.remove([1]);
+    expect(copy.size).toBe(199);
+
+    writeFileSync(file, flip(readFileSync(file), vectorByte));
+    expect(() => AnnIndex.open(file, params, { map: false }).makeWritable()).toThrow(/checksum mismatch/);
+  });
+
+  it('keeps a summary of the ids it holds through adds, removes and saves', () => {
+    const index = filled(50);
+    index.remove([3, 7, 999]);
+    const ids = Array.from({ length: 50 }, (_, i) => i + 1).filter((id) => id !== 3 && id !== 7);
+    expect(sameIds(index.ids!, updateIdDigest(EMPTY_ID_DIGEST, ids))).toBe(true);
+    index.saveAtomic(file);
+    expect(sameIds(AnnIndex.open(file, params).ids!, updateIdDigest(EMPTY_ID_DIGEST, ids))).toBe(true);
+    // Another set of the same size differs in its summary.
+    expect(sameIds(index.ids!, updateIdDigest(EMPTY_ID_DIGEST, [...ids.slice(1), 51]))).toBe(false);
+    // The check against the catalog's ids happens before the file is mapped.
+    expect(() => AnnIndex.open(file, params, { expectIds: updateIdDigest(EMPTY_ID_DIGEST, [...ids, 51]) })).toThrow(IdsMismatchError);
+  });
+
+  it('finds damage in the vectors in the background, and damage in the structure before usearch opens the file', async () => {
+    filled(200).saveAtomic(file);
+    const good = readFileSync(file);
+
+    writeFileSync(file, flip(good, vectorByte));
+    const mapped = AnnIndex.open(file, params);
+    expect(await mapped.verify()).toMatch(/checksum mismatch/);
+    expect(() => mapped.makeWritable()).toThrow(/checksum mismatch/);
+    expect(() => AnnIndex.load(file, params)).toThrow(/checksum mismatch/);
+    expect(() => AnnIndex.open(file, params, { verify: 'full' })).toThrow(/checksum mismatch/);
+
+    writeFileSync(file, flip(good, levelByte(200)));
+    expect(() => AnnIndex.open(file, params)).toThrow(/structure/);
+  });
+
+  it('still reads files of the first format (plain SHA-256 trailer), verified in full', () => {
+    filled(200).saveAtomic(file);
+    const good = readFileSync(file);
+    const payload = good.subarray(0, good.length - 112);
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(payload.length));
+    const v1 = Buffer.concat([payload, Buffer.from('LKIDX\0\0\x01', 'latin1'), length, createHash('sha256').update(payload).digest()]);
+    writeFileSync(file, v1);
+    const opened = AnnIndex.open(file, params);
+    expect(opened.readOnly).toBe(false);
+    expect(opened.ids).toBeUndefined();
+    expect(opened.size).toBe(200);
+    writeFileSync(file, flip(v1, vectorByte));
+    expect(() => AnnIndex.open(file, params)).toThrow(/checksum mismatch/);
   });
 });

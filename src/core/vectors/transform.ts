@@ -11,6 +11,11 @@ export interface VectorTransform {
   readonly outputDim: number;
   /** Maps one raw embedding to an L2-normalised vector of `outputDim`. */
   apply(raw: Float32Array): Float32Array;
+  /**
+   * apply() for `count` row-major raw embeddings at once, where the transform has a bulk form (one matrix product:
+   * ~50× faster than apply() per row, equal to it up to float rounding). Absent: callers loop over apply().
+   */
+  applyMany?(raws: Float32Array, count: number): Promise<Float32Array>;
 }
 
 /** The transform that stores embeddings as they are (they are already L2-normalised by the embedder). */

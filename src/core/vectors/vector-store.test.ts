@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import type { CollectionId } from '../../shared/types.js';
+import { AnnIndex, EMPTY_ID_DIGEST, updateIdDigest } from './ann-index.js';
 import { identityTransform, type VectorTransform } from './transform.js';
 import { VectorStore, type EmbeddingSource } from './vector-store.js';
 
@@ -122,5 +123,94 @@ describe('VectorStore', () => {
     expect(s.diskBytes()).toBeGreaterThan(0);
     s.drop(C2);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  describe('opening a saved index', () => {
+    let idsCalls: number;
+    /** A catalog that summarises its ids, as the real one does (ItemsRepo.embeddedIdDigest). */
+    const summarising: EmbeddingSource = {
+      ids: (cid) => {
+        idsCalls += 1;
+        return source.ids(cid);
+      },
+      vectors: (cid) => source.vectors(cid),
+      digest: (cid) => updateIdDigest(EMPTY_ID_DIGEST, source.ids(cid)),
+    };
+    const fastStore = (verifyDelayMs = 0) =>
+      new VectorStore({ dir, embedderId: 'test@1', transform: identityTransform(DIM), source: summarising, verifyDelayMs, logger: createLogger({ sink: (l) => lines.push(l) }) });
+    /** Flips a byte inside the stored vectors (not the structure the cheap checks cover). */
+    const damageVectors = (file: string) => {
+      const bytes = readFileSync(file);
+      bytes[8 + DIM * 2 + 1] = bytes[8 + DIM * 2 + 1]! ^ 0x20;
+      writeFileSync(file, bytes);
+    };
+    beforeEach(() => {
+      const s = fastStore();
+      s.open(C1);
+      put(s, C1, [1, 2, 3]);
+      s.close();
+      idsCalls = 0;
+    });
+
+    it('takes the fast path on a good file: mapped, checked by its id summary, verified in the background', async () => {
+      const s = fastStore();
+      const index = s.open(C1);
+      expect(index.readOnly).toBe(true);
+      expect(idsCalls).toBe(0);
+      expect(s.search([C1], unit(2), 1)[0]?.id).toBe(2);
+      await s.verified();
+      expect(index.verified).toBe(true);
+      expect(lines).toEqual([]);
+      // Changing it loads it into memory first; the saved file reopens on the fast path.
+      put(s, C1, [4]);
+      expect(index.readOnly).toBe(false);
+      s.close();
+      expect(fastStore().size(C1)).toBe(4);
+      expect(lines).toEqual([]);
+    });
+
+    it('compares ids one by one when the summaries differ: rebuilds a file that lags, keeps a right one', () => {
+      catalog.get(C1)!.delete(1);
+      catalog.get(C1)!.set(5, unit(5));
+      expect(fastStore().search([C1], unit(5), 1)[0]?.id).toBe(5);
+      expect(lines.join('\n')).toMatch(/holds 3 vectors but the catalog has 3 \(or other ids\): rebuilding/);
+
+      // A summary that is itself wrong (the file holds exactly the catalog's ids) costs a warning, not a rebuild.
+      lines = [];
+      const wrongSummary = new VectorStore({
+        dir,
+        embedderId: 'test@1',
+        transform: identityTransform(DIM),
+        source: { ...summarising, digest: () => updateIdDigest(EMPTY_ID_DIGEST, [99]) },
+        logger: createLogger({ sink: (l) => lines.push(l) }),
+      });
+      expect(wrongSummary.search([C1], unit(5), 1)[0]?.id).toBe(5);
+      expect(lines.join('\n')).toMatch(/holds exactly the catalog's ids, but its summary of them differs/);
+      expect(lines.join('\n')).not.toMatch(/rebuilding/);
+    });
+
+    it('detects damage the cheap checks miss, and rebuilds on the next use', async () => {
+      const s = fastStore();
+      const file = s.fileOf(C1);
+      damageVectors(file);
+      expect(s.open(C1).readOnly).toBe(true);
+      await s.verified();
+      expect(lines.join('\n')).toMatch(/checksum mismatch \(the file is damaged\); it is rebuilt on next use/);
+      expect(s.search([C1], unit(3), 1)[0]?.id).toBe(3);
+      expect(lines.join('\n')).toMatch(/damaged\): rebuilding it from 3 stored embeddings/);
+      expect(AnnIndex.load(file, { dimensions: DIM, quantization: 'f16', connectivity: 16 }).size).toBe(3);
+    });
+
+    it('never saves a damaged file under a fresh checksum: changing it verifies it first and rebuilds', () => {
+      // Verification would only start after a minute: the add must find the damage itself.
+      const s = fastStore(60_000);
+      damageVectors(s.fileOf(C1));
+      expect(s.open(C1).readOnly).toBe(true);
+      put(s, C1, [4]);
+      expect(lines.join('\n')).toMatch(/checksum mismatch \(the file is damaged\)\): rebuilding it from 4 stored embeddings/);
+      expect(s.size(C1)).toBe(4);
+      s.close();
+      expect(AnnIndex.load(s.fileOf(C1), { dimensions: DIM, quantization: 'f16', connectivity: 16 }).size).toBe(4);
+    });
   });
 });

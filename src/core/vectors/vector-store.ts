@@ -16,7 +16,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectionId } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
-import { AnnIndex, type AnnHit, type AnnParams } from './ann-index.js';
+import { AnnIndex, IdsMismatchError, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
 import type { VectorTransform } from './transform.js';
 
 /** Where rebuilds read from: the catalog's stored raw embeddings. */
@@ -25,6 +25,11 @@ export interface EmbeddingSource {
   ids(collectionId: CollectionId): readonly number[];
   /** The collection's raw embeddings, in id order. */
   vectors(collectionId: CollectionId): Iterable<{ id: number; vector: Float32Array }>;
+  /**
+   * The same ids as ids(), summarised (see IdDigest): what a file's trailer is compared with on open instead of
+   * every id. Without it each open compares the ids one by one.
+   */
+  digest?(collectionId: CollectionId): IdDigest;
 }
 
 export interface VectorStoreOptions {
@@ -36,6 +41,11 @@ export interface VectorStoreOptions {
   logger: Logger;
   quantization?: AnnParams['quantization'];
   connectivity?: number;
+  /**
+   * Milliseconds after an index file is opened before its whole payload is verified in the background (default
+   * 1000: the first query after a start does not share the disk and the cores with it).
+   */
+  verifyDelayMs?: number;
 }
 
 export interface VectorHit extends AnnHit {
@@ -45,6 +55,8 @@ export interface VectorHit extends AnnHit {
 interface Loaded {
   index: AnnIndex;
   dirty: boolean;
+  /** Set when the background verification found the file damaged: the next open() rebuilds. */
+  damaged?: string;
 }
 
 const FILE_RE = /^vectors-c(\d+)-([0-9a-f]+)\.usearch$/;
@@ -53,6 +65,8 @@ const REBUILD_CHUNK = 1024;
 export class VectorStore {
   private readonly loaded = new Map<CollectionId, Loaded>();
   private readonly params: AnnParams;
+  private readonly verifications = new Set<Promise<void>>();
+  private abort = new AbortController();
   readonly stamp: string;
 
   constructor(private readonly options: VectorStoreOptions) {
@@ -73,19 +87,27 @@ export class VectorStore {
   }
 
   /**
-   * Returns the collection's index, loading it on first use. When the file is missing, unreadable or does not
+   * Returns the collection's index, opening it on first use. When the file is missing, unreadable or does not
    * hold exactly the catalog's embedded ids, it is rebuilt from the stored embeddings (and a log line says why).
+   * A file that passes the cheap checks is memory-mapped and its whole payload verified in the background; if that
+   * finds it damaged, the next call rebuilds it.
    */
   open(collectionId: CollectionId): AnnIndex {
     const have = this.loaded.get(collectionId);
-    if (have) return have.index;
-    const ids = this.options.source.ids(collectionId);
-    const { index, problem } = this.loadChecked(collectionId, ids);
-    if (problem === undefined && index) {
-      this.loaded.set(collectionId, { index, dirty: false });
-      return index;
+    if (have && have.damaged === undefined) return have.index;
+    let problem = have?.damaged;
+    if (problem === undefined) {
+      const checked = this.loadChecked(collectionId, 'fast');
+      if (checked.index) {
+        const entry: Loaded = { index: checked.index, dirty: false };
+        this.loaded.set(collectionId, entry);
+        if (!checked.index.verified) this.verifyLater(collectionId, entry);
+        return checked.index;
+      }
+      problem = checked.problem;
     }
     const file = this.fileOf(collectionId);
+    const ids = this.options.source.ids(collectionId);
     if (ids.length === 0) {
       // Nothing to rebuild: a new collection simply starts with an empty index.
       const empty = AnnIndex.create(this.params);
@@ -107,14 +129,14 @@ export class VectorStore {
   }
 
   /**
-   * Checks the collection's index file against the catalog without loading it for use or repairing it (doctor).
+   * Checks the collection's index file against the catalog without keeping it or repairing it (doctor): the whole
+   * file, and the ids one by one.
    * @returns what is wrong, or undefined when the file holds exactly the catalog's embedded ids.
    */
   check(collectionId: CollectionId): string | undefined {
-    const ids = this.options.source.ids(collectionId);
-    const { problem } = this.loadChecked(collectionId, ids);
+    const { problem } = this.loadChecked(collectionId, 'thorough');
     // A collection with nothing embedded needs no file.
-    return problem === 'is missing' && ids.length === 0 ? undefined : problem;
+    return problem === 'is missing' && this.options.source.ids(collectionId).length === 0 ? undefined : problem;
   }
 
   /** Rebuilds the collection's index from the catalog's embeddings and saves it. @returns its vector count. */
@@ -125,20 +147,108 @@ export class VectorStore {
     return rebuilt.size;
   }
 
-  private loadChecked(collectionId: CollectionId, ids: readonly number[]): { index?: AnnIndex; problem?: string } {
+  /** Resolves once every background verification started so far has finished (tests, benchmarks). */
+  async verified(): Promise<void> {
+    while (this.verifications.size > 0) await Promise.all([...this.verifications]);
+  }
+
+  /**
+   * `fast`: the file's cheap checks and its trailer's id summary against the catalog's (one id at a time only
+   * when either summary is missing). `thorough`: the whole file and every id.
+   */
+  private loadChecked(collectionId: CollectionId, mode: 'fast' | 'thorough'): { index?: AnnIndex; problem?: string } {
     const file = this.fileOf(collectionId);
+    let summaryDisagrees = false;
     try {
-      const index = AnnIndex.load(file, this.params);
+      let index: AnnIndex;
+      if (mode === 'thorough') {
+        // Loaded rather than mapped: doctor may rebuild the file right after, and a mapped file cannot be replaced
+        // on Windows.
+        index = AnnIndex.load(file, this.params);
+      } else {
+        const expectIds = this.options.source.digest?.(collectionId);
+        try {
+          index = AnnIndex.open(file, this.params, expectIds ? { expectIds } : {});
+        } catch (err) {
+          if (!(err instanceof IdsMismatchError)) throw err;
+          // Usually the file lags behind the catalog (a crash before its save) and is rebuilt below; comparing the
+          // ids one by one first means a wrong summary could never make every open rebuild.
+          summaryDisagrees = true;
+          index = AnnIndex.load(file, this.params);
+        }
+        const held = index.ids;
+        if (held && expectIds && !summaryDisagrees) {
+          // The trailer's ids were compared before mapping; its count must also be what usearch read.
+          return index.size === held.count ? { index } : { problem: mismatch(index.size, expectIds.count) };
+        }
+      }
       if (index.dimensions !== this.params.dimensions) {
         return { problem: `has dimension ${index.dimensions}, expected ${this.params.dimensions}` };
       }
-      if (index.size !== ids.length || !index.containsAll(ids)) {
-        return { problem: `holds ${index.size} vectors but the catalog has ${ids.length} (or other ids)` };
+      const ids = this.options.source.ids(collectionId);
+      if (index.size !== ids.length || !index.containsAll(ids)) return { problem: mismatch(index.size, ids.length) };
+      if (summaryDisagrees) {
+        this.options.logger.warn(`vector index for collection ${collectionId} holds exactly the catalog's ids, but its summary of them differs`, { file });
       }
       return { index };
     } catch (err) {
       return { problem: isMissing(err, file) ? 'is missing' : `is unreadable (${err instanceof Error ? err.message : String(err)})` };
     }
+  }
+
+  /** Verifies a mapped file's whole payload in the background; a damaged one is rebuilt on the next open(). */
+  private verifyLater(collectionId: CollectionId, entry: Loaded): void {
+    const { signal } = this.abort;
+    const delay = this.options.verifyDelayMs ?? 1000;
+    const run = (async () => {
+      if (delay > 0) {
+        // unref: a short CLI command need not wait for it (close() cancels it anyway).
+        await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+      }
+      if (signal.aborted || this.loaded.get(collectionId) !== entry || !entry.index.readOnly) return;
+      const problem = await entry.index.verify(signal);
+      if (problem === undefined || this.loaded.get(collectionId) !== entry) return;
+      entry.damaged = problem;
+      this.options.logger.warn(`vector index for collection ${collectionId} ${problem}; it is rebuilt on next use`, {
+        file: this.fileOf(collectionId),
+      });
+    })();
+    this.verifications.add(run);
+    void run.finally(() => this.verifications.delete(run));
+  }
+
+  /**
+   * The collection's index, ready to change: a memory-mapped one is verified and loaded, or rebuilt from the
+   * catalog when that fails (`rebuilt`: it may then already hold what the caller is about to add).
+   */
+  private writable(collectionId: CollectionId): { index: AnnIndex; rebuilt: boolean } {
+    const index = this.open(collectionId);
+    if (!index.readOnly) return { index, rebuilt: false };
+    try {
+      index.makeWritable();
+      return { index, rebuilt: false };
+    } catch (err) {
+      this.loaded.get(collectionId)!.damaged = `is unreadable (${err instanceof Error ? err.message : String(err)})`;
+      return { index: this.open(collectionId), rebuilt: true };
+    }
+  }
+
+  /** Adds to a writable index, skipping ids a rebuild from the (already committed) catalog brought in. */
+  private addTo(collectionId: CollectionId, ids: readonly number[], flat: Float32Array): void {
+    const { index, rebuilt } = this.writable(collectionId);
+    if (!rebuilt) {
+      index.add(ids, flat);
+    } else {
+      const dim = this.params.dimensions;
+      const keep = ids.flatMap((id, i) => (index.containsAll([id]) ? [] : [i]));
+      const kept = new Float32Array(keep.length * dim);
+      keep.forEach((i, k) => kept.set(flat.subarray(i * dim, (i + 1) * dim), k * dim));
+      index.add(
+        keep.map((i) => ids[i]!),
+        kept,
+      );
+    }
+    this.markDirty(collectionId);
   }
 
   private rebuild(collectionId: CollectionId): AnnIndex {
@@ -162,26 +272,44 @@ export class VectorStore {
   /** Adds raw embeddings (the transform is applied here). */
   add(collectionId: CollectionId, entries: readonly { id: number; vector: Float32Array }[]): void {
     if (entries.length === 0) return;
-    const index = this.open(collectionId);
     const dim = this.params.dimensions;
     const flat = new Float32Array(entries.length * dim);
     entries.forEach((e, i) => flat.set(this.options.transform.apply(e.vector), i * dim));
-    index.add(
+    this.addTo(
+      collectionId,
       entries.map((e) => e.id),
       flat,
     );
-    this.markDirty(collectionId);
+  }
+
+  /**
+   * Adds vectors already in the index's space (see prepare()), as one flat array of `ids.length × dimensions`:
+   * for callers that transform many embeddings at once (a batched matrix product instead of one per vector).
+   */
+  addPrepared(collectionId: CollectionId, ids: readonly number[], flat: Float32Array): void {
+    if (ids.length === 0) return;
+    this.addTo(collectionId, ids, flat);
   }
 
   remove(collectionId: CollectionId, ids: readonly number[]): void {
     if (ids.length === 0) return;
-    this.open(collectionId).remove(ids);
+    this.writable(collectionId).index.remove(ids);
     this.markDirty(collectionId);
   }
 
   /** A raw embedding as the index holds it (through the folder's transform: unit length, `dimensions` values). */
   prepare(raw: Float32Array): Float32Array {
     return this.options.transform.apply(raw);
+  }
+
+  /** prepare() for `count` row-major raw embeddings, in bulk where the transform can (see VectorTransform.applyMany). */
+  async prepareMany(raws: Float32Array, count: number): Promise<Float32Array> {
+    const { transform } = this.options;
+    if (transform.applyMany) return transform.applyMany(raws, count);
+    const dim = transform.inputDim;
+    const out = new Float32Array(count * this.params.dimensions);
+    for (let r = 0; r < count; r++) out.set(transform.apply(raws.subarray(r * dim, (r + 1) * dim)), r * this.params.dimensions);
+    return out;
   }
 
   /** The index's vector dimension (the transform's output). */
@@ -201,6 +329,19 @@ export class VectorStore {
       for (const h of this.open(cid).search(q, k)) hits.push({ ...h, collectionId: cid });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  /** searchPrepared() for `count` queries at once (row-major in `flat`), each searched on every core. */
+  searchPreparedMany(collectionIds: readonly CollectionId[], flat: Float32Array, count: number, k: number): VectorHit[][] {
+    const out: VectorHit[][] = Array.from({ length: count }, () => []);
+    for (const cid of collectionIds) {
+      this.open(cid)
+        .searchMany(flat, count, k)
+        .forEach((hits, q) => {
+          for (const h of hits) out[q]!.push({ ...h, collectionId: cid });
+        });
+    }
+    return out.map((hits) => hits.sort((a, b) => b.score - a.score).slice(0, k));
   }
 
   /** Number of vectors in a collection's index. */
@@ -238,8 +379,10 @@ export class VectorStore {
     return this.files().reduce((sum, f) => sum + (f.stamp === this.stamp ? safeSize(f.path) : 0), 0);
   }
 
-  /** Saves every changed index. */
+  /** Saves every changed index and cancels background verifications. */
   close(): void {
+    this.abort.abort();
+    this.abort = new AbortController();
     this.save();
     this.loaded.clear();
   }
@@ -269,6 +412,10 @@ export class VectorStore {
     }
     return out;
   }
+}
+
+function mismatch(held: number, expected: number): string {
+  return `holds ${held} vectors but the catalog has ${expected} (or other ids)`;
 }
 
 function isMissing(err: unknown, file: string): boolean {

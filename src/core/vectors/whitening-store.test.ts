@@ -23,6 +23,13 @@ describe('planWhitening', () => {
     expect(planWhitening(500, 2816, { kind: 'pca', samples: 3000 })).toBeUndefined();
   });
 
+  it('measures growth against the folder size it was learned at, not the capped sample', () => {
+    // Learned from 4,096 of 10,000 embeddings: one more photo is no reason to learn again, 15,000 is.
+    expect(planWhitening(10_001, 2816, { kind: 'pca', samples: 4096, embeddings: 10_000 })).toBeUndefined();
+    expect(planWhitening(14_999, 2816, { kind: 'pca', samples: 4096, embeddings: 10_000 })).toBeUndefined();
+    expect(planWhitening(15_000, 2816, { kind: 'pca', samples: 4096, embeddings: 10_000 })).toEqual({ kind: 'pca', outputDim: 512 });
+  });
+
   it('caps the PCA dimension by n / 4, the policy and the input', () => {
     expect(pcaOutputDim(1000, 2816, P)).toBe(192);
     expect(pcaOutputDim(2048, 2816, P)).toBe(512);
@@ -49,6 +56,8 @@ describe('whitening file', () => {
     const w = fitCenter(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3);
     writeWhitening(dir, 'fast@1+abc', w);
     expect(readWhitening(dir, 'fast@1+abc', 3, logger)?.mean).toEqual(Float32Array.from([2.5, 3.5, 4.5]));
+    writeWhitening(dir, 'fast@1+abc', { ...w, embeddings: w.samples + 10 });
+    expect(readWhitening(dir, 'fast@1+abc', 3, logger)?.embeddings).toBe(w.samples + 10);
     expect(readWhitening(dir, 'accurate@2+def', 3, logger)).toBeUndefined();
     expect(readWhitening(dir, 'fast@1+abc', 4, logger)).toBeUndefined();
     removeWhitening(dir);

@@ -52,13 +52,15 @@ export function pcaOutputDim(n: number, inputDim: number, policy: WhiteningPolic
  * @param count embeddings of the model in use across the folder.
  * @param current the stored whitening (undefined: raw vectors).
  */
-export function planWhitening(count: number, inputDim: number, current: Pick<Whitening, 'kind' | 'samples'> | undefined, policy: WhiteningPolicy = DEFAULT_WHITENING_POLICY): WhiteningPlan | undefined {
+export function planWhitening(count: number, inputDim: number, current: Pick<Whitening, 'kind' | 'samples' | 'embeddings'> | undefined, policy: WhiteningPolicy = DEFAULT_WHITENING_POLICY): WhiteningPlan | undefined {
   const wanted: WhiteningKind | 'identity' = count >= policy.pcaMin ? 'pca' : count >= policy.centerMin ? 'center' : 'identity';
   // Shrinking never downgrades: a learned transform stays valid for what is left.
   if (wanted === 'identity') return undefined;
   const rank = { identity: 0, center: 1, pca: 2 } as const;
   const have = current?.kind ?? 'identity';
-  const grown = current !== undefined && count >= policy.regrow * current.samples;
+  // Against the folder's size when it was learned: the sample itself is capped (sampleCap), so comparing with it
+  // would re-learn after every job once a folder holds regrow × sampleCap embeddings.
+  const grown = current !== undefined && count >= policy.regrow * (current.embeddings ?? current.samples);
   if (rank[wanted] < rank[have]) return undefined;
   if (rank[wanted] === rank[have] && !grown) return undefined;
   return wanted === 'pca' ? { kind: 'pca', outputDim: pcaOutputDim(Math.min(count, policy.sampleCap), inputDim, policy) } : { kind: 'center' };
@@ -79,7 +81,8 @@ export function readWhitening(dataDir: string, embedderId: string, inputDim: num
   try {
     const { whitening, header } = decodeWhitening(bytes);
     if (header['embedderId'] !== embedderId || whitening.inputDim !== inputDim) return undefined;
-    return whitening;
+    const embeddings = header['embeddings'];
+    return typeof embeddings === 'number' && Number.isInteger(embeddings) && embeddings >= whitening.samples ? { ...whitening, embeddings } : whitening;
   } catch (err) {
     logger.warn('ignoring an unreadable vector transform file; it will be learned again', { file, reason: (err as Error).message });
     return undefined;
@@ -91,7 +94,7 @@ export function writeWhitening(dataDir: string, embedderId: string, whitening: W
   const file = join(dataDir, WHITENING_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, encodeWhitening(whitening, { embedderId, learnedAt: new Date().toISOString() }));
+    writeFileSync(tmp, encodeWhitening(whitening, { embedderId, learnedAt: new Date().toISOString(), ...(whitening.embeddings === undefined ? {} : { embeddings: whitening.embeddings }) }));
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
