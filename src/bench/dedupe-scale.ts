@@ -36,7 +36,7 @@
  * Limits: a variant's embedding is not tied to its picture, so its embedding neighbours are not lookalikes of it
  * (the layout index still proposes same-layout pictures for every item); variants' copies are made from the
  * ≤256 px decode, not a full-size file; rotated and negative pictures are rarer in a real catalog. The
- * clothes-train photos that are already duplicates of each other (as dedupe-match lists them) count as one family.
+ * clothes-train photos that are already duplicates of each other (SOURCE_DUPLICATES) count as one family.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
