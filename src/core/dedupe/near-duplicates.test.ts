@@ -37,7 +37,8 @@ describe('embeddingNeighboursIn', () => {
 
   async function check(transform: VectorTransform, exactPrepare: boolean): Promise<void> {
     const data = embeddings(400, 7);
-    const store = new VectorStore({ dir, embedderId: 'test@1', transform, source: { ids: () => [], vectors: () => [] }, logger: nullLogger });
+    // The bulk search walks at usearch's default breadth: compare with single searches at the same breadth.
+    const store = new VectorStore({ dir, embedderId: 'test@1', transform, source: { ids: () => [], vectors: () => [] }, logger: nullLogger, searchBreadth: 0 });
     store.open(C1);
     store.open(C2);
     // Ids 1..300 in one collection, 301..400 in another: the bulk search merges them as search() does.

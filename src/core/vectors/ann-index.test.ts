@@ -137,3 +137,54 @@ describe('AnnIndex files', () => {
     expect(() => AnnIndex.open(file, params)).toThrow(/checksum mismatch/);
   });
 });
+
+describe('AnnIndex search breadth', () => {
+  /** Gaussian vectors in 64 dimensions: no structure, the hardest case for a graph walk. */
+  const dims = 64;
+  const gaussian = (n: number, seed: number) => {
+    let s = seed;
+    const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+    return Float32Array.from({ length: n * dims }, () => Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next()));
+  };
+  const n = 4000;
+  const flat = gaussian(n, 7);
+  const queries = gaussian(40, 99);
+  const index = AnnIndex.create({ dimensions: dims, quantization: 'f32', connectivity: 8 });
+  index.add(Array.from({ length: n }, (_, i) => i + 1), flat);
+
+  const exactTop = (q: Float32Array, k: number): number[] => {
+    const qn = Math.hypot(...q);
+    const scored = Array.from({ length: n }, (_, i) => {
+      const v = flat.subarray(i * dims, (i + 1) * dims);
+      let dot = 0;
+      for (let d = 0; d < dims; d++) dot += v[d]! * q[d]!;
+      return { id: i + 1, score: dot / (qn * Math.hypot(...v)) };
+    });
+    return scored.sort((a, b) => b.score - a.score).slice(0, k).map((h) => h.id);
+  };
+  const recall = (breadth: number): number => {
+    let hit = 0;
+    for (let i = 0; i < 40; i++) {
+      const q = queries.subarray(i * dims, (i + 1) * dims);
+      const want = new Set(exactTop(q, 10));
+      const found = index.search(q, 10, breadth);
+      expect(found).toHaveLength(10);
+      expect(found.map((h) => h.score)).toEqual(found.map((h) => h.score).sort((a, b) => b - a));
+      hit += found.filter((h) => want.has(h.id)).length;
+    }
+    return hit / 400;
+  };
+
+  it('walks a wider part of the graph when asked, returning only the best k', () => {
+    const narrow = recall(0);
+    const wide = recall(1000);
+    expect(narrow).toBeLessThan(0.99);
+    expect(wide).toBeGreaterThan(narrow);
+    expect(wide).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('gives each query of a batch what it gives alone, at the same breadth', () => {
+    const many = index.searchMany(queries, 40, 5, 300);
+    for (let i = 0; i < 40; i++) expect(many[i]).toEqual(index.search(queries.subarray(i * dims, (i + 1) * dims), 5, 300));
+  });
+});

@@ -275,12 +275,16 @@ export class AnnIndex {
     return Array.isArray(found) ? found.every(Boolean) : found;
   }
 
-  /** The `k` nearest vectors by cosine, best first. */
-  search(query: Float32Array, k: number): AnnHit[] {
+  /**
+   * The `k` nearest vectors by cosine, best first. `breadth` widens the graph walk without a rebuild: usearch keeps
+   * max(its expansion_search, results wanted) candidates while it walks, so asking for `breadth` results and keeping
+   * the best `k` is the same walk as an index built with expansion_search = `breadth` (0: usearch's default, 64).
+   */
+  search(query: Float32Array, k: number, breadth = 0): AnnHit[] {
     if (this.size === 0 || k <= 0) return [];
-    const m = this.index.search(query, Math.min(k, this.size), 0);
+    const m = this.index.search(query, Math.min(Math.max(k, breadth), this.size), 0);
     const hits: AnnHit[] = [];
-    for (let i = 0; i < m.keys.length; i++) hits.push({ id: Number(m.keys[i]), score: 1 - m.distances[i]! });
+    for (let i = 0; i < Math.min(k, m.keys.length); i++) hits.push({ id: Number(m.keys[i]), score: 1 - m.distances[i]! });
     return hits;
   }
 
@@ -288,16 +292,17 @@ export class AnnIndex {
    * search() for `count` queries at once (row-major in `flat`), spread over the cores; each query's hits are what
    * search() gives for it alone.
    */
-  searchMany(flat: Float32Array, count: number, k: number): AnnHit[][] {
+  searchMany(flat: Float32Array, count: number, k: number, breadth = 0): AnnHit[][] {
     if (count === 0) return [];
     if (this.size === 0 || k <= 0) return Array.from({ length: count }, () => []);
-    if (count === 1) return [this.search(flat, k)];
-    const n = Math.min(k, this.size);
+    if (count === 1) return [this.search(flat, k, breadth)];
+    const n = Math.min(Math.max(k, breadth), this.size);
     const m = this.index.search(flat, n, 0) as InstanceType<typeof usearch.BatchMatches>;
     const out: AnnHit[][] = [];
     for (let q = 0; q < count; q++) {
       const hits: AnnHit[] = [];
-      for (let j = 0; j < Number(m.counts[q]); j++) hits.push({ id: Number(m.keys[q * n + j]), score: 1 - m.distances[q * n + j]! });
+      const found = Math.min(k, Number(m.counts[q]));
+      for (let j = 0; j < found; j++) hits.push({ id: Number(m.keys[q * n + j]), score: 1 - m.distances[q * n + j]! });
       out.push(hits);
     }
     return out;
