@@ -3,7 +3,7 @@
  * tests) drives the same Engine: either its services directly or `engine.api[channel](parsedInput)`, the
  * contract of src/shared/api.ts, plus `engine.events.on('index:onProgress', cb)` for pushed progress.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiHandlers } from '../shared/api.js';
 import { AppError } from '../shared/errors.js';
@@ -45,6 +45,11 @@ export interface EngineOptions {
   index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs'>;
   /** When the folder learns its whitening (default DEFAULT_WHITENING_POLICY; tests and `eval` ablations change it). */
   whitening?: WhiteningPolicy;
+  /**
+   * The index job's decode worker module, for a host that bundles the engine (the desktop app): the bundle does not
+   * hold the compiled images/decode.worker.js beside file-decoder, which is where it is looked for by default.
+   */
+  decodeWorkerFile?: string;
 }
 
 /** Starting, awaiting and cancelling index jobs. */
@@ -91,10 +96,16 @@ export interface Engine {
 /**
  * Opens (creating if needed) the data folder.
  * @throws AppError DB_CORRUPT, PERMISSION_DENIED, MODEL_MISMATCH
+ * @throws Error when `decodeWorkerFile` does not exist (a broken build).
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? nullLogger;
   const dataDir = options.dataDir;
+  // A host that names its decode worker relies on it; failing now beats every index job failing (or a silent
+  // fallback to decoding on the inference thread).
+  if (options.decodeWorkerFile !== undefined && !existsSync(options.decodeWorkerFile)) {
+    throw new Error(`the decode worker ${options.decodeWorkerFile} does not exist; rebuild the app`);
+  }
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (err) {
@@ -141,6 +152,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           maxPixels: options.maxPixels,
           maxFileBytes: options.maxFileBytes,
           signatures: dedupe.signatures,
+          decodeWorkerFile: options.decodeWorkerFile,
         },
         { ...options.index, collection, jobId: ctx.jobId, signal: ctx.signal, onProgress: ctx.onProgress },
       );

@@ -2,7 +2,11 @@
  * Entry of the engine's utility process: ONNX inference, decoding and SQLite writes run here, off the UI
  * thread of main. It only speaks the tagged messages of worker-protocol.ts.
  */
+/// <reference types="electron-vite/node" />
 import { createEngine } from '../core/engine';
+// electron-vite bundles the index job's decode worker on its own and gives its path from this chunk, so the worker
+// ships with the app wherever chunks land (the core's default looks beside file-decoder, which a bundle moves).
+import decodeWorkerFile from '../core/images/decode.worker?modulePath';
 import { createLogger } from '../core/logger';
 import { toServedEngine } from '../core/host/served-engine';
 import { serveEngine } from './engine-worker-adapter';
@@ -21,6 +25,8 @@ serveEngine(
     onMessage: (listener) => parentPort.on('message', (event) => listener(event.data as WorkerRequest)),
   },
   async (init) =>
-    toServedEngine(await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger })),
+    toServedEngine(
+      await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger, decodeWorkerFile }),
+    ),
   () => process.exit(0),
 );

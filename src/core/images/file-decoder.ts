@@ -10,7 +10,9 @@
  * signature) or `drop` (the content is known: unchanged, moved or a copy, and nothing needs decoding).
  *
  * Running from TypeScript sources (tests), the worker's compiled module does not exist; the same work then runs on
- * the calling thread (`LocalFileDecoder`, which is also what the worker runs inside).
+ * the calling thread (`LocalFileDecoder`, which is also what the worker runs inside). A bundler does not see the
+ * worker behind `new URL(..., import.meta.url)` (nor keep this module beside it), so a bundled host passes the
+ * worker file it emitted instead (EngineOptions.decodeWorkerFile).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -73,14 +75,21 @@ export interface FileDecoder {
   close(): Promise<void>;
 }
 
+/** The compiled decode worker beside this module (tsc's dist/), when it exists. */
+function defaultDecodeWorkerFile(): string | undefined {
+  const file = fileURLToPath(new URL('./decode.worker.js', import.meta.url));
+  return existsSync(file) ? file : undefined;
+}
+
 /**
  * A decoder on a worker thread when `thread` (worth its start-up, some tens of milliseconds, when there is inference
- * to overlap) and its compiled module exists, else on the calling thread.
+ * to overlap) and there is a worker module (`workerFile`, else the compiled one beside this module), else on the
+ * calling thread.
  */
-export function createFileDecoder(settings: DecodeSettings, options: { thread: boolean }): FileDecoder {
-  const workerFile = fileURLToPath(new URL('./decode.worker.js', import.meta.url));
-  if (!options.thread || !existsSync(workerFile)) return new LocalFileDecoder(settings);
-  return new WorkerFileDecoder(workerFile, settings);
+export function createFileDecoder(settings: DecodeSettings, options: { thread: boolean; workerFile?: string }): FileDecoder {
+  if (!options.thread) return new LocalFileDecoder(settings);
+  const workerFile = options.workerFile ?? defaultDecodeWorkerFile();
+  return workerFile === undefined ? new LocalFileDecoder(settings) : new WorkerFileDecoder(workerFile, settings);
 }
 
 /** Does the work on the calling thread. */

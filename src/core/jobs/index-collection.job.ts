@@ -63,6 +63,8 @@ export interface IndexJobDeps {
   maxFileBytes?: number;
   /** When given, each embedded file's perceptual signature is computed from its decode and stored here. */
   signatures?: SignatureSink;
+  /** The decode worker's module (see EngineOptions.decodeWorkerFile); default the compiled one beside file-decoder. */
+  decodeWorkerFile?: string;
 }
 
 export interface IndexJobOptions {
@@ -352,7 +354,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
       signatures: deps.signatures !== undefined,
     },
     // One batch or less has no inference to overlap its decoding with.
-    { thread: work.length > batchSize },
+    { thread: work.length > batchSize, workerFile: deps.decodeWorkerFile },
   );
   const lookahead = new Lookahead(work, prepare, batchSize * (1 + aheadBatches));
   try {
