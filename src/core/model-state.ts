@@ -167,6 +167,7 @@ export class ModelState {
         vectors: function* (cid) {
           for (const r of catalog.items.vectors(cid, embedderId)) yield { id: r.id, vector: decodeF16(r.vector) };
         },
+        page: (cid, afterId, limit) => catalog.items.vectorsPage(cid, embedderId, afterId, limit).map((r) => ({ id: r.id, vector: decodeF16(r.vector) })),
       },
     });
     return this.store;

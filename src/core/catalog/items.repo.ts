@@ -273,6 +273,18 @@ export class ItemsRepo {
     }
   }
 
+  /** vectors() a page at a time: up to `limit` rows with ids above `afterId` (no statement left open in between). */
+  vectorsPage(collectionId: CollectionId, modelId: string, afterId: number, limit: number): { id: ItemId; dim: number; vector: Buffer }[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT i.id, e.dim, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id
+           WHERE i.collection_id = ? AND e.model_id = ? AND i.id > ? ORDER BY i.id LIMIT ?`,
+        )
+        .all(collectionId, modelId, afterId, limit) as { id: number; dim: number; vector: Buffer }[]
+    ).map((r) => ({ id: asItemId(r.id), dim: r.dim, vector: r.vector }));
+  }
+
   /** Whether any embedding is stored (O(1), unlike totals()). */
   hasEmbeddings(): boolean {
     return this.db.prepare('SELECT EXISTS (SELECT 1 FROM embeddings)').pluck().get() === 1;

@@ -114,10 +114,16 @@ export class ModelsService {
     if (!(await model.updateWhitening(options))) return false;
     const vectors = model.vectors();
     const collections = catalog.collections.list();
-    collections.forEach((c, i) => {
-      if (ctx) report(ctx, 'saving', i, collections.length, 0, `rebuilding the vector index of ${c.name}`);
-      vectors?.open(c.id);
-    });
+    const names = new Map(collections.map((c) => [c.id as number, c.name]));
+    await vectors?.openAll(
+      collections.map((c) => c.id),
+      {
+        ...(ctx ? { signal: ctx.signal } : {}),
+        onProgress: (cid, done, total) => {
+          if (ctx) report(ctx, 'saving', done, total, 0, `rebuilding the vector index of ${names.get(cid) ?? cid}`);
+        },
+      },
+    );
     return true;
   }
 }

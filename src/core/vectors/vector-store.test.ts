@@ -26,6 +26,11 @@ describe('VectorStore', () => {
     ids: (cid) => [...(catalog.get(cid)?.keys() ?? [])].sort((a, b) => a - b),
     vectors: (cid) => [...(catalog.get(cid)?.entries() ?? [])].map(([id, vector]) => ({ id, vector })),
   };
+  /** The same source read in pages, as the catalog offers it. */
+  const paged: EmbeddingSource = {
+    ...source,
+    page: (cid, afterId, limit) => [...(catalog.get(cid)?.entries() ?? [])].filter(([id]) => id > afterId).sort((a, b) => a[0] - b[0]).slice(0, limit).map(([id, vector]) => ({ id, vector })),
+  };
   const store = (transform: VectorTransform = identityTransform(DIM)) =>
     new VectorStore({ dir, embedderId: 'test@1', transform, source, logger: createLogger({ sink: (l) => lines.push(l) }) });
   const put = (s: VectorStore, cid: CollectionId, ids: number[]) => {
@@ -113,6 +118,75 @@ describe('VectorStore', () => {
     expect(t.size(C1)).toBe(2);
     expect(readdirSync(dir)).toEqual([`vectors-c1-${t.stamp}.usearch`]);
     expect(t.search([C1], unit(2), 1)[0]?.id).toBe(2);
+  });
+
+  it('rebuilds every collection under a new transform in bulk pages, with progress, and skips a valid file', async () => {
+    const s = store();
+    s.open(C1);
+    s.open(C2);
+    put(s, C1, Array.from({ length: 2500 }, (_, i) => i + 1));
+    put(s, C2, [9001, 9002]);
+    s.save();
+    // A transform that only works in bulk: a rebuild that fell back to one vector at a time would throw.
+    let bulkRows = 0;
+    const bulkOnly: VectorTransform = {
+      id: 'reversed',
+      inputDim: DIM,
+      outputDim: DIM,
+      apply: () => {
+        throw new Error('one at a time');
+      },
+      applyMany: async (raws, count) => {
+        bulkRows += count;
+        const out = new Float32Array(raws.length);
+        for (let r = 0; r < count; r++) for (let d = 0; d < DIM; d++) out[r * DIM + d] = raws[r * DIM + DIM - 1 - d]!;
+        return out;
+      },
+    };
+    const t = new VectorStore({ dir, embedderId: 'test@1', transform: bulkOnly, source: paged, logger: createLogger({ sink: (l) => lines.push(l) }) });
+    const progress: [number, number, number][] = [];
+    await t.openAll([C1, C2], { onProgress: (cid, done, total) => progress.push([cid, done, total]) });
+    expect(bulkRows).toBe(2502);
+    expect(progress).toEqual([
+      [C1, 2048, 2500],
+      [C1, 2500, 2500],
+      [C2, 2, 2],
+    ]);
+    expect(readdirSync(dir).sort()).toEqual([`vectors-c1-${t.stamp}.usearch`, `vectors-c2-${t.stamp}.usearch`]);
+    // The files hold the transformed vectors: a reversed query finds its item.
+    const reversed = (v: Float32Array) => v.slice().reverse();
+    expect(t.searchPrepared([C1], reversed(unit(1234)), 1)[0]?.id).toBe(1234);
+
+    // A second pass finds both files valid: nothing is transformed again.
+    bulkRows = 0;
+    const u = new VectorStore({ dir, embedderId: 'test@1', transform: bulkOnly, source: paged, logger: createLogger({ sink: () => {} }) });
+    await u.openAll([C1, C2]);
+    expect(bulkRows).toBe(0);
+    expect(u.size(C1)).toBe(2500);
+  });
+
+  it('stops a bulk rebuild between pages when cancelled, leaving the rest to the next open', async () => {
+    const s = store();
+    s.open(C1);
+    put(s, C1, Array.from({ length: 3000 }, (_, i) => i + 1));
+    s.save();
+    const abort = new AbortController();
+    const halve: VectorTransform = {
+      id: 'first-half',
+      inputDim: DIM,
+      outputDim: DIM / 2,
+      apply: (raw) => raw.slice(0, DIM / 2),
+      applyMany: async (raws, count) => {
+        abort.abort();
+        const out = new Float32Array(count * (DIM / 2));
+        for (let r = 0; r < count; r++) out.set(raws.subarray(r * DIM, r * DIM + DIM / 2), (r * DIM) / 2);
+        return out;
+      },
+    };
+    const t = new VectorStore({ dir, embedderId: 'test@1', transform: halve, source: paged, logger: createLogger({ sink: () => {} }) });
+    await t.openAll([C1], { signal: abort.signal });
+    expect(readdirSync(dir).some((f) => f.includes(t.stamp))).toBe(false);
+    expect(t.size(C1)).toBe(3000);
   });
 
   it('starts empty collections silently and drops a collection\'s files', () => {
