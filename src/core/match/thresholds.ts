@@ -34,6 +34,8 @@ export const BUILTIN_THRESHOLDS: Readonly<Record<string, ThresholdPair>> = {
   'fast@2.0.0+eee4dec3ca68': { similar: 0.9825, same: 0.9959 },
   // Same run: similar at 80.0% class agreement (63.5% of photos have such a neighbour).
   'accurate@2.0.0+49084442def1': { similar: 0.9276, same: 0.9908 },
+  // bench/dedupe-match --models accurate, 2026-11-22: similar at 80.0% class agreement (74.5% have such a neighbour).
+  'accurate@2.1.0+d172fc0182a7': { similar: 0.9652, same: 0.9946 },
 };
 
 /** Where a catalog calibration puts `similar` among the nearest-neighbour scores (the median: see below). */

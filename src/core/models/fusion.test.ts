@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageViews, fuseImage, l2NormalizeInPlace } from './fusion.js';
+import { averageViews, fuseImage, l2NormalizeInPlace, powerNormalizeInPlace } from './fusion.js';
 
 const norm = (v: Float32Array) => Math.hypot(...v);
 
@@ -45,5 +45,21 @@ describe('averageViews', () => {
     expect(Array.from(averageViews([Float32Array.from([0.6, 0.8])]))).toEqual([0.6, 0.8].map(Math.fround));
     expect(() => averageViews([])).toThrow(/no views/);
     expect(() => averageViews([new Float32Array(2), new Float32Array(3)])).toThrow(/cannot be averaged/);
+  });
+});
+
+describe('powerNormalizeInPlace', () => {
+  it('takes the signed power of every value and normalises the result', () => {
+    const v = Float32Array.from([0.64, -0.36, 0]);
+    expect(powerNormalizeInPlace(v, 0.5)).toBe(v);
+    // √0.64 = 0.8, −√0.36 = −0.6: already unit length.
+    expect(Array.from(v)).toEqual([0.8, -0.6, 0].map(Math.fround));
+  });
+
+  it('flattens a bursty vector towards its weak channels', () => {
+    const v = powerNormalizeInPlace(Float32Array.from([0.99, 0.1, 0.1]), 0.5);
+    expect(v[1]! / v[0]!).toBeCloseTo(Math.sqrt(0.1 / 0.99), 6);
+    expect(norm(v)).toBeCloseTo(1, 6);
+    expect(Array.from(powerNormalizeInPlace(Float32Array.from([0.6, 0.8]), 1))).toEqual([0.6, 0.8].map(Math.fround));
   });
 });

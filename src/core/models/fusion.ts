@@ -1,6 +1,7 @@
 /**
  * Turns a model's per-image outputs into the one vector the catalog stores: each output L2-normalised (so that
- * taps of different magnitude count as their weights say), scaled by its weight, concatenated, L2-normalised.
+ * taps of different magnitude count as their weights say), scaled by its weight, concatenated, L2-normalised;
+ * optionally power-normalised at the end.
  */
 
 /** Below this norm a vector is treated as zero rather than blown up into noise. */
@@ -60,4 +61,16 @@ export function averageViews(views: readonly Float32Array[]): Float32Array {
     for (let i = 0; i < v.length; i++) first[i] = first[i]! + v[i]!;
   }
   return l2NormalizeInPlace(first);
+}
+
+/**
+ * Signed power normalisation in place: x → sign(x)·|x|^power, then unit length. With power < 1 it shrinks the gap
+ * between a few strongly firing channels and the many weak ones, which otherwise dominate cosine similarity.
+ */
+export function powerNormalizeInPlace(v: Float32Array, power: number): Float32Array {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    v[i] = x < 0 ? -((-x) ** power) : x ** power;
+  }
+  return l2NormalizeInPlace(v);
 }

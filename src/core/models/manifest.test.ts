@@ -57,11 +57,18 @@ describe('parseManifest', () => {
     ['duplicate output names', { outputs: [valid().outputs[0], valid().outputs[0]] }, /outputs\.1\.name: duplicate output name 'a'/],
     ['a malformed sha256', { sha256: 'xyz' }, /sha256: 64 lower-case hex digits/],
     ['no outputs', { outputs: [] }, /outputs/],
+    ['a zero fusion power', { fusion: { kind: 'weighted-concat', perOutputL2: true, power: 0 } }, /fusion\.power/],
+    ['a fusion power above 1', { fusion: { kind: 'weighted-concat', perOutputL2: true, power: 2 } }, /fusion\.power/],
   ])('rejects %s with MODEL_INVALID naming the field', (_what, patch, message) => {
     const err = errorOf(() => parseManifest({ ...valid(), ...patch }, '/m/model.json'));
     expect(err.code).toBe('MODEL_INVALID');
     expect(err.message).toMatch(/^\/m\/model\.json: invalid model manifest: /);
     expect(err.message).toMatch(message);
+  });
+
+  it('keeps an optional fusion power and leaves it absent when not given', () => {
+    expect(parseManifest({ ...valid(), fusion: { kind: 'weighted-concat', perOutputL2: true, power: 0.5 } }, 'x').fusion.power).toBe(0.5);
+    expect('power' in parseManifest(valid(), 'x').fusion).toBe(false);
   });
 
   it('requires sha256 and size in stored manifests but not in ones a user brings', () => {
@@ -100,6 +107,7 @@ describe('model identity', () => {
     expect(manifestFingerprint({ ...valid(), name: 'Renamed', license: 'other' })).toBe(base);
     expect(manifestFingerprint({ ...valid(), input: { ...valid().input, resize: 'squash' } })).not.toBe(base);
     expect(manifestFingerprint({ ...valid(), sha256: 'b'.repeat(64) })).not.toBe(base);
+    expect(manifestFingerprint({ ...valid(), fusion: { ...valid().fusion, power: 0.5 } })).not.toBe(base);
     expect(embedderIdentity(valid())).toBe(`tiny@1.0.0+${base}`);
   });
 });

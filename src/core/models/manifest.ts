@@ -67,7 +67,16 @@ const baseSchema = z.object({
   }),
   outputs: z.array(outputSchema).min(1),
   /** Each output is L2-normalised (if perOutputL2), multiplied by its weight, concatenated, then L2-normalised. */
-  fusion: z.object({ kind: z.literal('weighted-concat'), perOutputL2: z.boolean() }),
+  fusion: z.object({
+    kind: z.literal('weighted-concat'),
+    perOutputL2: z.boolean(),
+    /**
+     * Power normalisation of the final vector (after the test-time views are averaged): every value becomes
+     * sign(x)·|x|^power, then the vector is L2-normalised again. 0.5 (signed square root) damps the few bursty
+     * channels that otherwise dominate cosine similarity; absent: none.
+     */
+    power: z.number().positive().max(1).optional(),
+  }),
   /**
    * Test-time augmentation done by the embedder for every image, indexed or queried alike: besides the image itself,
    * its mirror (`flip`) and/or a zoomed-out view (`zoomOut`: the image shrunk to that scale, centred, its edge pixels

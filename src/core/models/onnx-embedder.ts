@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
 import type { EmbedTimings, Embedder, ModelInputSpec } from './embedder.js';
-import { averageViews, fuseImage, type FusionPart } from './fusion.js';
+import { averageViews, fuseImage, powerNormalizeInPlace, type FusionPart } from './fusion.js';
 import type { ModelManifest } from './manifest.js';
 import { createPixelPacker, packPixels, zoomOutPixels, type PixelPacker } from './preprocess.js';
 
@@ -131,9 +131,14 @@ export class OnnxEmbedder implements Embedder {
       }
       return { data: t.data, dim: o.dim, weight: o.weight };
     });
-    const { perOutputL2 } = this.manifest.fusion;
-    if (this.views === 1) return pixels.map((_, i) => fuseImage(parts, i, perOutputL2));
-    return pixels.map((_, i) => averageViews(Array.from({ length: this.views }, (_, v) => fuseImage(parts, i * this.views + v, perOutputL2))));
+    const { perOutputL2, power } = this.manifest.fusion;
+    return pixels.map((_, i) => {
+      const fused =
+        this.views === 1
+          ? fuseImage(parts, i, perOutputL2)
+          : averageViews(Array.from({ length: this.views }, (_, v) => fuseImage(parts, i * this.views + v, perOutputL2)));
+      return power === undefined ? fused : powerNormalizeInPlace(fused, power);
+    });
   }
 
   /** Waits for queued batches, then releases the session; later embed() calls reject. */

@@ -67,7 +67,7 @@ export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifa
       scaling: config.scaling,
     },
     outputs,
-    fusion: { kind: 'weighted-concat', perOutputL2: true },
+    fusion: { kind: 'weighted-concat', perOutputL2: true, ...(config.power === undefined ? {} : { power: config.power }) },
     ...(config.tta === undefined ? {} : { tta: config.tta }),
     dim: outputs.reduce((s, o) => s + o.dim, 0),
     sha256: createHash('sha256').update(onnx).digest('hex'),
