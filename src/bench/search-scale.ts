@@ -17,7 +17,7 @@
  * VectorStore (so a changed default there changes this bench), built and searched through the real AnnIndex. Its
  * saved file is then opened with usearch directly (view), to search it with other expansion_search values and from
  * 1, 2 and 4 worker threads; a check confirms the direct view built with expansion_search = the app's search breadth
- * (SEARCH_BREADTH, which AnnIndex applies per query) returns what AnnIndex does. --tune builds further graphs (connectivity:expansion_add) to sweep.
+ * (searchBreadth() of the size, which VectorStore passes to AnnIndex per query) returns what AnnIndex does. --tune builds further graphs (connectivity:expansion_add) to sweep.
  * Every latency is per query on one query thread, --rounds rounds over all queries: wall-clock median and p99
  * pooled over all searches, and the p99 of the process's CPU time per search, which a shared machine's preemptions
  * do not inflate. Ground truth: exact cosine top-k by a float32 matrix product on ONNX Runtime (MLAS); the exact
@@ -44,7 +44,7 @@ import { nullLogger } from '../core/logger.js';
 import { AnnIndex, type AnnParams } from '../core/vectors/ann-index.js';
 import { createMatMul, mulberry32, type MatMul } from '../core/vectors/linalg.js';
 import { identityTransform } from '../core/vectors/transform.js';
-import { SEARCH_BREADTH, VectorStore } from '../core/vectors/vector-store.js';
+import { searchBreadth, VectorStore } from '../core/vectors/vector-store.js';
 import type { CollectionId } from '../shared/types.js';
 import { loadRealVectors, localIntrinsicDimension, manifoldSynthesizer, nearestNeighbourCosines, synthesizeVectors, uniformUnitVectors } from './bench-vectors.js';
 import { formatMs, summarize, type Summary } from './stats.js';
@@ -418,9 +418,9 @@ async function main(): Promise<void> {
   const threadsList = args.threads.split(',').map(Number);
   const quants = args.quant.split(',') as Quant[];
   for (const q of quants) if (!(q in QUANTS)) throw new Error(`--quant: unknown quantization "${q}" (f32, f16, i8)`);
-  const efList = args['expansion-search'].split(',').map(Number);
-  // The app's own breadth is always among them: the direct-view check and the thread throughput use it.
-  if (!efList.includes(SEARCH_BREADTH)) efList.push(SEARCH_BREADTH);
+  const baseEfList = args['expansion-search'].split(',').map(Number);
+  // The app's own breadth at each size is always among them: the direct-view check and the thread throughput use it.
+  const efListFor = (n: number) => [...new Set([...baseEfList, searchBreadth(n)])].sort((a, b) => a - b);
   const quantSizes = args['quant-sizes'] ? new Set(args['quant-sizes'].split(',').map(Number)) : undefined;
   const tunes = args.tune ? args.tune.split(',').map((t) => t.split(':').map(Number) as [number, number]) : [];
   const wantedQueries = Number(args.queries);
@@ -531,7 +531,7 @@ async function main(): Promise<void> {
       const buildSeconds = (performance.now() - t0) / 1000;
       const annRam = (await settle()) - rss0;
       log(`AnnIndex build: ${buildSeconds.toFixed(1)} s (${Math.round(n / buildSeconds)} inserts/s), ${Math.round(annRam / n)} B/vector RAM`);
-      const prod = timeQueries(queries, nq, dim, rounds, (v) => ann!.search(v, K, SEARCH_BREADTH).map((h) => h.id));
+      const prod = timeQueries(queries, nq, dim, rounds, (v) => ann!.search(v, K, searchBreadth(n)).map((h) => h.id));
       const score = (found: ArrayLike<number>[]) => quality(found, truth, x, queries, dim);
       const prodQuality = score(prod.found);
       const prodRecall = prodQuality.recallAt10;
@@ -549,7 +549,7 @@ async function main(): Promise<void> {
           memory.push({ quant, connectivity: production.connectivity, expansionAdd: 0, buildSeconds, insertsPerSecond: n / buildSeconds, ramBytesPerVector: ramPerVector(annRam, n), fileBytesPerVector: prodFileBytes / n, ...prodQuality, latencyMs: prod.ms, cpuMs: prod.cpuMs });
           continue;
         }
-        let b: Awaited<ReturnType<typeof buildMeasured>> | undefined = await buildMeasured(() => openRaw(quant, dim, production.connectivity, 0, SEARCH_BREADTH), x, n, dim);
+        let b: Awaited<ReturnType<typeof buildMeasured>> | undefined = await buildMeasured(() => openRaw(quant, dim, production.connectivity, 0, searchBreadth(n)), x, n, dim);
         const qFile = join(work, `${quant}-${n}.usearch`);
         b.index.save(qFile);
         const index = b.index;
@@ -577,12 +577,12 @@ async function main(): Promise<void> {
       const sweep: SweepRow[] = [];
       const qps: Record<string, number> = {};
       let equalsDirectView = false;
-      for (const ef of efList) {
+      for (const ef of efListFor(n)) {
         const view = openRaw(production.quantization, dim, production.connectivity, 0, ef);
         view.view(file);
         const run = timeQueries(queries, nq, dim, rounds, (v) => keysOf(view.search(v, K, 1).keys));
         sweep.push({ build: `${production.quantization}/M${production.connectivity}/app`, expansionSearch: ef, ...score(run.found), latencyMs: run.ms, cpuMs: run.cpuMs });
-        if (ef === SEARCH_BREADTH) {
+        if (ef === searchBreadth(n)) {
           equalsDirectView = run.found.every((f, i) => sameIds(f, prod.found[i]!));
           const job: WorkerJob = { file, quant: production.quantization, dim, connectivity: production.connectivity, expansionSearch: ef, queries };
           for (const t of threadsList) qps[String(t)] = await throughput(job, nq, t);
@@ -601,14 +601,14 @@ async function main(): Promise<void> {
         log(`build ${build}: ${b.seconds.toFixed(1)} s, ${Math.round(b.ramBytes / n)} B/vector RAM, ${Math.round(fileSize(tuneFile) / n)} B/vector file`);
         memory.push({ quant: build, connectivity: m, expansionAdd: ea, buildSeconds: b.seconds, insertsPerSecond: n / b.seconds, ramBytesPerVector: ramPerVector(b.ramBytes, n), fileBytesPerVector: fileSize(tuneFile) / n, recallAt10: NaN, epsRecallAt10: NaN, latencyMs: prod.ms, cpuMs: prod.cpuMs });
         b = undefined;
-        for (const ef of efList) {
+        for (const ef of efListFor(n)) {
           const view = openRaw(production.quantization, dim, m, ea, ef);
           view.view(tuneFile);
           const run = timeQueries(queries, nq, dim, rounds, (v) => keysOf(view.search(v, K, 1).keys));
           sweep.push({ build, expansionSearch: ef, ...score(run.found), latencyMs: run.ms, cpuMs: run.cpuMs });
         }
         // The memory row's recall and latency: this graph searched as the app searches.
-        const own = sweep.find((w) => w.build === build && w.expansionSearch === SEARCH_BREADTH) ?? sweep.find((w) => w.build === build)!;
+        const own = sweep.find((w) => w.build === build && w.expansionSearch === searchBreadth(n)) ?? sweep.find((w) => w.build === build)!;
         Object.assign(memory[memory.length - 1]!, { recallAt10: own.recallAt10, epsRecallAt10: own.epsRecallAt10, latencyMs: own.latencyMs, cpuMs: own.cpuMs });
         rmSync(tuneFile, { force: true });
         await settle();
@@ -643,7 +643,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, usearch: usearchVersion(), loadAverageAtStart: loadStart!, loadAverageAtEnd: loadavg()[0]! },
     rounds,
     vectors: { embedderId: rv.embedderId, rawDim: rv.rawDim, dim, real: rv.count, heldOutQueries: heldOut, realInIndex: realCount },
-    appIndex: { ...production, expansionAdd: 'usearch default (0)', expansionSearch: `search breadth ${SEARCH_BREADTH} per query` },
+    appIndex: { ...production, expansionAdd: 'usearch default (0)', expansionSearch: `search breadth per query: ${sizes.map((n) => `${fmtN(n)} ${searchBreadth(n)}`).join(', ')}` },
     nearestNeighbourCosine: { real: nnReal, synthetic: nnSynth, uniform: nnUniform, sampleQueries: sample, setSize: realCount },
     synthetic,
     localIntrinsicDimension: lid,
@@ -735,7 +735,7 @@ function printTables(r: Report): void {
   const cos = (c: { median: number; p10: number; p90: number } | null) => (c ? `${c.median.toFixed(3)} (p10 ${c.p10.toFixed(3)}, p90 ${c.p90.toFixed(3)})` : 'n/a');
   out(`\nsearch at scale: ${r.vectors.embedderId}, ${r.vectors.dim} dims (raw ${r.vectors.rawDim}); ${r.vectors.real} real photos, ${r.vectors.heldOutQueries} held out as queries; k = ${K}`);
   out(`machine: ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, usearch ${r.machine.usearch}; load average ${r.machine.loadAverageAtStart.toFixed(1)} at start, ${r.machine.loadAverageAtEnd.toFixed(1)} at end`);
-  out(`app index (read from VectorStore/AnnIndex): cosine, ${r.appIndex.quantization}, connectivity ${r.appIndex.connectivity}, expansion_add = usearch default, search breadth ${SEARCH_BREADTH} per query`);
+  out(`app index (read from VectorStore/AnnIndex): cosine, ${r.appIndex.quantization}, connectivity ${r.appIndex.connectivity}, expansion_add = usearch default, ${r.appIndex.expansionSearch}`);
   out(`\nnearest-neighbour cosine within sets of ${r.nearestNeighbourCosine.setSize} (median over ${r.nearestNeighbourCosine.sampleQueries} vectors):`);
   out(`  real       ${cos(r.nearestNeighbourCosine.real)}`);
   out(`  synthetic  ${cos(r.nearestNeighbourCosine.synthetic)}`);
@@ -772,7 +772,7 @@ function printTables(r: Report): void {
   out('NN cos: median cosine between a query and its exact nearest neighbour in the index; q/s nT: n worker threads, one query at a time each');
   out(`direct usearch view returns what AnnIndex does: ${r.sizes.map((s: SizeResult) => `${fmtN(s.size)} ${s.usearch.equalsDirectView ? 'yes' : 'NO'}`).join(', ')}`);
 
-  out(`\nexpansion_search sweep (one query thread; 0 = usearch's default, 64; ${SEARCH_BREADTH} = the app's search breadth)`);
+  out(`\nexpansion_search sweep (one query thread; 0 = usearch's default, 64; the app's breadth: ${r.sizes.map((s) => `${fmtN(s.size)} ${searchBreadth(s.size)}`).join(', ')})`);
   out(
     table(
       ['size', 'graph', 'expansion_search', 'median', 'p99', best, 'recall@10', 'ε-recall'],
@@ -782,7 +782,7 @@ function printTables(r: Report): void {
     ),
   );
 
-  out(`\nSection 3: memory and disk per vector (RAM: anonymous RSS growth during the build, "noise" below 32 MiB; searched with the app's breadth, ${SEARCH_BREADTH})`);
+  out(`\nSection 3: memory and disk per vector (RAM: anonymous RSS growth during the build, "noise" below 32 MiB; searched with the app's breadth)`);
   out(
     table(
       ['size', 'quant', 'RAM B/vec', 'file B/vec', 'recall@10', 'ε-recall', 'median', 'p99', best, 'build'],

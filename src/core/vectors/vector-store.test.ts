@@ -6,7 +6,7 @@ import { createLogger } from '../logger.js';
 import type { CollectionId } from '../../shared/types.js';
 import { AnnIndex, EMPTY_ID_DIGEST, updateIdDigest } from './ann-index.js';
 import { identityTransform, type VectorTransform } from './transform.js';
-import { VectorStore, type EmbeddingSource } from './vector-store.js';
+import { searchBreadth, VectorStore, type EmbeddingSource } from './vector-store.js';
 
 const C1 = 1 as CollectionId;
 const C2 = 2 as CollectionId;
@@ -286,5 +286,17 @@ describe('VectorStore', () => {
       s.close();
       expect(AnnIndex.load(s.fileOf(C1), { dimensions: DIM, quantization: 'f16', connectivity: 16 }).size).toBe(4);
     });
+  });
+});
+
+describe('searchBreadth', () => {
+  it('walks wider as an index grows, within the latency budget measured at a million vectors', () => {
+    expect(searchBreadth(0)).toBe(256);
+    expect(searchBreadth(100_000)).toBe(256);
+    expect(searchBreadth(316_228)).toBe(512);
+    expect(searchBreadth(1_000_000)).toBe(1024);
+    expect(searchBreadth(50_000_000)).toBe(1024);
+    const sizes = [1e3, 1e5, 2e5, 5e5, 1e6, 2e6];
+    sizes.slice(1).forEach((n, i) => expect(searchBreadth(n)).toBeGreaterThanOrEqual(searchBreadth(sizes[i]!)));
   });
 });

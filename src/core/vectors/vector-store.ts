@@ -46,7 +46,7 @@ export interface VectorStoreOptions {
   logger: Logger;
   quantization?: AnnParams['quantization'];
   connectivity?: number;
-  /** How wide a search walks the graph (see SEARCH_BREADTH; default that). */
+  /** How wide a search walks the graph, fixed (default: searchBreadth() of the index's size). */
   searchBreadth?: number;
   /**
    * Milliseconds after an index file is opened before its whole payload is verified in the background (default
@@ -67,11 +67,17 @@ interface Loaded {
 }
 
 /**
- * Candidates a search keeps while it walks an index's graph (usearch's expansion_search, applied per query, so not
- * part of the file stamp). usearch's default of 64 found 0.93 of the exact top 10 at 100k vectors and 0.51 at 1M on
- * the default model's vectors; 256 costs ~2 ms per query at 100k for 0.98 (`npm run bench -- search`, README).
+ * Candidates a search keeps while it walks an index of `size` vectors (usearch's expansion_search, applied per
+ * query, so not part of the file stamp): 256 up to 100k vectors, ×4 per tenfold growth beyond, at most 1,024.
+ * Measured with the default model's vectors (`npm run bench -- search`, README), recall@10 against exact search /
+ * CPU p99 per query on one thread: at 100k usearch's default of 64 finds 0.91–0.93, 256 finds 0.98–0.99 in
+ * 1.3–2.6 ms; at 1M 256 finds 0.81 (1.3 ms) and 1,024 finds 0.95 (3.3 ms), wider walks adding little
+ * (2,048: 0.96 at 5.3 ms).
  */
-export const SEARCH_BREADTH = 256;
+export function searchBreadth(size: number): number {
+  if (size <= 100_000) return 256;
+  return Math.min(1024, Math.round(256 * 4 ** Math.log10(size / 100_000)));
+}
 
 const FILE_RE = /^vectors-c(\d+)-([0-9a-f]+)\.usearch$/;
 const REBUILD_CHUNK = 1024;
@@ -400,9 +406,9 @@ export class VectorStore {
   /** search() for a query already in the index's space (see prepare()). */
   searchPrepared(collectionIds: readonly CollectionId[], q: Float32Array, k: number): VectorHit[] {
     const hits: VectorHit[] = [];
-    const breadth = this.options.searchBreadth ?? SEARCH_BREADTH;
     for (const cid of collectionIds) {
-      for (const h of this.open(cid).search(q, k, breadth)) hits.push({ ...h, collectionId: cid });
+      const index = this.open(cid);
+      for (const h of index.search(q, k, this.options.searchBreadth ?? searchBreadth(index.size))) hits.push({ ...h, collectionId: cid });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
   }
@@ -413,10 +419,10 @@ export class VectorStore {
    */
   searchPreparedMany(collectionIds: readonly CollectionId[], flat: Float32Array, count: number, k: number, breadth?: number): VectorHit[][] {
     const out: VectorHit[][] = Array.from({ length: count }, () => []);
-    const walk = breadth ?? this.options.searchBreadth ?? SEARCH_BREADTH;
     for (const cid of collectionIds) {
-      this.open(cid)
-        .searchMany(flat, count, k, walk)
+      const index = this.open(cid);
+      index
+        .searchMany(flat, count, k, breadth ?? this.options.searchBreadth ?? searchBreadth(index.size))
         .forEach((hits, q) => {
           for (const h of hits) out[q]!.push({ ...h, collectionId: cid });
         });
