@@ -165,6 +165,48 @@ describe('VectorStore', () => {
     expect(u.size(C1)).toBe(2500);
   });
 
+  it('serves searches from the part rebuilt so far, never starting a second rebuild or saving a half-built index', async () => {
+    const s = store();
+    s.open(C1);
+    put(s, C1, Array.from({ length: 2500 }, (_, i) => i + 1));
+    s.save();
+    const gates: (() => void)[] = [];
+    const reversedBulk: VectorTransform = {
+      id: 'reversed-gated',
+      inputDim: DIM,
+      outputDim: DIM,
+      apply: () => {
+        throw new Error('a search started a one-at-a-time rebuild');
+      },
+      applyMany: async (raws, count) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        const out = new Float32Array(raws.length);
+        for (let r = 0; r < count; r++) for (let d = 0; d < DIM; d++) out[r * DIM + d] = raws[r * DIM + DIM - 1 - d]!;
+        return out;
+      },
+    };
+    const t = new VectorStore({ dir, embedderId: 'test@1', transform: reversedBulk, source: paged, logger: createLogger({ sink: () => {} }) });
+    const rebuilt = t.openAll([C1]);
+    const q = (id: number) => unit(id).slice().reverse();
+    const until = async (n: number) => {
+      while (gates.length < n) await new Promise((r) => setTimeout(r, 1));
+    };
+    await until(1);
+    expect(t.searchPrepared([C1], q(5), 1)).toEqual([]);
+    t.save();
+    expect(readdirSync(dir).some((f) => f.includes(t.stamp))).toBe(false);
+    gates[0]!();
+    await until(2);
+    // The first page is in (8-dim test vectors repeat, so found by score, not id).
+    expect(t.searchPrepared([C1], q(5), 1)[0]?.score).toBeCloseTo(1, 3);
+    expect(t.size(C1)).toBe(2048);
+    gates[1]!();
+    await rebuilt;
+    expect(t.size(C1)).toBe(2500);
+    expect(t.searchPrepared([C1], q(2400), 1)[0]?.score).toBeCloseTo(1, 3);
+    expect(readdirSync(dir)).toEqual([`vectors-c1-${t.stamp}.usearch`]);
+  });
+
   it('stops a bulk rebuild between pages when cancelled, leaving the rest to the next open', async () => {
     const s = store();
     s.open(C1);

@@ -132,8 +132,11 @@ export class VectorStore {
     options: { signal?: AbortSignal; onProgress?: (collectionId: CollectionId, done: number, total: number) => void } = {},
   ): Promise<void> {
     const { page } = this.options.source;
+    // close() aborts this too: a store closed meanwhile must not save or keep anything.
+    const closed = this.abort.signal;
+    const stopped = () => options.signal?.aborted === true || closed.aborted;
     for (const cid of collectionIds) {
-      if (options.signal?.aborted) return;
+      if (stopped()) return;
       const found = this.openExisting(cid);
       if ('index' in found) continue;
       if (!page) {
@@ -142,24 +145,37 @@ export class VectorStore {
       }
       const started = Date.now();
       const index = AnnIndex.create(this.params);
+      // Searches meanwhile get the part rebuilt so far (as while an index job adds items) instead of starting a
+      // second, blocking rebuild of their own; not dirty, so no save() writes it half-built.
+      const entry: Loaded = { index, dirty: false };
+      this.loaded.set(cid, entry);
       const rawDim = this.options.transform.inputDim;
       let after = 0;
       for (;;) {
-        if (options.signal?.aborted) return;
+        if (stopped()) {
+          if (this.loaded.get(cid) === entry) this.loaded.delete(cid);
+          return;
+        }
         const rows = page.call(this.options.source, cid, after, BULK_REBUILD_PAGE);
         if (rows.length === 0) break;
         const raws = new Float32Array(rows.length * rawDim);
         rows.forEach((r, i) => raws.set(r.vector, i * rawDim));
+        const prepared = await this.prepareMany(raws, rows.length);
+        if (stopped()) continue;
+        const ids = rows.map((r) => r.id);
+        // Items a concurrent add() already put in (they are in the catalog, so in a later page too) are skipped.
+        const fresh = ids.flatMap((id, i) => (index.containsAll([id]) ? [] : [i]));
         index.add(
-          rows.map((r) => r.id),
-          await this.prepareMany(raws, rows.length),
+          fresh.map((i) => ids[i]!),
+          fresh.length === ids.length ? prepared : gatherRows(prepared, fresh, this.params.dimensions),
         );
-        after = rows[rows.length - 1]!.id;
+        after = ids[ids.length - 1]!;
         options.onProgress?.(cid, index.size, found.count);
       }
-      // A search may have opened (and rebuilt) it meanwhile; and the catalog may have changed while we awaited:
-      // keep the result only if it holds exactly the catalog's ids now.
-      if (this.loaded.get(cid)?.damaged === undefined && this.loaded.has(cid)) continue;
+      if (this.loaded.get(cid) !== entry) continue;
+      this.loaded.delete(cid);
+      // The catalog may have changed while we awaited (items removed): keep the result only if it holds exactly its
+      // ids now.
       const current = this.options.source.ids(cid);
       if (current.length !== index.size || !index.containsAll(current)) {
         this.keepRebuilt(cid, found.problem, current.length, () => this.rebuild(cid));
@@ -520,4 +536,11 @@ function safeSize(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/** The given rows of a row-major matrix `dim` wide, in order. */
+function gatherRows(flat: Float32Array, rows: readonly number[], dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(flat.subarray(r * dim, (r + 1) * dim), i * dim));
+  return out;
 }
