@@ -26,6 +26,24 @@ describe('VectorStore', () => {
     ids: (cid) => [...(catalog.get(cid)?.keys() ?? [])].sort((a, b) => a - b),
     vectors: (cid) => [...(catalog.get(cid)?.entries() ?? [])].map(([id, vector]) => ({ id, vector })),
   };
+  /**
+   * A transform that reverses each vector and only works in bulk: a rebuild (or a search) that fell back to one
+   * vector at a time would throw. `before` runs ahead of each bulk call.
+   */
+  const reversedInBulk = (id: string, before: (count: number) => Promise<void>): VectorTransform => ({
+    id,
+    inputDim: DIM,
+    outputDim: DIM,
+    apply: () => {
+      throw new Error('transformed one vector at a time');
+    },
+    applyMany: async (raws, count) => {
+      await before(count);
+      const out = new Float32Array(raws.length);
+      for (let r = 0; r < count; r++) for (let d = 0; d < DIM; d++) out[r * DIM + d] = raws[r * DIM + DIM - 1 - d]!;
+      return out;
+    },
+  });
   /** The same source read in pages, as the catalog offers it. */
   const paged: EmbeddingSource = {
     ...source,
@@ -127,22 +145,10 @@ describe('VectorStore', () => {
     put(s, C1, Array.from({ length: 2500 }, (_, i) => i + 1));
     put(s, C2, [9001, 9002]);
     s.save();
-    // A transform that only works in bulk: a rebuild that fell back to one vector at a time would throw.
     let bulkRows = 0;
-    const bulkOnly: VectorTransform = {
-      id: 'reversed',
-      inputDim: DIM,
-      outputDim: DIM,
-      apply: () => {
-        throw new Error('one at a time');
-      },
-      applyMany: async (raws, count) => {
-        bulkRows += count;
-        const out = new Float32Array(raws.length);
-        for (let r = 0; r < count; r++) for (let d = 0; d < DIM; d++) out[r * DIM + d] = raws[r * DIM + DIM - 1 - d]!;
-        return out;
-      },
-    };
+    const bulkOnly = reversedInBulk('reversed', async (count) => {
+      bulkRows += count;
+    });
     const t = new VectorStore({ dir, embedderId: 'test@1', transform: bulkOnly, source: paged, logger: createLogger({ sink: (l) => lines.push(l) }) });
     const progress: [number, number, number][] = [];
     await t.openAll([C1, C2], { onProgress: (cid, done, total) => progress.push([cid, done, total]) });
@@ -171,20 +177,7 @@ describe('VectorStore', () => {
     put(s, C1, Array.from({ length: 2500 }, (_, i) => i + 1));
     s.save();
     const gates: (() => void)[] = [];
-    const reversedBulk: VectorTransform = {
-      id: 'reversed-gated',
-      inputDim: DIM,
-      outputDim: DIM,
-      apply: () => {
-        throw new Error('a search started a one-at-a-time rebuild');
-      },
-      applyMany: async (raws, count) => {
-        await new Promise<void>((resolve) => gates.push(resolve));
-        const out = new Float32Array(raws.length);
-        for (let r = 0; r < count; r++) for (let d = 0; d < DIM; d++) out[r * DIM + d] = raws[r * DIM + DIM - 1 - d]!;
-        return out;
-      },
-    };
+    const reversedBulk = reversedInBulk('reversed-gated', () => new Promise<void>((resolve) => gates.push(resolve)));
     const t = new VectorStore({ dir, embedderId: 'test@1', transform: reversedBulk, source: paged, logger: createLogger({ sink: () => {} }) });
     const rebuilt = t.openAll([C1]);
     const q = (id: number) => unit(id).slice().reverse();
