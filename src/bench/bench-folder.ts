@@ -22,7 +22,6 @@ import { openCatalog } from '../core/catalog/catalog.js';
 import { nullLogger } from '../core/logger.js';
 import { CATALOG_FILE } from '../core/paths.js';
 import { decodeF16, encodeF16 } from '../core/vectors/f16.js';
-import { createMatMul, transpose } from '../core/vectors/linalg.js';
 import { VectorStore } from '../core/vectors/vector-store.js';
 import { readWhitening, writeWhitening } from '../core/vectors/whitening-store.js';
 import { whiteningTransform, type Whitening } from '../core/vectors/whitening.js';
@@ -162,10 +161,8 @@ async function build(
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), nullLogger);
   const transform = whiteningTransform(whitening);
   const store = new VectorStore({ dir: dataDir, embedderId: real.embedderId, transform, source: noSource, logger: nullLogger });
-  const matmul = await createMatMul();
   try {
     const rawDim = real.rawDim;
-    const dim = whitening.outputDim;
     catalog.transaction(() => {
       catalog.meta.set('model_id', 'accurate');
       catalog.meta.set('embedder_id', real.embedderId);
@@ -176,14 +173,6 @@ async function build(
     writeWhitening(dataDir, real.embedderId, whitening);
     store.open(cid);
 
-    // y = P·x − P·mean, normalised: the transform's arithmetic, as one product per batch.
-    const projectionT = transpose(whitening.projection, dim, rawDim);
-    const offset = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) {
-      let s = 0;
-      for (let j = 0; j < rawDim; j++) s += whitening.projection[i * rawDim + j]! * whitening.mean[j]!;
-      offset[i] = s;
-    }
     let lastLog = performance.now();
     // Seconds spent per phase, for the progress lines (the index's insertions dominate at 10⁶).
     const spent = { synthesize: 0, catalog: 0, transform: 0, index: 0 };
@@ -230,18 +219,8 @@ async function build(
         }
       });
       lap('catalog');
-      const y = await matmul(stored, n, rawDim, projectionT, dim);
-      for (let r = 0; r < n; r++) {
-        let norm = 0;
-        for (let d = 0; d < dim; d++) {
-          const v = y[r * dim + d]! - offset[d]!;
-          y[r * dim + d] = v;
-          norm += v * v;
-        }
-        const inv = 1 / (Math.sqrt(norm) || 1);
-        for (let d = 0; d < dim; d++) y[r * dim + d]! *= inv;
-      }
-      if (start === 0) checkTransform(transform.apply(stored.subarray(0, rawDim)), y.subarray(0, dim));
+      // The engine's own bulk transform (one matrix product per batch), as its index rebuilds use it.
+      const y = await store.prepareMany(stored, n);
       lap('transform');
       store.addPrepared(cid, ids, y);
       lap('index');
@@ -252,14 +231,7 @@ async function build(
     }
     store.close();
   } finally {
-    await matmul.close();
     catalog.close();
   }
 }
 
-/** The batched product must give what the engine's transform gives (else the folder is not the app's). */
-function checkTransform(expected: Float32Array, got: Float32Array): void {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - got[i]!));
-  if (worst > 1e-4) throw new Error(`bench-folder: the batched transform differs from the engine's by ${worst}`);
-}

@@ -55,7 +55,6 @@ import { computeSignature, decodeForSignature, matchPictures, prepareSignature, 
 import { createLogger, nullLogger } from '../core/logger.js';
 import { CATALOG_FILE } from '../core/paths.js';
 import { decodeF16, encodeF16 } from '../core/vectors/f16.js';
-import { createMatMul, transpose } from '../core/vectors/linalg.js';
 import { VectorStore } from '../core/vectors/vector-store.js';
 import { readWhitening, writeWhitening } from '../core/vectors/whitening-store.js';
 import { whiteningTransform, type Whitening } from '../core/vectors/whitening.js';
@@ -381,10 +380,8 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
   const signatures = new SignatureStore(catalog.db, nullLogger);
   const transform = whiteningTransform(whitening);
   const store = new VectorStore({ dir: dataDir, embedderId: real.embedderId, transform, source: noSource, logger: nullLogger });
-  const matmul = await createMatMul();
   try {
     const rawDim = real.rawDim;
-    const dim = whitening.outputDim;
     catalog.transaction(() => {
       catalog.meta.set('model_id', 'accurate');
       catalog.meta.set('embedder_id', real.embedderId);
@@ -473,13 +470,6 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
       for (let d = 0; d < rawDim; d++) out[d]! *= inv;
       return out;
     };
-    const projectionT = transpose(whitening.projection, dim, rawDim);
-    const offset = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) {
-      let s = 0;
-      for (let j = 0; j < rawDim; j++) s += whitening.projection[i * rawDim + j]! * whitening.mean[j]!;
-      offset[i] = s;
-    }
     const mtimeMs = Date.UTC(2024, 0, 1);
     const CHUNK = 2048;
     for (let start = 0; start < members.length; start += CHUNK) {
@@ -522,18 +512,8 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
           );
         });
       });
-      const y = await matmul(stored, chunk.length, rawDim, projectionT, dim);
-      for (let r = 0; r < chunk.length; r++) {
-        let norm = 0;
-        for (let d = 0; d < dim; d++) {
-          const v = y[r * dim + d]! - offset[d]!;
-          y[r * dim + d] = v;
-          norm += v * v;
-        }
-        const inv = 1 / (Math.sqrt(norm) || 1);
-        for (let d = 0; d < dim; d++) y[r * dim + d]! *= inv;
-      }
-      if (start === 0) checkTransform(transform.apply(stored.subarray(0, rawDim)), y.subarray(0, dim));
+      // The engine's own bulk transform (one matrix product per batch), as its index rebuilds use it.
+      const y = await store.prepareMany(stored, chunk.length);
       store.addPrepared(cid, ids, y);
       if (performance.now() - last > 15_000) {
         last = performance.now();
@@ -542,17 +522,10 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
     }
     store.close();
   } finally {
-    await matmul.close();
     catalog.close();
   }
 }
 
-/** The batched product must give what the engine's transform gives (else the folder is not the app's). */
-function checkTransform(expected: Float32Array, got: Float32Array): void {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - got[i]!));
-  if (worst > 1e-4) throw new Error(`dedupe-scale: the batched transform differs from the engine's by ${worst}`);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scoring
