@@ -163,12 +163,8 @@ export class VectorStore {
         const prepared = await this.prepareMany(raws, rows.length);
         if (stopped()) continue;
         const ids = rows.map((r) => r.id);
-        // Items a concurrent add() already put in (they are in the catalog, so in a later page too) are skipped.
-        const fresh = ids.flatMap((id, i) => (index.containsAll([id]) ? [] : [i]));
-        index.add(
-          fresh.map((i) => ids[i]!),
-          fresh.length === ids.length ? prepared : gatherRows(prepared, fresh, this.params.dimensions),
-        );
+        // A concurrent add() may already have put some in (they are in the catalog, so in this page too).
+        this.addMissing(index, ids, prepared);
         after = ids[ids.length - 1]!;
         options.onProgress?.(cid, index.size, found.count);
       }
@@ -333,19 +329,25 @@ export class VectorStore {
   /** Adds to a writable index, skipping ids a rebuild from the (already committed) catalog brought in. */
   private addTo(collectionId: CollectionId, ids: readonly number[], flat: Float32Array): void {
     const { index, rebuilt } = this.writable(collectionId);
-    if (!rebuilt) {
-      index.add(ids, flat);
-    } else {
-      const dim = this.params.dimensions;
-      const keep = ids.flatMap((id, i) => (index.containsAll([id]) ? [] : [i]));
-      const kept = new Float32Array(keep.length * dim);
-      keep.forEach((i, k) => kept.set(flat.subarray(i * dim, (i + 1) * dim), k * dim));
-      index.add(
-        keep.map((i) => ids[i]!),
-        kept,
-      );
-    }
+    if (!rebuilt) index.add(ids, flat);
+    else this.addMissing(index, ids, flat);
     this.markDirty(collectionId);
+  }
+
+  /** Adds the vectors (row-major in `flat`) whose ids the index does not hold yet. */
+  private addMissing(index: AnnIndex, ids: readonly number[], flat: Float32Array): void {
+    const dim = this.params.dimensions;
+    const keep = ids.flatMap((id, i) => (index.containsAll([id]) ? [] : [i]));
+    if (keep.length === ids.length) {
+      index.add(ids, flat);
+      return;
+    }
+    const kept = new Float32Array(keep.length * dim);
+    keep.forEach((i, k) => kept.set(flat.subarray(i * dim, (i + 1) * dim), k * dim));
+    index.add(
+      keep.map((i) => ids[i]!),
+      kept,
+    );
   }
 
   private rebuild(collectionId: CollectionId): AnnIndex {
@@ -536,11 +538,4 @@ function safeSize(path: string): number {
   } catch {
     return 0;
   }
-}
-
-/** The given rows of a row-major matrix `dim` wide, in order. */
-function gatherRows(flat: Float32Array, rows: readonly number[], dim: number): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(flat.subarray(r * dim, (r + 1) * dim), i * dim));
-  return out;
 }
