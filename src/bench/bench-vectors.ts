@@ -255,7 +255,7 @@ export function manifoldSynthesizer(
   if (baseCount < 2 || base.length < baseCount * dim) throw new Error(`manifoldSynthesizer: need at least 2 base vectors of ${dim}, got ${base.length} floats for ${baseCount}`);
   const sigma = options.noise ?? 0.3;
   const spread = columnStd(base, baseCount, dim);
-  const near = nearestNeighbourIds(base, baseCount, dim, k);
+  const near = topDots(base, baseCount, base, baseCount, dim, k, true).ids;
   return (n, seed) => {
     const rand = mulberry32(seed);
     const gauss = gaussian(rand);
@@ -279,22 +279,29 @@ export function manifoldSynthesizer(
   };
 }
 
-/** Each row's `k` nearest other rows by dot product (row-major ids, count × k), by brute force. */
-function nearestNeighbourIds(set: Float32Array, count: number, dim: number, k: number): Int32Array {
-  const out = new Int32Array(count * k);
+/**
+ * Each query's `k` largest dot products with the rows of `set`, best first (row ids and values, queryCount × k), by
+ * brute force. `skipSelf`: the queries are the set's own first rows, and none is its own neighbour.
+ */
+function topDots(queries: Float32Array, queryCount: number, set: Float32Array, count: number, dim: number, k: number, skipSelf = false): { ids: Int32Array; dots: Float64Array } {
+  const ids = new Int32Array(queryCount * k);
+  const top = new Float64Array(queryCount * k);
   const dots = new Float64Array(count);
   const order = new Int32Array(count);
-  for (let a = 0; a < count; a++) {
+  for (let q = 0; q < queryCount; q++) {
     for (let b = 0; b < count; b++) {
       let dot = 0;
-      for (let d = 0; d < dim; d++) dot += set[a * dim + d]! * set[b * dim + d]!;
-      dots[b] = b === a ? -Infinity : dot;
+      for (let d = 0; d < dim; d++) dot += queries[q * dim + d]! * set[b * dim + d]!;
+      dots[b] = skipSelf && b === q ? -Infinity : dot;
       order[b] = b;
     }
     order.sort((x, y) => dots[y]! - dots[x]!);
-    out.set(order.subarray(0, k), a * k);
+    for (let r = 0; r < k; r++) {
+      ids[q * k + r] = order[r]!;
+      top[q * k + r] = dots[order[r]!]!;
+    }
   }
-  return out;
+  return { ids, dots: top };
 }
 
 /**
@@ -304,15 +311,9 @@ function nearestNeighbourIds(set: Float32Array, count: number, dim: number, k: n
  */
 export function localIntrinsicDimension(queries: Float32Array, queryCount: number, set: Float32Array, count: number, dim: number, k = 20): number {
   const lids = new Float64Array(queryCount);
-  const best = new Float64Array(count);
+  const { dots } = topDots(queries, queryCount, set, count, dim, k);
   for (let q = 0; q < queryCount; q++) {
-    for (let b = 0; b < count; b++) {
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += queries[q * dim + d]! * set[b * dim + d]!;
-      best[b] = dot;
-    }
-    const top = Array.from(best).sort((x, y) => y - x).slice(0, k);
-    const dist = top.map((c) => Math.sqrt(Math.max(2 - 2 * c, 1e-12)));
+    const dist = Array.from(dots.subarray(q * k, (q + 1) * k), (c) => Math.sqrt(Math.max(2 - 2 * c, 1e-12)));
     const far = dist[k - 1]!;
     let sum = 0;
     for (let i = 0; i < k - 1; i++) sum += Math.log(dist[i]! / far);
