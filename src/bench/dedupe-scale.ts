@@ -339,6 +339,9 @@ async function dedupeFolder(size: number, real: RealVectors, realOrder: readonly
     size,
     embedderId: real.embedderId,
     transformId: transform.id,
+    // The vector index's own stamp (its graph parameters among them): a change of them rebuilds the folder here,
+    // not inside the first timed run.
+    indexStamp: new VectorStore({ dir: root, embedderId: real.embedderId, transform, source: noSource, logger: nullLogger }).stamp,
     plan: createHash('sha256')
       .update(members.map((m) => `${familyDir(m.family)}/${memberName(m)}`).join('\n'))
       .digest('hex'),

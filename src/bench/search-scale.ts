@@ -111,6 +111,8 @@ function anonRss(): number {
 interface ProductionParams {
   quantization: Quant;
   connectivity: number;
+  /** Not stored in usearch's file: the store's own setting. */
+  expansionAdd: number;
 }
 
 /**
@@ -147,7 +149,7 @@ function probeProductionParams(dim: number): ProductionParams {
     if (!quantization) throw new Error(`probe: the app's index stores ${bytes} bytes per scalar, which this bench does not know`);
     const index = new usearch.Index({ dimensions: dim, metric: usearch.MetricKind.Cos, quantization: QUANTS[quantization], connectivity: 0, expansion_add: 0, expansion_search: 0, multi: false });
     index.load(file);
-    return { quantization, connectivity: Number(index.connectivity()) };
+    return { quantization, connectivity: Number(index.connectivity()), expansionAdd: store.params.expansionAdd };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -371,7 +373,7 @@ interface Report {
   machine: { cpus: number; cpu: string; node: string; usearch: string; loadAverageAtStart: number; loadAverageAtEnd: number };
   rounds: number;
   vectors: { embedderId: string; rawDim: number; dim: number; real: number; heldOutQueries: number; realInIndex: number };
-  appIndex: ProductionParams & { expansionAdd: string; expansionSearch: string };
+  appIndex: ProductionParams & { expansionSearch: string };
   nearestNeighbourCosine: { real: CosineSpread; synthetic: CosineSpread | null; uniform: CosineSpread; sampleQueries: number; setSize: number };
   /** Which generator filled the sizes beyond the real vectors (see bench-vectors.ts). */
   synthetic: 'manifold' | 'isotropic';
@@ -435,7 +437,7 @@ async function main(): Promise<void> {
   const rv = await loadRealVectors({ modelId, ...(args.dataset ? { dataset: args.dataset } : {}), ...(args.cache ? { cacheDir: args.cache } : {}), log });
   const dim = rv.dim;
   const production = probeProductionParams(dim);
-  log(`real vectors: ${rv.count} × ${dim} (${rv.embedderId}, raw ${rv.rawDim}); app index: ${production.quantization}, connectivity ${production.connectivity}`);
+  log(`real vectors: ${rv.count} × ${dim} (${rv.embedderId}, raw ${rv.rawDim}); app index: ${production.quantization}, connectivity ${production.connectivity}, expansion_add ${production.expansionAdd}`);
 
   // Hold out the queries; the rest of the real vectors open every index, synthetic ones fill it up.
   const order = Array.from({ length: rv.count }, (_, i) => i);
@@ -522,7 +524,7 @@ async function main(): Promise<void> {
       log(`exact: median ${formatMs(exact.latencyMs.median)}, p99 ${formatMs(exact.latencyMs.p99)} over ${exactN} queries`);
 
       // The app's index, built and searched through AnnIndex; its file stays for the direct views below.
-      const params: AnnParams = { dimensions: dim, quantization: production.quantization === 'f32' ? 'f32' : 'f16', connectivity: production.connectivity };
+      const params: AnnParams = { dimensions: dim, quantization: production.quantization === 'f32' ? 'f32' : 'f16', connectivity: production.connectivity, expansionAdd: production.expansionAdd };
       const ids = Array.from({ length: n }, (_, i) => i);
       const rss0 = await settle();
       t0 = performance.now();
@@ -546,10 +548,10 @@ async function main(): Promise<void> {
       for (const quant of quants) {
         if (quant !== production.quantization && quantSizes && !quantSizes.has(n)) continue;
         if (quant === production.quantization) {
-          memory.push({ quant, connectivity: production.connectivity, expansionAdd: 0, buildSeconds, insertsPerSecond: n / buildSeconds, ramBytesPerVector: ramPerVector(annRam, n), fileBytesPerVector: prodFileBytes / n, ...prodQuality, latencyMs: prod.ms, cpuMs: prod.cpuMs });
+          memory.push({ quant, connectivity: production.connectivity, expansionAdd: production.expansionAdd, buildSeconds, insertsPerSecond: n / buildSeconds, ramBytesPerVector: ramPerVector(annRam, n), fileBytesPerVector: prodFileBytes / n, ...prodQuality, latencyMs: prod.ms, cpuMs: prod.cpuMs });
           continue;
         }
-        let b: Awaited<ReturnType<typeof buildMeasured>> | undefined = await buildMeasured(() => openRaw(quant, dim, production.connectivity, 0, searchBreadth(n)), x, n, dim);
+        let b: Awaited<ReturnType<typeof buildMeasured>> | undefined = await buildMeasured(() => openRaw(quant, dim, production.connectivity, production.expansionAdd, searchBreadth(n)), x, n, dim);
         const qFile = join(work, `${quant}-${n}.usearch`);
         b.index.save(qFile);
         const index = b.index;
@@ -557,7 +559,7 @@ async function main(): Promise<void> {
         const row: QuantRow = {
           quant,
           connectivity: production.connectivity,
-          expansionAdd: 0,
+          expansionAdd: production.expansionAdd,
           buildSeconds: b.seconds,
           insertsPerSecond: n / b.seconds,
           ramBytesPerVector: ramPerVector(b.ramBytes, n),
@@ -578,7 +580,7 @@ async function main(): Promise<void> {
       const qps: Record<string, number> = {};
       let equalsDirectView = false;
       for (const ef of efListFor(n)) {
-        const view = openRaw(production.quantization, dim, production.connectivity, 0, ef);
+        const view = openRaw(production.quantization, dim, production.connectivity, production.expansionAdd, ef);
         view.view(file);
         const run = timeQueries(queries, nq, dim, rounds, (v) => keysOf(view.search(v, K, 1).keys));
         sweep.push({ build: `${production.quantization}/M${production.connectivity}/app`, expansionSearch: ef, ...score(run.found), latencyMs: run.ms, cpuMs: run.cpuMs });
@@ -643,7 +645,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, usearch: usearchVersion(), loadAverageAtStart: loadStart!, loadAverageAtEnd: loadavg()[0]! },
     rounds,
     vectors: { embedderId: rv.embedderId, rawDim: rv.rawDim, dim, real: rv.count, heldOutQueries: heldOut, realInIndex: realCount },
-    appIndex: { ...production, expansionAdd: 'usearch default (0)', expansionSearch: `search breadth per query: ${sizes.map((n) => `${fmtN(n)} ${searchBreadth(n)}`).join(', ')}` },
+    appIndex: { ...production, expansionSearch: `search breadth per query: ${sizes.map((n) => `${fmtN(n)} ${searchBreadth(n)}`).join(', ')}` },
     nearestNeighbourCosine: { real: nnReal, synthetic: nnSynth, uniform: nnUniform, sampleQueries: sample, setSize: realCount },
     synthetic,
     localIntrinsicDimension: lid,
@@ -735,7 +737,7 @@ function printTables(r: Report): void {
   const cos = (c: { median: number; p10: number; p90: number } | null) => (c ? `${c.median.toFixed(3)} (p10 ${c.p10.toFixed(3)}, p90 ${c.p90.toFixed(3)})` : 'n/a');
   out(`\nsearch at scale: ${r.vectors.embedderId}, ${r.vectors.dim} dims (raw ${r.vectors.rawDim}); ${r.vectors.real} real photos, ${r.vectors.heldOutQueries} held out as queries; k = ${K}`);
   out(`machine: ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, usearch ${r.machine.usearch}; load average ${r.machine.loadAverageAtStart.toFixed(1)} at start, ${r.machine.loadAverageAtEnd.toFixed(1)} at end`);
-  out(`app index (read from VectorStore/AnnIndex): cosine, ${r.appIndex.quantization}, connectivity ${r.appIndex.connectivity}, expansion_add = usearch default, ${r.appIndex.expansionSearch}`);
+  out(`app index (read from VectorStore/AnnIndex): cosine, ${r.appIndex.quantization}, connectivity ${r.appIndex.connectivity}, expansion_add ${r.appIndex.expansionAdd || 'usearch default'}, ${r.appIndex.expansionSearch}`);
   out(`\nnearest-neighbour cosine within sets of ${r.nearestNeighbourCosine.setSize} (median over ${r.nearestNeighbourCosine.sampleQueries} vectors):`);
   out(`  real       ${cos(r.nearestNeighbourCosine.real)}`);
   out(`  synthetic  ${cos(r.nearestNeighbourCosine.synthetic)}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnnIndex, EMPTY_ID_DIGEST, IdsMismatchError, sameIds, updateIdDigest, type AnnParams } from './ann-index.js';
 
-const params: AnnParams = { dimensions: 16, quantization: 'f16', connectivity: 16 };
+const params: AnnParams = { dimensions: 16, quantization: 'f16', connectivity: 16, expansionAdd: 0 };
 
 function filled(n: number): AnnIndex {
   const index = AnnIndex.create(params);
@@ -149,7 +149,7 @@ describe('AnnIndex search breadth', () => {
   const n = 4000;
   const flat = gaussian(n, 7);
   const queries = gaussian(40, 99);
-  const index = AnnIndex.create({ dimensions: dims, quantization: 'f32', connectivity: 8 });
+  const index = AnnIndex.create({ dimensions: dims, quantization: 'f32', connectivity: 8, expansionAdd: 0 });
   index.add(Array.from({ length: n }, (_, i) => i + 1), flat);
 
   const exactTop = (q: Float32Array, k: number): number[] => {

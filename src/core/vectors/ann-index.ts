@@ -27,6 +27,11 @@ export interface AnnParams {
   quantization: 'f32' | 'f16';
   /** HNSW graph degree (usearch's default is 16). */
   connectivity: number;
+  /**
+   * Candidates an insert keeps while it looks for a new vector's neighbours (usearch's expansion_add; 0: its default,
+   * 128). Not stored in the file: it decides how good the graph that later inserts build is.
+   */
+  expansionAdd: number;
 }
 
 export interface AnnHit {
@@ -362,7 +367,7 @@ function newNative(params: AnnParams): InstanceType<typeof usearch.Index> {
     metric: usearch.MetricKind.Cos,
     quantization: params.quantization === 'f16' ? usearch.ScalarKind.F16 : usearch.ScalarKind.F32,
     connectivity: params.connectivity,
-    expansion_add: 0,
+    expansion_add: params.expansionAdd,
     expansion_search: 0,
     multi: false,
   });

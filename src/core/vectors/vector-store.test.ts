@@ -1,12 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import usearch from 'usearch';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import type { CollectionId } from '../../shared/types.js';
 import { AnnIndex, EMPTY_ID_DIGEST, updateIdDigest } from './ann-index.js';
 import { identityTransform, type VectorTransform } from './transform.js';
-import { searchBreadth, VectorStore, type EmbeddingSource } from './vector-store.js';
+import { GRAPH, searchBreadth, VectorStore, type EmbeddingSource } from './vector-store.js';
 
 const C1 = 1 as CollectionId;
 const C2 = 2 as CollectionId;
@@ -136,6 +137,24 @@ describe('VectorStore', () => {
     expect(t.size(C1)).toBe(2);
     expect(readdirSync(dir)).toEqual([`vectors-c1-${t.stamp}.usearch`]);
     expect(t.search([C1], unit(2), 1)[0]?.id).toBe(2);
+  });
+
+  it('builds with the app\'s graph, and rebuilds a file made with another one (an index from before a change of it)', () => {
+    const older = new VectorStore({ dir, embedderId: 'test@1', transform: identityTransform(DIM), source, logger: createLogger({ sink: () => {} }), connectivity: 16, expansionAdd: 0 });
+    older.open(C1);
+    put(older, C1, [1, 2, 3]);
+    older.save();
+    const s = store();
+    expect(s.params).toMatchObject(GRAPH);
+    expect(s.stamp).not.toBe(older.stamp);
+    expect(s.search([C1], unit(3), 1)[0]?.id).toBe(3);
+    expect(lines.join('\n')).toMatch(/rebuilding it from 3 stored embeddings/);
+    s.save();
+    expect(readdirSync(dir)).toEqual([`vectors-c1-${s.stamp}.usearch`]);
+    // usearch records the degree in the file: the saved graph is the app's.
+    const saved = new usearch.Index({ dimensions: DIM, metric: usearch.MetricKind.Cos, quantization: usearch.ScalarKind.F16, connectivity: 0, expansion_add: 0, expansion_search: 0, multi: false });
+    saved.load(s.fileOf(C1));
+    expect(Number(saved.connectivity())).toBe(GRAPH.connectivity);
   });
 
   it('rebuilds every collection under a new transform in bulk pages, with progress, and skips a valid file', async () => {
@@ -307,7 +326,7 @@ describe('VectorStore', () => {
       expect(lines.join('\n')).toMatch(/checksum mismatch \(the file is damaged\); it is rebuilt on next use/);
       expect(s.search([C1], unit(3), 1)[0]?.id).toBe(3);
       expect(lines.join('\n')).toMatch(/damaged\): rebuilding it from 3 stored embeddings/);
-      expect(AnnIndex.load(file, { dimensions: DIM, quantization: 'f16', connectivity: 16 }).size).toBe(3);
+      expect(AnnIndex.load(file, s.params).size).toBe(3);
     });
 
     it('never saves a damaged file under a fresh checksum: changing it verifies it first and rebuilds', () => {
@@ -319,7 +338,7 @@ describe('VectorStore', () => {
       expect(lines.join('\n')).toMatch(/checksum mismatch \(the file is damaged\)\): rebuilding it from 4 stored embeddings/);
       expect(s.size(C1)).toBe(4);
       s.close();
-      expect(AnnIndex.load(s.fileOf(C1), { dimensions: DIM, quantization: 'f16', connectivity: 16 }).size).toBe(4);
+      expect(AnnIndex.load(s.fileOf(C1), s.params).size).toBe(4);
     });
   });
 });
