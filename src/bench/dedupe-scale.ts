@@ -42,6 +42,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { api } from '../shared/api.js';
@@ -635,6 +636,9 @@ interface Run {
   totalMs: number;
   /** CPU time of the whole process (all threads) during the list: less sensitive to a busy machine than wall time. */
   cpuMs: number;
+  /** Time the main thread spent in V8's garbage collector during the list, all kinds and full (mark-compact) only. */
+  gcMs: number;
+  gcMajorMs: number;
   stagesMs: Record<Stage, number>;
   result: DupesResult;
 }
@@ -643,6 +647,15 @@ interface Run {
 async function measureOnce(folder: Folder): Promise<Run> {
   const engine = await createEngine({ dataDir: folder.dataDir, modelId: 'accurate', logger: createLogger({ level: 'warn', sink: log }) });
   try {
+    const gc = { all: 0, major: 0 };
+    const count = (entries: readonly PerformanceEntry[]) => {
+      for (const e of entries) {
+        gc.all += e.duration;
+        if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major += e.duration;
+      }
+    };
+    const observer = new PerformanceObserver((list) => count(list.getEntries()));
+    observer.observe({ entryTypes: ['gc'] });
     const cpu = process.cpuUsage();
     const started = performance.now();
     const result = await engine.dedupe.list({ collections: [COLLECTION] });
@@ -650,11 +663,15 @@ async function measureOnce(folder: Folder): Promise<Run> {
     const parsed = api['dupes:list'].output.safeParse(result);
     const finished = performance.now();
     const used = process.cpuUsage(cpu);
+    count(observer.takeRecords());
+    observer.disconnect();
     if (!parsed.success) throw new Error(`dedupe-scale: the result broke the contract: ${parsed.error.message.slice(0, 300)}`);
     const s = result.stats.stages;
     return {
       totalMs: finished - started,
       cpuMs: (used.user + used.system) / 1000,
+      gcMs: gc.all,
+      gcMajorMs: gc.major,
       stagesMs: {
         load: s.load * 1000,
         signatures: s.signatures * 1000,
@@ -702,7 +719,7 @@ async function main(): Promise<void> {
       list.push(run);
       measured.set(folder.size, list);
       if (!quality.has(folder.size)) quality.set(folder.size, score(run.result, folder.members, keyOf, folder.photosDir));
-      log(`dedupe-scale: run ${r + 1}/${runs}, ${folder.size} items: ${fmtS(run.totalMs)}, CPU ${fmtS(run.cpuMs)} (${STAGES.map((s) => `${s} ${fmtS(run.stagesMs[s])}`).join(', ')})`);
+      log(`dedupe-scale: run ${r + 1}/${runs}, ${folder.size} items: ${fmtS(run.totalMs)}, CPU ${fmtS(run.cpuMs)}, GC ${fmtS(run.gcMs)} (full ${fmtS(run.gcMajorMs)}) (${STAGES.map((s) => `${s} ${fmtS(run.stagesMs[s])}`).join(', ')})`);
       run.result.groups = [];
     }
   }
@@ -727,30 +744,36 @@ async function main(): Promise<void> {
       cpuMs: cpu,
       cpuPerItemMs: cpu.median / f.size,
       cpuGrowth: cpu.median / baseCpu,
+      gcMs: summarize(list.map((r) => r.gcMs)),
+      gcMajorMs: summarize(list.map((r) => r.gcMajorMs)),
       stagesMs: stages,
       quality: q,
       candidates: stats.candidates,
       candidatesPerItem: stats.candidates / f.size,
       verified: stats.verified,
       searched: stats.searched,
+      /** The work per unit behind the verification stage: constant per pair means the stage grows with the pairs. */
+      verificationUsPerCandidate: (stages.verification.median * 1000) / stats.candidates,
+      searchedPerItem: stats.searched / f.size,
     };
   });
 
   const lines = [
     `# dupes at scale (accurate model, ${runs} run${runs === 1 ? '' : 's'} per size; baseline ${base} items)`,
     '',
-    '| items | median | p99 | per item | growth (items) | CPU | CPU per item | CPU growth | load | signatures | candidates | verification | grouping | contract | candidates/item | precision | recall (real / variant families) | false pairs (siblings) | groups |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| items | median | p99 | per item | growth (items) | CPU | CPU per item | CPU growth | GC (full) | load | signatures | candidates | verification | grouping | contract | candidates/item | µs per candidate | crop searches/item | precision | recall (real / variant families) | false pairs (siblings) | groups |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const q = r.quality;
-      return `| ${r.items} | ${fmtS(r.totalMs.median)} | ${fmtS(r.totalMs.p99)} | ${r.perItemMs.toFixed(2)} ms | ${r.growth.toFixed(2)}× (${r.itemGrowth.toFixed(1)}×) | ${fmtS(r.cpuMs.median)} | ${r.cpuPerItemMs.toFixed(2)} ms | ${r.cpuGrowth.toFixed(2)}× | ${STAGES.map((s) => fmtS(r.stagesMs[s].median)).join(' | ')} | ${r.candidatesPerItem.toFixed(1)} | ${pct(q.precision)} | ${pct(q.recall)} (${pct(q.recallReal)} / ${pct(q.recallVariant)}) | ${q.predictedPairs - Math.round(q.precision * q.predictedPairs)} (${q.falseSiblings}) | ${q.groups} |`;
+      return `| ${r.items} | ${fmtS(r.totalMs.median)} | ${fmtS(r.totalMs.p99)} | ${r.perItemMs.toFixed(2)} ms | ${r.growth.toFixed(2)}× (${r.itemGrowth.toFixed(1)}×) | ${fmtS(r.cpuMs.median)} | ${r.cpuPerItemMs.toFixed(2)} ms | ${r.cpuGrowth.toFixed(2)}× | ${fmtS(r.gcMs.median)} (${fmtS(r.gcMajorMs.median)}) | ${STAGES.map((s) => fmtS(r.stagesMs[s].median)).join(' | ')} | ${r.candidatesPerItem.toFixed(1)} | ${r.verificationUsPerCandidate.toFixed(0)} | ${r.searchedPerItem.toFixed(2)} | ${pct(q.precision)} | ${pct(q.recall)} (${pct(q.recallReal)} / ${pct(q.recallVariant)}) | ${q.predictedPairs - Math.round(q.precision * q.predictedPairs)} (${q.falseSiblings}) | ${q.groups} |`;
     }),
     '',
-    `Stage columns are medians of wall time. CPU = the process's CPU time (all threads) during the list; machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB.`,
+    `Stage columns are medians of wall time. CPU = the process's CPU time (all threads) during the list; GC = the main thread's time in V8's garbage collector (full = mark-compact); machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB.`,
     'Stages: load = the scope\'s rows and embeddings; signatures = stored signatures read and prepared; candidates = embedding and layout',
     'neighbours (opening the vector index included); verification = candidate pairs compared on their signatures; grouping = groups,',
     'keepers, scores; contract = the dupes:list output parse. Precision and recall over all pairs inside predicted groups versus all',
-    'pairs inside the known families; siblings = two different pictures made from one photo.',
+    'pairs inside the known families; siblings = two different pictures made from one photo. µs per candidate = verification time per candidate pair; crop',
+    'searches = pairs that took the dear search for a crop anywhere (a picture\'s top embedding neighbour that the cheap alignments did not verify).',
   ];
   for (const r of rows) if (r.quality.falseExamples.length > 0) lines.push(`- ${r.items}: false pairs e.g. ${r.quality.falseExamples.slice(0, 3).join('; ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);

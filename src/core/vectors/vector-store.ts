@@ -83,10 +83,9 @@ export const GRAPH = { connectivity: 32, expansionAdd: 256 } as const;
 /**
  * Candidates a search keeps while it walks an index of `size` vectors (usearch's expansion_search, applied per
  * query, so not part of the file stamp): 256 up to 100k vectors, ×4 per tenfold growth beyond, at most 1,024.
- * Measured with the default model's vectors (`npm run bench -- search`, README), recall@10 against exact search /
- * CPU p99 per query on one thread: at 100k usearch's default of 64 finds 0.91–0.93, 256 finds 0.98–0.99 in
- * 1.3–2.6 ms; at 1M 256 finds 0.81 (1.3 ms) and 1,024 finds 0.95 (3.3 ms), wider walks adding little
- * (2,048: 0.96 at 5.3 ms).
+ * Measured on the GRAPH with the default model's vectors (`npm run bench -- search`, README), recall@10 against
+ * exact search / CPU p99 per query on one thread: at 100k usearch's default of 64 finds 0.971, 256 finds 0.998
+ * (1.3 ms); at 1M 256 finds 0.917 (1.3 ms), 512 0.966 (2.3 ms) and 1,024 0.989 (3.2–3.8 ms).
  */
 export function searchBreadth(size: number): number {
   if (size <= 100_000) return 256;
