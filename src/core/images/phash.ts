@@ -208,10 +208,8 @@ interface Taps {
   a: Float32Array;
 }
 
-/** Taps for two samples per cell (at a quarter and three quarters of it), cells in output order. */
-function taps(origin: number, cell: number, grid: number, mirror: boolean): Taps {
-  const n = 2 * grid;
-  const t: Taps = { i0: new Int32Array(n), i1: new Int32Array(n), a: new Float32Array(n) };
+/** Taps for two samples per cell (at a quarter and three quarters of it), cells in output order, written into `t`. */
+function fillTaps(t: Taps, origin: number, cell: number, grid: number, mirror: boolean): Taps {
   for (let g = 0; g < grid; g++) {
     const start = origin + (mirror ? grid - 1 - g : g) * cell;
     for (let k = 0; k < 2; k++) {
@@ -227,18 +225,43 @@ function taps(origin: number, cell: number, grid: number, mirror: boolean): Taps
 }
 
 /**
+ * Working memory of regionRaster, which is synchronous and never re-entered: a dedupe resamples hundreds of rasters
+ * per candidate pair, and allocating these typed arrays afresh each time (off the V8 heap, freed by the collector)
+ * cost more than the arithmetic. Sized for the largest grid and grown if a larger one ever comes.
+ */
+const scratch = { grid: 0, tx: undefined as unknown as Taps, ty: undefined as unknown as Taps, across: new Float32Array(0) };
+function scratchFor(grid: number): typeof scratch {
+  if (grid > scratch.grid) {
+    const n = 2 * grid;
+    const taps = (): Taps => ({ i0: new Int32Array(n), i1: new Int32Array(n), a: new Float32Array(n) });
+    Object.assign(scratch, { grid, tx: taps(), ty: taps(), across: new Float32Array(THUMB_SIZE * n) });
+  }
+  return scratch;
+}
+
+/**
  * A region (0..1 units) of a thumbnail resampled onto a grid×grid raster, in grey levels; each cell averages 2×2
  * bilinear samples, which anti-aliases downscaling and blurs both sides of a comparison alike. Separable: rows
- * are interpolated across first, then down, so a 64×64 raster costs ~40k operations rather than ~300k.
+ * are interpolated across first, then down, so a 64×64 raster costs ~40k operations rather than ~300k. With `into`
+ * (grid × grid long), the raster is written there instead of a new array.
  */
-function regionRaster(thumb: Uint8Array, x: number, y: number, w: number, h: number, grid: number, mirror: boolean): Float32Array {
-  const tx = taps(x * THUMB_SIZE, (w * THUMB_SIZE) / grid, grid, mirror);
-  const ty = taps(y * THUMB_SIZE, (h * THUMB_SIZE) / grid, grid, false);
+function regionRaster(
+  thumb: Uint8Array,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  grid: number,
+  mirror: boolean,
+  into?: Float32Array,
+): Float32Array {
+  const { tx, ty, across } = scratchFor(grid);
+  fillTaps(tx, x * THUMB_SIZE, (w * THUMB_SIZE) / grid, grid, mirror);
+  fillTaps(ty, y * THUMB_SIZE, (h * THUMB_SIZE) / grid, grid, false);
   const n = 2 * grid;
   // Horizontal pass over the thumbnail rows the vertical taps touch.
   const rowLo = ty.i0[0]!;
   const rowHi = ty.i1[n - 1]!;
-  const across = new Float32Array((rowHi - rowLo + 1) * n);
   for (let r = rowLo; r <= rowHi; r++) {
     const base = r * THUMB_SIZE;
     const out = (r - rowLo) * n;
@@ -248,7 +271,7 @@ function regionRaster(thumb: Uint8Array, x: number, y: number, w: number, h: num
     }
   }
   // Vertical pass, then the 2×2 average per cell.
-  const v = new Float32Array(grid * grid);
+  const v = into ? into.fill(0, 0, grid * grid) : new Float32Array(grid * grid);
   for (let gy = 0; gy < grid; gy++) {
     for (let k = 0; k < 2; k++) {
       const s = 2 * gy + k;
@@ -283,15 +306,22 @@ function standardise(v: Float32Array): Float32Array {
   return v;
 }
 
-function coarseVector(thumb: Uint8Array, x: number, y: number, w: number, h: number, mirror: boolean): Float32Array {
-  return standardise(regionRaster(thumb, x, y, w, h, COARSE_GRID, mirror));
+function coarseVector(thumb: Uint8Array, x: number, y: number, w: number, h: number, mirror: boolean, into?: Float32Array): Float32Array {
+  return standardise(regionRaster(thumb, x, y, w, h, COARSE_GRID, mirror, into));
 }
 
+/** Rasters used once and dropped (compared, then forgotten), reused for the reason scratch is. */
+const transient = {
+  coarse: new Float32Array(COARSE_GRID * COARSE_GRID),
+  detailBase: new Float32Array(DETAIL_GRID * DETAIL_GRID),
+  detail: new Float32Array(DETAIL_GRID * DETAIL_GRID),
+};
+
 /** High-pass detail of a region: the raster minus its 3×3 box blur (texture and print, not silhouette). */
-function detailRaster(thumb: Uint8Array, x: number, y: number, w: number, h: number, mirror: boolean): Float32Array {
+function detailRaster(thumb: Uint8Array, x: number, y: number, w: number, h: number, mirror: boolean, into?: Float32Array): Float32Array {
   const n = DETAIL_GRID;
-  const r = regionRaster(thumb, x, y, w, h, n, mirror);
-  const out = new Float32Array(n * n);
+  const r = regionRaster(thumb, x, y, w, h, n, mirror, transient.detailBase);
+  const out = into ?? new Float32Array(n * n);
   for (let gy = 0; gy < n; gy++) {
     for (let gx = 0; gx < n; gx++) {
       let sum = 0;
@@ -471,7 +501,7 @@ export function searchAlign(a: PreparedSignature, b: PreparedSignature): Alignme
         for (let ix = 0; ix < nx; ix++) {
           const x = nx === 1 ? (1 - w) / 2 : ((1 - w) * ix) / (nx - 1);
           // One region vector serves both mirrorings of the small picture.
-          const region = coarseVector(big.sig.thumb, x, y, w, h, false);
+          const region = coarseVector(big.sig.thumb, x, y, w, h, false, transient.coarse);
           const plain = dot(region, small.whole[0]);
           const mirrored = dot(region, small.whole[1]);
           const coarse = Math.max(plain, mirrored);
@@ -485,6 +515,7 @@ export function searchAlign(a: PreparedSignature, b: PreparedSignature): Alignme
 
 /** Side of the grid the fine alignment optimises on: sharp enough to place a crop to about one detail cell. */
 const FINE_GRID = 24;
+const fineScratch = new Float32Array(FINE_GRID * FINE_GRID);
 
 /**
  * Polishes a crop alignment so fine detail can be compared: a pattern search over position and scale (aspect
@@ -497,7 +528,7 @@ export function refineAlignment(a: PreparedSignature, b: PreparedSignature, al: 
   const host = al.host === 'a' ? a : b;
   const other = al.host === 'a' ? b : a;
   const target = standardise(regionRaster(other.sig.thumb, 0, 0, 1, 1, FINE_GRID, al.mirrored));
-  const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false)), target);
+  const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false, fineScratch)), target);
   let { x, y, w, h } = al;
   let best = evaluate(x, y, w, h);
   for (const step of [0.02, 0.01, 0.005]) {
@@ -536,7 +567,7 @@ export function detailAgreement(a: PreparedSignature, b: PreparedSignature, al: 
   const host = al.host === 'a' ? a : b;
   const other = al.host === 'a' ? b : a;
   if (isWhole(al)) return blockAgreement(host.detail, other.detail, al.mirrored);
-  return blockAgreement(detailRaster(host.sig.thumb, al.x, al.y, al.w, al.h, false), other.detail, al.mirrored);
+  return blockAgreement(detailRaster(host.sig.thumb, al.x, al.y, al.w, al.h, false, transient.detail), other.detail, al.mirrored);
 }
 
 /** The outcome of comparing two signed pictures. */
