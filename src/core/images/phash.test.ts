@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { alterImage } from '../eval/alterations.js';
 import {
   computeSignature,
@@ -81,6 +81,26 @@ describe('signatures', () => {
       expect(found.alignment.x * 480).toBeCloseTo(left, -1);
       expect(found.alignment.y * 360).toBeCloseTo(top, -1);
     }
+  });
+
+  it('compare alike whatever was compared before (the resampler reuses its working arrays)', async () => {
+    const source = await scene(8, 480, 360).jpeg({ quality: 92 }).toBuffer();
+    const a = await sign(source);
+    // A corner crop: only the search and its refinement line it up.
+    const b = await sign(await sharp(source).extract({ left: 0, top: 0, width: 340, height: 255 }).jpeg({ quality: 90 }).toBuffer());
+    const others = await Promise.all([9, 10].map(async (seed) => sign(await scene(seed, 300, 420).jpeg().toBuffer())));
+    // Pairs of other sizes and layouts through every raster path (whole, crops, search, refine), in this module...
+    for (const o of others) {
+      matchPictures(o, a, { accept: 1, search: true });
+      matchPictures(b, o, { accept: 1, search: true });
+    }
+    const used = matchPictures(a, b, { accept: 1, search: true });
+    // ...against a fresh copy of the module, whose working arrays nothing has touched yet.
+    vi.resetModules();
+    const fresh = (await import('./phash.js')) as typeof import('./phash.js');
+    expect(used).toEqual(fresh.matchPictures(a, b, { accept: 1, search: true }));
+    expect(used.agreement).toBeGreaterThan(0.5);
+    expect(used.alignment.w).toBeLessThan(0.8);
   });
 
   it('give a blank card no agreement with anything', async () => {

@@ -29,6 +29,8 @@ export const COARSE_GRID = 16;
 /** Side of the grid on which detail is compared, and of the blocks it is split into. */
 const DETAIL_GRID = 64;
 const BLOCK = 8;
+/** Side of the grid the fine alignment optimises on: sharp enough to place a crop to about one detail cell. */
+const FINE_GRID = 24;
 /** Longest side the picture is decoded to before trimming; shrink-on-load keeps big JPEGs cheap. */
 const DECODE_SIDE = 256;
 /** Centre crops precomputed per picture: a centred crop of a copy is recognised with one dot product. */
@@ -313,6 +315,7 @@ function coarseVector(thumb: Uint8Array, x: number, y: number, w: number, h: num
 /** Rasters used once and dropped (compared, then forgotten), reused for the reason scratch is. */
 const transient = {
   coarse: new Float32Array(COARSE_GRID * COARSE_GRID),
+  fine: new Float32Array(FINE_GRID * FINE_GRID),
   detailBase: new Float32Array(DETAIL_GRID * DETAIL_GRID),
   detail: new Float32Array(DETAIL_GRID * DETAIL_GRID),
 };
@@ -513,9 +516,6 @@ export function searchAlign(a: PreparedSignature, b: PreparedSignature): Alignme
   return best ?? { host: 'a', x: 0, y: 0, w: 1, h: 1, mirrored: false, coarse: -1 };
 }
 
-/** Side of the grid the fine alignment optimises on: sharp enough to place a crop to about one detail cell. */
-const FINE_GRID = 24;
-const fineScratch = new Float32Array(FINE_GRID * FINE_GRID);
 
 /**
  * Polishes a crop alignment so fine detail can be compared: a pattern search over position and scale (aspect
@@ -528,7 +528,7 @@ export function refineAlignment(a: PreparedSignature, b: PreparedSignature, al: 
   const host = al.host === 'a' ? a : b;
   const other = al.host === 'a' ? b : a;
   const target = standardise(regionRaster(other.sig.thumb, 0, 0, 1, 1, FINE_GRID, al.mirrored));
-  const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false, fineScratch)), target);
+  const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false, transient.fine)), target);
   let { x, y, w, h } = al;
   let best = evaluate(x, y, w, h);
   for (const step of [0.02, 0.01, 0.005]) {
