@@ -267,13 +267,39 @@ function invertUpper(r: Float64Array, l: number): Float32Array {
   return Float32Array.from(inv);
 }
 
-/** ZᵀZ of a d × l matrix in float64 (the first CholeskyQR pass must not lose the small directions to float32). */
+/**
+ * ZᵀZ of a d × l matrix in float64 (the first CholeskyQR pass must not lose the small directions to float32).
+ * Four columns against one at a time: each load of column i serves four sums, which roughly halves the time of this
+ * loop (it dominated learning a whitening); every sum still runs over r in order, so the result is unchanged.
+ */
 function gram64(z: Float32Array, d: number, l: number): Float64Array {
   const zt = transpose(z, d, l);
   const g = new Float64Array(l * l);
   for (let i = 0; i < l; i++) {
     const a = i * d;
-    for (let j = i; j < l; j++) {
+    let j = i;
+    for (; j + 3 < l; j += 4) {
+      const b0 = j * d;
+      const b1 = b0 + d;
+      const b2 = b1 + d;
+      const b3 = b2 + d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let r = 0; r < d; r++) {
+        const x = zt[a + r]!;
+        s0 += x * zt[b0 + r]!;
+        s1 += x * zt[b1 + r]!;
+        s2 += x * zt[b2 + r]!;
+        s3 += x * zt[b3 + r]!;
+      }
+      g[i * l + j] = g[j * l + i] = s0;
+      g[i * l + j + 1] = g[(j + 1) * l + i] = s1;
+      g[i * l + j + 2] = g[(j + 2) * l + i] = s2;
+      g[i * l + j + 3] = g[(j + 3) * l + i] = s3;
+    }
+    for (; j < l; j++) {
       const b = j * d;
       let s = 0;
       for (let r = 0; r < d; r++) s += zt[a + r]! * zt[b + r]!;
