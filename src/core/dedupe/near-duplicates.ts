@@ -46,8 +46,9 @@ export function embeddingNeighboursIn(vectors: VectorStore | undefined, collecti
   return {
     prepare: async (raws, count) => (vectors ? vectors.prepareMany(raws, count) : new Float32Array(0)),
     // usearch's default breadth: each of a dedupe's up to 10^5 queries only seeds candidates that a pixel check
-    // verifies, and layout neighbours seed them too; the interactive search's wider walk costs ~1.6 ms more per query
-    // at 100k vectors (search bench), over a minute for a 100k-item dedupe on two cores.
+    // verifies, and layout neighbours seed them too; the interactive search's wider walk (256) costs ~0.7 ms more per
+    // query at 100k vectors on the app's graph (search bench: 1.05 against 0.33 ms median), over a minute of CPU for a
+    // 100k-item dedupe.
     search: (prepared, count, k) => (vectors ? vectors.searchPreparedMany(collectionIds, prepared, count, k, 0) : Array.from({ length: count }, () => [])),
   };
 }
