@@ -441,7 +441,7 @@ export class VectorStore {
     const hits: VectorHit[] = [];
     for (const cid of collectionIds) {
       const index = this.open(cid);
-      for (const h of index.search(q, k, this.options.searchBreadth ?? searchBreadth(index.size))) hits.push({ ...h, collectionId: cid });
+      for (const h of index.search(q, k, this.breadthOf(index))) hits.push({ ...h, collectionId: cid });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
   }
@@ -455,12 +455,17 @@ export class VectorStore {
     for (const cid of collectionIds) {
       const index = this.open(cid);
       index
-        .searchMany(flat, count, k, breadth ?? this.options.searchBreadth ?? searchBreadth(index.size))
+        .searchMany(flat, count, k, breadth ?? this.breadthOf(index))
         .forEach((hits, q) => {
           for (const h of hits) out[q]!.push({ ...h, collectionId: cid });
         });
     }
     return out.map((hits) => hits.sort((a, b) => b.score - a.score).slice(0, k));
+  }
+
+  /** How wide a search of `index` walks: the fixed option, else what the index's size calls for. */
+  private breadthOf(index: AnnIndex): number {
+    return this.options.searchBreadth ?? searchBreadth(index.size);
   }
 
   /** Number of vectors in a collection's index. */
