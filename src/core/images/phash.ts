@@ -231,13 +231,14 @@ function fillTaps(t: Taps, origin: number, cell: number, grid: number, mirror: b
  * per candidate pair, and allocating these typed arrays afresh each time (off the V8 heap, freed by the collector)
  * cost more than the arithmetic. Sized for the largest grid and grown if a larger one ever comes.
  */
-const scratch = { grid: 0, tx: undefined as unknown as Taps, ty: undefined as unknown as Taps, across: new Float32Array(0) };
+function workingMemory(grid: number): { grid: number; tx: Taps; ty: Taps; across: Float32Array } {
+  const n = 2 * grid;
+  const taps = (): Taps => ({ i0: new Int32Array(n), i1: new Int32Array(n), a: new Float32Array(n) });
+  return { grid, tx: taps(), ty: taps(), across: new Float32Array(THUMB_SIZE * n) };
+}
+let scratch = workingMemory(DETAIL_GRID);
 function scratchFor(grid: number): typeof scratch {
-  if (grid > scratch.grid) {
-    const n = 2 * grid;
-    const taps = (): Taps => ({ i0: new Int32Array(n), i1: new Int32Array(n), a: new Float32Array(n) });
-    Object.assign(scratch, { grid, tx: taps(), ty: taps(), across: new Float32Array(THUMB_SIZE * n) });
-  }
+  if (grid > scratch.grid) scratch = workingMemory(grid);
   return scratch;
 }
 
