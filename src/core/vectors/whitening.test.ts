@@ -82,6 +82,35 @@ describe('whitening (real ONNX Runtime products)', () => {
     expect(Array.from(await matmul(a, 3, 2, Float32Array.from([1, 1]), 1, true))).toEqual([5, 7, 9]);
   });
 
+  it('sums the Gram matrix in float64: what float32 loses in a nearly dependent pair of columns is kept', async () => {
+    const rand = mulberry32(3);
+    const d = 1000;
+    const l = 3;
+    // Two columns that differ by ~1e-4 and an unrelated one: G's entries agree to 8 digits, their differences matter.
+    const z = new Float32Array(d * l);
+    for (let r = 0; r < d; r++) {
+      const x = 1 + rand();
+      z[r * l] = x;
+      z[r * l + 1] = x + 1e-4 * (rand() - 0.5);
+      z[r * l + 2] = rand() - 0.5;
+    }
+    const g = await matmul.gram64(z, d, l);
+    expect(g).toBeInstanceOf(Float64Array);
+    for (let i = 0; i < l; i++) {
+      for (let j = 0; j < l; j++) {
+        let s = 0;
+        for (let r = 0; r < d; r++) s += z[r * l + i]! * z[r * l + j]!;
+        expect(Math.abs(g[i * l + j]! - s)).toBeLessThan(1e-12 * Math.abs(s) + 1e-12);
+      }
+    }
+    // The float32 product cannot resolve G₀₀ − G₀₁ (~1e-5 of ~2300): it is off by far more than the float64 one.
+    const g32 = await matmul(z, l, d, z, l, true);
+    let exact = 0;
+    for (let r = 0; r < d; r++) exact += z[r * l]! * (z[r * l]! - z[r * l + 1]!);
+    expect(Math.abs(g[0]! - g[1]! - exact)).toBeLessThan(1e-9);
+    expect(Math.abs(g32[0]! - g32[1]! - exact)).toBeGreaterThan(1e-6);
+  });
+
   it('full PCA-whitening (power 0.5) decorrelates: the projections have identity covariance', async () => {
     const n = 400;
     const dim = 12;
@@ -116,7 +145,7 @@ describe('whitening (real ONNX Runtime products)', () => {
     for (let s = 0; s < n; s++) for (let j = 0; j < dim; j++) centred[s * dim + j] = centred[s * dim + j]! - mean[j]!;
     const cov = await matmul(centred, dim, n, centred, dim, true);
     const dense = symmetricEigen(cov, dim);
-    // 40 and 41 wanted: range finders of 72 and 73 columns (the Gram product takes columns four at a time).
+    // 40 and 41 wanted: range finders of 72 and 73 columns (the factorisations' sums take four terms at a time).
     for (const k of [40, 41]) {
       const fast = await topEigenpairs(cov, dim, k, matmul);
       for (let i = 0; i < 20; i++) expect(fast.values[i]! / dense.values[i]!, `k ${k}`).toBeCloseTo(1, 3);

@@ -4,10 +4,10 @@
  */
 import { ProtoWriter } from './protobuf-writer.js';
 
-export type TensorDataType = 'float32' | 'uint8' | 'int32' | 'int64';
+export type TensorDataType = 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
 
 /** TensorProto.DataType values. */
-const DATA_TYPE: Record<TensorDataType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7 };
+const DATA_TYPE: Record<TensorDataType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, float64: 11 };
 
 export type Attribute =
   | { name: string; type: 'int'; value: number }
@@ -24,7 +24,7 @@ export interface OnnxNode {
   attributes?: readonly Attribute[];
 }
 
-export type TensorData = Float32Array | Uint8Array | Int32Array | BigInt64Array;
+export type TensorData = Float32Array | Float64Array | Uint8Array | Int32Array | BigInt64Array;
 
 export interface OnnxTensor {
   name: string;
