@@ -93,4 +93,50 @@ describe('zoomOutPixels', () => {
     expect([small[0], small[3], small[6]]).toEqual([80, 80, 80]);
     expect(() => zoomOutPixels(Buffer.alloc(5), 2, 2, 0.5)).toThrow(/packed RGB/);
   });
+
+  it('matches a direct area average, to the byte, for shrinks with two or three taps per pixel and for larger ones', () => {
+    // The reference: each output pixel's covered area, x then y, the x sums rounded to float32 and the y sum kept in
+    // float32 as it grows, then rounded to a byte.
+    const reference = (rgb: Uint8Array, width: number, height: number, w: number, h: number): Uint8Array => {
+      const cover = (src: number, dst: number, o: number) => {
+        const ratio = src / dst;
+        const taps: [number, number][] = [];
+        for (let i = Math.floor(o * ratio); i < Math.min(src, Math.ceil((o + 1) * ratio)); i++) {
+          const wt = Math.fround((Math.min((o + 1) * ratio, i + 1) - Math.max(o * ratio, i)) / ratio);
+          if (wt !== 0) taps.push([i, wt]);
+        }
+        return taps;
+      };
+      const rows = new Float32Array(height * w * 3);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < w; x++) {
+          for (let c = 0; c < 3; c++) rows[(y * w + x) * 3 + c] = cover(width, w, x).reduce((s, [i, wt]) => s + wt * rgb[(y * width + i) * 3 + c]!, 0);
+        }
+      }
+      const out = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++) {
+        for (let j = 0; j < w * 3; j++) {
+          const acc = cover(height, h, y).reduce((s, [i, wt]) => Math.fround(s + wt * rows[i * w * 3 + j]!), 0);
+          out[y * w * 3 + j] = Math.min(255, Math.max(0, Math.round(acc)));
+        }
+      }
+      return out;
+    };
+    let seed = 4;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    for (const [width, height, scale] of [[299, 299, 0.8], [37, 23, 0.75], [40, 30, 0.5], [41, 29, 0.3]] as const) {
+      const rgb = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(rand() * 256));
+      const w = Math.round(width * scale);
+      const h = Math.round(height * scale);
+      const small = reference(rgb, width, height, w, h);
+      const out = zoomOutPixels(rgb, width, height, scale);
+      const left = Math.floor((width - w) / 2);
+      const top = Math.floor((height - h) / 2);
+      let mismatches = 0;
+      for (let y = 0; y < h; y++) {
+        for (let j = 0; j < w * 3; j++) if (out[((top + y) * width + left) * 3 + j] !== small[y * w * 3 + j]) mismatches++;
+      }
+      expect(mismatches, `${width}×${height} at ${scale}`).toBe(0);
+    }
+  });
 });
