@@ -18,6 +18,7 @@ import { removeLeftovers } from './doctor/leftovers.js';
 import { nullLogger, type Logger } from './logger.js';
 import { ModelState, type OpenEmbedder } from './model-state.js';
 import { ModelsService } from './models/models.service.js';
+import { openBulkEmbedder } from './models/bulk-embedder.js';
 import { openEmbedder } from './models/registry.js';
 import type { WhiteningPolicy } from './vectors/whitening-store.js';
 import { CATALOG_FILE } from './paths.js';
@@ -50,6 +51,8 @@ export interface EngineOptions {
    * hold the compiled images/decode.worker.js beside file-decoder, which is where it is looked for by default.
    */
   decodeWorkerFile?: string;
+  /** The index job's embedding worker module (models/embed.worker.js), for the same reason. */
+  embedWorkerFile?: string;
 }
 
 /** Starting, awaiting and cancelling index jobs. */
@@ -96,15 +99,18 @@ export interface Engine {
 /**
  * Opens (creating if needed) the data folder.
  * @throws AppError DB_CORRUPT, PERMISSION_DENIED, MODEL_MISMATCH
- * @throws Error when `decodeWorkerFile` does not exist (a broken build).
+ * @throws Error when `decodeWorkerFile` or `embedWorkerFile` does not exist (a broken build).
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? nullLogger;
   const dataDir = options.dataDir;
   // A host that names its decode worker relies on it; failing now beats every index job failing (or a silent
   // fallback to decoding on the inference thread).
-  if (options.decodeWorkerFile !== undefined && !existsSync(options.decodeWorkerFile)) {
-    throw new Error(`the decode worker ${options.decodeWorkerFile} does not exist; rebuild the app`);
+  for (const [what, file] of [
+    ['decode worker', options.decodeWorkerFile],
+    ['embedding worker', options.embedWorkerFile],
+  ] as const) {
+    if (file !== undefined && !existsSync(file)) throw new Error(`the ${what} ${file} does not exist; rebuild the app`);
   }
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -153,6 +159,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           maxFileBytes: options.maxFileBytes,
           signatures: dedupe.signatures,
           decodeWorkerFile: options.decodeWorkerFile,
+          openBulkEmbedder: () =>
+            openBulkEmbedder(embedder, {
+              modelId: model.modelId,
+              dataDir,
+              logger,
+              ...(options.embedWorkerFile === undefined ? {} : { workerFile: options.embedWorkerFile }),
+            }),
         },
         { ...options.index, collection, jobId: ctx.jobId, signal: ctx.signal, onProgress: ctx.onProgress },
       );

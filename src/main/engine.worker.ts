@@ -4,9 +4,11 @@
  */
 /// <reference types="electron-vite/node" />
 import { createEngine } from '../core/engine';
-// electron-vite bundles the index job's decode worker on its own and gives its path from this chunk, so the worker
-// ships with the app wherever chunks land (the core's default looks beside file-decoder, which a bundle moves).
+// electron-vite bundles the index job's decode and embedding workers on their own and gives their paths from this
+// chunk, so the workers ship with the app wherever chunks land (the core's defaults look beside their modules, which a
+// bundle moves).
 import decodeWorkerFile from '../core/images/decode.worker?modulePath';
+import embedWorkerFile from '../core/models/embed.worker?modulePath';
 import { createLogger } from '../core/logger';
 import { toServedEngine } from '../core/host/served-engine';
 import { serveEngine } from './engine-worker-adapter';
@@ -26,7 +28,7 @@ serveEngine(
   },
   async (init) =>
     toServedEngine(
-      await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger, decodeWorkerFile }),
+      await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger, decodeWorkerFile, embedWorkerFile }),
     ),
   () => process.exit(0),
 );

@@ -4,7 +4,8 @@
  * reads and decodes running at once and the bytes held between a read and its decode.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LocalFileDecoder, toWireError, type DecodeSettings, type DecodeWorkerReply, type DecodeWorkerRequest } from './file-decoder.js';
+import { toWireError } from '../wire-error.js';
+import { LocalFileDecoder, type DecodeSettings, type DecodeWorkerReply, type DecodeWorkerRequest } from './file-decoder.js';
 
 const port = parentPort;
 if (!port) throw new Error('decode.worker.js runs as a worker thread only');

@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { AppError, isAppError, type ErrorCode } from '../../shared/errors.js';
+import { fromWireError, type WireError } from '../wire-error.js';
 import type { ModelInputSpec } from '../models/embedder.js';
 import { contentHash, decodeForIndex, readFileSnapshot, type DecodedImage } from './decode.js';
 import { signatureFromRaw, type ImageSignature } from './phash.js';
@@ -234,18 +234,13 @@ export type DecodeWorkerReply =
   | { id: -1; ok: true; closed: true }
   | { id: number; ok: true; read: FileRead }
   | { id: number; ok: true; decode: WireDecode }
-  | { id: number; ok: false; error: { code: ErrorCode; message: string } | { bug: string } };
+  | { id: number; ok: false; error: WireError };
 
 /** FileDecode as it crosses the thread boundary: the pixels in a transferred ArrayBuffer. */
 export interface WireDecode extends Omit<FileDecode, 'decoded'> {
   decoded: Omit<DecodedImage, 'pixels'> & { pixels: ArrayBuffer };
 }
 
-/** What a worker reply carries when the work failed: an expected AppError, or a bug's stack. */
-export function toWireError(err: unknown): { code: ErrorCode; message: string } | { bug: string } {
-  if (isAppError(err)) return { code: err.code, message: err.message };
-  return { bug: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-}
 
 class WorkerFileDecoder implements FileDecoder {
   private readonly worker: Worker;
@@ -279,7 +274,7 @@ class WorkerFileDecoder implements FileDecoder {
 
   async read(id: number, path: string, size: number): Promise<FileRead> {
     const reply = await this.call({ op: 'read', id, path, size });
-    if (!reply.ok) throw fromWireError(reply.error);
+    if (!reply.ok) throw fromWireError(reply.error, 'decode worker');
     if (!('read' in reply)) throw new Error(`decode worker: a read of ${id} answered with a decode`);
     // Structured cloning turns a Buffer into a plain Uint8Array.
     const { hash } = reply.read;
@@ -288,7 +283,7 @@ class WorkerFileDecoder implements FileDecoder {
 
   async decode(id: number): Promise<FileDecode> {
     const reply = await this.call({ op: 'decode', id });
-    if (!reply.ok) throw fromWireError(reply.error);
+    if (!reply.ok) throw fromWireError(reply.error, 'decode worker');
     if (!('decode' in reply)) throw new Error(`decode worker: a decode of ${id} answered with a read`);
     const { decoded, ...rest } = reply.decode;
     return { ...rest, decoded: { ...decoded, pixels: Buffer.from(decoded.pixels) } };
@@ -323,9 +318,4 @@ class WorkerFileDecoder implements FileDecoder {
       this.worker.postMessage(request);
     });
   }
-}
-
-function fromWireError(error: { code: ErrorCode; message: string } | { bug: string }): Error {
-  if ('bug' in error) return new Error(`decode worker: ${error.bug}`);
-  return new AppError(error.code, error.message);
 }

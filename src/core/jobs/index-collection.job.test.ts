@@ -33,6 +33,32 @@ function fakeEmbedder(): Embedder {
   };
 }
 
+/** fakeEmbedder that runs `parallel` calls at once, each taking `ms`, and records how many overlapped. */
+function parallelEmbedder(parallel: number, ms: number): Embedder & { maxInFlight: number; calls: number; onCall?: () => void } {
+  const inner = fakeEmbedder();
+  let inFlight = 0;
+  const e = {
+    ...inner,
+    parallel,
+    maxInFlight: 0,
+    calls: 0,
+    onCall: undefined as (() => void) | undefined,
+    async embed(pixels: readonly Buffer[], timings?: EmbedTimings) {
+      inFlight += 1;
+      e.calls += 1;
+      e.maxInFlight = Math.max(e.maxInFlight, inFlight);
+      e.onCall?.();
+      try {
+        await sleep(ms);
+        return await inner.embed(pixels, timings);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  return e;
+}
+
 const MAIN_LINE: (keyof IndexStages)[] = ['scanMs', 'diffMs', 'waitMs', 'preprocessMs', 'inferenceMs', 'writeMs', 'saveMs', 'otherMs'];
 
 describe('index job stage accounting', () => {
@@ -116,5 +142,56 @@ describe('index job stage accounting', () => {
       expect(diff / stored.thumb.length, row.path).toBeLessThan(2);
       expect(stored.aspect).toBeCloseTo(separate.aspect, 1);
     }
+  });
+
+  it('keeps an embedder\'s `parallel` batches in flight, writes them all in order, and on cancel writes those already started', async () => {
+    const photos = join(dir, 'photos');
+    await Promise.all(Array.from({ length: 24 }, (_, i) => writeScene(join(photos, `p${String(i).padStart(2, '0')}.jpg`), i + 1, { width: 200, height: 160 })));
+    const vectorsOf = (e: Engine) =>
+      new Map(
+        (e.catalog.db.prepare('SELECT i.path, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id').all() as { path: string; vector: Buffer }[]).map((r) => [
+          r.path,
+          r.vector.toString('hex'),
+        ]),
+      );
+
+    // One at a time: the reference.
+    const serial = await createEngine({ dataDir: join(dir, 'serial'), modelId: 'fake-test', openEmbedder: async () => fakeEmbedder(), index: { batchSize: 4 } });
+    serial.library.addFolder('shop', photos);
+    await serial.indexer.run(['shop']);
+    const expected = vectorsOf(serial);
+    const pathsById = (e: Engine) => (e.catalog.db.prepare('SELECT path FROM items ORDER BY id').all() as { path: string }[]).map((r) => r.path);
+    const serialOrder = pathsById(serial);
+    await serial.close();
+    expect(expected.size).toBe(24);
+
+    const two = parallelEmbedder(2, 30);
+    engine = await createEngine({ dataDir: join(dir, 'data'), modelId: 'fake-test', openEmbedder: async () => two, index: { batchSize: 4 } });
+    engine.library.addFolder('shop', photos);
+    const [summary] = await engine.indexer.run(['shop']);
+    expect(summary).toMatchObject({ indexed: 24, failed: 0, cancelled: false });
+    expect(two.maxInFlight).toBe(2);
+    expect(two.calls).toBe(6);
+    expect(vectorsOf(engine)).toEqual(expected);
+    // Written in order: the rows were inserted in the same order as one batch at a time inserts them.
+    expect(pathsById(engine)).toEqual(serialOrder);
+    await engine.close();
+
+    // Cancelled while the third batch is embedding: no new batch starts, the two in flight are written.
+    const slow = parallelEmbedder(2, 60);
+    engine = await createEngine({ dataDir: join(dir, 'cancel'), modelId: 'fake-test', openEmbedder: async () => slow, index: { batchSize: 4 } });
+    engine.library.addFolder('shop', photos);
+    const handle = await engine.indexer.start(['shop']);
+    slow.onCall = () => {
+      if (slow.calls === 3) engine!.indexer.cancel(handle.jobId);
+    };
+    const [cancelled] = await handle.done;
+    expect(cancelled).toMatchObject({ cancelled: true, failed: 0 });
+    expect(slow.calls).toBe(3);
+    expect(cancelled!.indexed).toBe(12);
+    slow.onCall = undefined;
+    const [resumed] = await engine.indexer.run(['shop']);
+    expect(resumed).toMatchObject({ indexed: 12, unchanged: 12, cancelled: false });
+    expect(vectorsOf(engine)).toEqual(expected);
   });
 });

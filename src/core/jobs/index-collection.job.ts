@@ -65,6 +65,11 @@ export interface IndexJobDeps {
   signatures?: SignatureSink;
   /** The decode worker's module (see EngineOptions.decodeWorkerFile); default the compiled one beside file-decoder. */
   decodeWorkerFile?: string;
+  /**
+   * For a run of more than a few batches: an embedder that runs several embed() calls at once (its `parallel`, see
+   * models/embedder-pool.ts), released when the run ends; undefined when there is none (the run uses `embedder`).
+   */
+  openBulkEmbedder?: () => Promise<{ embedder: Embedder; release(): Promise<void> } | undefined>;
 }
 
 export interface IndexJobOptions {
@@ -260,16 +265,31 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     }
   };
 
-  const commit = async (batch: Prepared[]): Promise<void> => {
+  /** A batch's embedding, started; the batch is written when its turn comes (batches are written in order). */
+  interface Embedding {
+    batch: Prepared[];
+    toEmbed: (Prepared & { kind: 'embed' })[];
+    timings: EmbedTimings;
+    vectors: Promise<Float32Array[]>;
+  }
+  const startEmbedding = (batch: Prepared[], using: Embedder): Embedding => {
     const toEmbed = batch.filter((p): p is Prepared & { kind: 'embed' } => p.kind === 'embed');
-    const embedStart = performance.now();
     const timings: EmbedTimings = { preprocessMs: 0, inferenceMs: 0 };
-    const raw = toEmbed.length > 0 ? await embedder.embed(toEmbed.map((p) => p.decoded.pixels), timings) : [];
+    const vectors = toEmbed.length > 0 ? using.embed(toEmbed.map((p) => p.decoded.pixels), timings) : Promise.resolve([]);
+    // Awaited in turn by commit(), or by the cleanup after a failure: never an unhandled rejection meanwhile.
+    vectors.catch(() => undefined);
+    return { batch, toEmbed, timings, vectors };
+  };
+
+  const commit = async ({ batch, toEmbed, timings, vectors: embedded }: Embedding): Promise<void> => {
+    const embedStart = performance.now();
+    const raw = await embedded;
     const embedMs = performance.now() - embedStart;
-    // Besides its own inference time, embed() packs the input (and may wait for another caller's batch): preprocessing.
-    // An embedder that reports nothing is all inference.
-    const reported = timings.inferenceMs + timings.preprocessMs > 0;
-    const inferenceMs = reported ? Math.min(embedMs, timings.inferenceMs) : embedMs;
+    // The main line's wait for the batch's vectors, split as the embedder reports its own time: packing the input
+    // (preprocessing) and inference. With several batches in flight the embedder's own times overlap, so the split
+    // is by their ratio. An embedder that reports nothing is all inference.
+    const reported = timings.inferenceMs + timings.preprocessMs;
+    const inferenceMs = reported > 0 ? embedMs * (timings.inferenceMs / reported) : embedMs;
     stages.inferenceMs += inferenceMs;
     stages.preprocessMs += embedMs - inferenceMs;
     const writeStart = performance.now();
@@ -357,17 +377,29 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     { thread: work.length > batchSize, workerFile: deps.decodeWorkerFile },
   );
   const lookahead = new Lookahead(work, prepare, batchSize * (1 + aheadBatches));
+  let bulk: { embedder: Embedder; release(): Promise<void> } | undefined;
+  const inFlight: Embedding[] = [];
   try {
-    for (let start = 0; start < work.length; start += batchSize) {
-      if (signal?.aborted) {
+    // Worth its start-up (a session per worker) only for a run of several batches.
+    if (work.length > 2 * batchSize) bulk = await deps.openBulkEmbedder?.();
+    const using = bulk?.embedder ?? embedder;
+    for (let start = 0; start < work.length || inFlight.length > 0; ) {
+      // Keep `parallel` batches embedding; cancel starts no new one and writes those already embedding.
+      while (start < work.length && inFlight.length < Math.max(1, using.parallel ?? 1) && !signal?.aborted) {
+        const end = Math.min(work.length, start + batchSize);
+        const waitStart = performance.now();
+        const batch = await lookahead.take(start, end);
+        stages.waitMs += performance.now() - waitStart;
+        inFlight.push(startEmbedding(batch, using));
+        start = end;
+      }
+      const next = inFlight.shift();
+      if (next === undefined) {
         cancelled = true;
         break;
       }
-      const end = Math.min(work.length, start + batchSize);
-      const waitStart = performance.now();
-      const batch = await lookahead.take(start, end);
-      stages.waitMs += performance.now() - waitStart;
-      await commit(batch);
+      await commit(next);
+      const { batch } = next;
       done += batch.length;
       meter.mark(done);
       emit('embedding', false);
@@ -402,11 +434,13 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     failure = err;
     throw err;
   } finally {
-    // Let in-flight reads and decodes settle (their results are dropped) before the caller closes anything: the
-    // decoder finishes what is running and refuses the rest.
+    // Let in-flight reads, decodes and embeddings settle (their results are dropped) before the caller closes
+    // anything: the decoder finishes what is running and refuses the rest.
     const settled = lookahead.stop();
     await decoder.close();
     await settled;
+    await Promise.allSettled(inFlight.map((e) => e.vectors));
+    await bulk?.release();
     emit('saving', true);
     const saveStart = performance.now();
     try {

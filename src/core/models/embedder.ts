@@ -26,6 +26,8 @@ export interface Embedder {
   readonly input: ModelInputSpec;
   /** The execution provider actually in use ('cpu', 'cuda', 'dml', 'coreml'). */
   readonly device: string;
+  /** How many embed() calls it runs at once (default 1): a caller with many batches keeps that many in flight. */
+  readonly parallel?: number;
   /**
    * Embeds a batch of images given as packed 8-bit RGB of exactly `input.width × input.height`.
    * @returns one L2-normalised Float32Array of length `dim` per image, in order.

@@ -146,20 +146,25 @@ function handle(inner: Embedder, release: () => Promise<void>): Embedder {
 }
 
 /**
+ * The folder a model's files are in: `<modelsDir>/<id>` for a built-in, `<dataDir>/models/<id>` for a user model.
+ * @throws AppError('MODEL_MISSING') for an id that is not built in when no data folder is given.
+ */
+export function modelDirOf(opts: Pick<OpenEmbedderOptions, 'modelId' | 'modelsDir' | 'dataDir'>): { dir: string; builtin: boolean } {
+  const id = opts.modelId ?? DEFAULT_MODEL_ID;
+  const modelsDir = opts.modelsDir ?? builtinModelsDir();
+  if (isBuiltin(id, modelsDir)) return { dir: join(modelsDir, id), builtin: true };
+  if (opts.dataDir !== undefined) return { dir: join(userModelsDir(opts.dataDir), id), builtin: false };
+  throw new AppError('MODEL_MISSING', `unknown model '${id}': it is not built in and no data folder was given to look for user models`);
+}
+
+/**
  * Opens the embedder for a model. Callers asking for the same model, device and settings share one load and
  * one ONNX session; each gets its own handle, and the session is released when the last handle is closed.
  * @throws AppError('MODEL_MISSING') (with the build command for built-ins), AppError('MODEL_INVALID'),
  *   AppError('CHECKSUM_MISMATCH').
  */
 export async function openEmbedder(opts: OpenEmbedderOptions = {}): Promise<Embedder> {
-  const id = opts.modelId ?? DEFAULT_MODEL_ID;
-  const modelsDir = opts.modelsDir ?? builtinModelsDir();
-  const builtin = isBuiltin(id, modelsDir);
-  let dir: string;
-  if (builtin) dir = join(modelsDir, id);
-  else if (opts.dataDir !== undefined) dir = join(userModelsDir(opts.dataDir), id);
-  else throw new AppError('MODEL_MISSING', `unknown model '${id}': it is not built in and no data folder was given to look for user models`);
-
+  const { dir, builtin } = modelDirOf(opts);
   const device = opts.device ?? 'auto';
   const key = JSON.stringify([dir, device, opts.intraOpThreads ?? null, opts.maxBatch ?? null]);
   let entry = shared.get(key);

@@ -1,0 +1,40 @@
+/**
+ * One of EmbedderPool's workers (see embedder-pool.ts): opens the model folder with its own single-threaded session
+ * and answers the embed calls the pool sends it (one at a time: the pool gives a busy worker no other).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { nullLogger } from '../logger.js';
+import { toWireError } from '../wire-error.js';
+import type { EmbedTimings } from './embedder.js';
+import type { EmbedWorkerReply, EmbedWorkerRequest, EmbedWorkerSettings } from './embedder-pool.js';
+import { openModelDir } from './model-loader.js';
+
+const port = parentPort;
+if (!port) throw new Error('embed.worker.js runs as a worker thread only');
+const settings = workerData as EmbedWorkerSettings;
+
+try {
+  const embedder = await openModelDir(settings.dir, {
+    device: 'cpu',
+    logger: nullLogger,
+    intraOpThreads: settings.intraOpThreads,
+    ...(settings.maxBatch === undefined ? {} : { maxBatch: settings.maxBatch }),
+  });
+  port.on('message', (request: EmbedWorkerRequest) => {
+    if (request.op === 'close') {
+      void embedder.close().then(() => port.close());
+      return;
+    }
+    const timings: EmbedTimings = { preprocessMs: 0, inferenceMs: 0 };
+    embedder.embed(request.pixels.map((b) => Buffer.from(b)), timings).then(
+      (vectors) => {
+        const buffers = vectors.map((v) => (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v.buffer : v.slice().buffer) as ArrayBuffer);
+        port.postMessage({ op: 'embedded', id: request.id, vectors: buffers, timings } satisfies EmbedWorkerReply, buffers);
+      },
+      (err: unknown) => port.postMessage({ op: 'failed', id: request.id, error: toWireError(err) } satisfies EmbedWorkerReply),
+    );
+  });
+  port.postMessage({ op: 'ready', modelId: embedder.modelId, dim: embedder.dim } satisfies EmbedWorkerReply);
+} catch (err) {
+  port.postMessage({ op: 'open-failed', error: toWireError(err) } satisfies EmbedWorkerReply);
+}
