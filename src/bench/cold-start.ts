@@ -14,7 +14,7 @@
  * - the first query: search by a stored item, as the renderer's "similar to this result" does (k 50, default
  *   options), so no image is embedded;
  * - separately: loading the model and embedding one photo (a dropped photo's first query pays this on top);
- * - the process's peak RSS (kernel maxrss, through peak-rss.preload.js) after the first query and at the end.
+ * - the process's peak RSS (its own high-water mark, see peak-rss.ts) after the first query and at the end.
  * Baseline, measured in the same run in its own processes: the index opened as before this change (SHA-256 of the
  * whole file, usearch `load` into RAM, every embedded id read from the catalog and looked up in the index), then
  * the same first query. Targets: open + first query ≤ 2 s at 10⁶ items.
@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import usearch from 'usearch';
 import { benchFolder } from './bench-folder.js';
 import { PEAK_RSS_ENV, PEAK_RSS_PRELOAD } from './cli-process.js';
+import { peakRssBytes } from './peak-rss.js';
 import { formatMs, summarize, type Summary } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -100,7 +101,7 @@ async function child(mode: Mode): Promise<void> {
   const t3 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const usage = process.memoryUsage().rss;
-  const maxRss = process.resourceUsage().maxRSS * 1024;
+  const maxRss = peakRssBytes();
   const t4 = performance.now();
   await engine.api['search:byImage']({ image: { kind: 'item', id: itemId + 1 }, k: 50 });
   const t5 = performance.now();

@@ -60,6 +60,7 @@ import { VectorStore } from '../core/vectors/vector-store.js';
 import { readWhitening, writeWhitening } from '../core/vectors/whitening-store.js';
 import { whiteningTransform, type Whitening } from '../core/vectors/whitening.js';
 import { DEFAULT_BENCH_CACHE, loadRealVectors, synthesizeVectors, type RealVectors } from './bench-vectors.js';
+import { peakRssBytes } from './peak-rss.js';
 import { summarize, type Summary } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -768,7 +769,7 @@ async function main(): Promise<void> {
       return `| ${r.items} | ${fmtS(r.totalMs.median)} | ${fmtS(r.totalMs.p99)} | ${r.perItemMs.toFixed(2)} ms | ${r.growth.toFixed(2)}× (${r.itemGrowth.toFixed(1)}×) | ${fmtS(r.cpuMs.median)} | ${r.cpuPerItemMs.toFixed(2)} ms | ${r.cpuGrowth.toFixed(2)}× | ${fmtS(r.gcMs.median)} (${fmtS(r.gcMajorMs.median)}) | ${STAGES.map((s) => fmtS(r.stagesMs[s].median)).join(' | ')} | ${r.candidatesPerItem.toFixed(1)} | ${r.verificationUsPerCandidate.toFixed(0)} | ${r.searchedPerItem.toFixed(2)} | ${pct(q.precision)} | ${pct(q.recall)} (${pct(q.recallReal)} / ${pct(q.recallVariant)}) | ${q.predictedPairs - Math.round(q.precision * q.predictedPairs)} (${q.falseSiblings}) | ${q.groups} |`;
     }),
     '',
-    `Stage columns are medians of wall time. CPU = the process's CPU time (all threads) during the list; GC = the main thread's time in V8's garbage collector (full = mark-compact); machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB.`,
+    `Stage columns are medians of wall time. CPU = the process's CPU time (all threads) during the list; GC = the main thread's time in V8's garbage collector (full = mark-compact); machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end; peak RSS ${(peakRssBytes() / 2 ** 20).toFixed(0)} MB.`,
     'Stages: load = the scope\'s rows and embeddings; signatures = stored signatures read and prepared; candidates = embedding and layout',
     'neighbours (opening the vector index included); verification = candidate pairs compared on their signatures; grouping = groups,',
     'keepers, scores; contract = the dupes:list output parse. Precision and recall over all pairs inside predicted groups versus all',
@@ -778,7 +779,7 @@ async function main(): Promise<void> {
   for (const r of rows) if (r.quality.falseExamples.length > 0) lines.push(`- ${r.items}: false pairs e.g. ${r.quality.falseExamples.slice(0, 3).join('; ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) {
-    const machine = { cores: cpus().length, loadAverage: loadavg(), peakRssMb: process.resourceUsage().maxRSS / 1024 };
+    const machine = { cores: cpus().length, loadAverage: loadavg(), peakRssMb: peakRssBytes() / 2 ** 20 };
     console.log(JSON.stringify({ section: 'dedupe-scale', sizes, runs, baseline: base, embedderId: real.embedderId, machine, rows }));
   }
 }

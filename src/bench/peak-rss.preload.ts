@@ -1,26 +1,13 @@
 /**
- * `node --import dist/bench/peak-rss.preload.js ...`: writes the process's peak resident set size in bytes to
- * the file named by $LOOKALIKE_PEAK_RSS_FILE when it exits, so short peaks count too.
- *
- * On Linux from /proc/self/status (VmHWM: this program's own high-water mark), not getrusage's maxrss: the kernel
- * carries maxrss over from before exec, when the forked child still mapped its parent's pages, so a bench parent
- * holding a gigabyte of decoded photos made every child it started report at least that.
+ * `node --import dist/bench/peak-rss.preload.js ...`: writes the process's peak resident set size in bytes (see
+ * peak-rss.ts) to the file named by $LOOKALIKE_PEAK_RSS_FILE when it exits, so short peaks count too.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { peakRssBytes } from './peak-rss.js';
 
 const file = process.env['LOOKALIKE_PEAK_RSS_FILE'];
 if (file) {
   process.on('exit', () => {
     writeFileSync(file, String(peakRssBytes()));
   });
-}
-
-function peakRssBytes(): number {
-  try {
-    const hwm = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (hwm) return Number(hwm[1]) * 1024;
-  } catch {
-    // Not Linux: getrusage's figure (maxRSS is in kilobytes).
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
