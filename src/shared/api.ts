@@ -88,7 +88,8 @@ export const ProgressSchema = z.object({
 /**
  * Where an index run's time went, in milliseconds. The main line (scan, diff, wait, preprocess, inference, write,
  * save, other) runs one stage at a time and adds up to the run's wall time; `wait` is time the main line stood idle
- * waiting for files to be read and decoded. Read, hash, decode and signature run ahead of the main line, several files
+ * waiting for files to be read and decoded; `preprocess` and `inference` are its wait for a batch's vectors, split as
+ * the embedder reports its own time (on worker threads, several batches embed at once). Read, hash, decode and signature run ahead of the main line, several files
  * at once: each is that work's time summed over the files, which overlaps the main line (and may exceed it).
  */
 export const IndexStagesSchema = z.object({
