@@ -246,9 +246,9 @@ function tql2(W: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
   }
 }
 
-/** Transposes a rows × cols row-major matrix. */
-export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
+/** Transposes a rows × cols row-major matrix, into a new array of the same kind. */
+export function transpose<T extends Float32Array | Float64Array>(a: T, rows: number, cols: number): T {
+  const out = (a instanceof Float64Array ? new Float64Array(a.length) : new Float32Array(a.length)) as T;
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
   return out;
 }
@@ -299,7 +299,7 @@ function choleskyUpper(g: Float64Array, l: number): Float64Array {
         lower[rowI + j] = (g[rowJ + i]! - dot64(lower, rowJ, lower, rowI, j)) / rjj;
       }
     }
-    if (ok) return transpose64(lower, l);
+    if (ok) return transpose(lower, l, l);
     if (attempt > 8) throw new Error('orthonormalize: the Gram matrix is not positive definite');
   }
 }
@@ -318,13 +318,7 @@ function invertUpper(r: Float64Array, l: number): Float32Array {
       invT[col + i] = -dot64(r, row + i + 1, invT, col + i + 1, j - i) / r[row + i]!;
     }
   }
-  return Float32Array.from(transpose64(invT, l));
-}
-
-function transpose64(a: Float64Array, l: number): Float64Array {
-  const out = new Float64Array(l * l);
-  for (let r = 0; r < l; r++) for (let c = 0; c < l; c++) out[c * l + r] = a[r * l + c]!;
-  return out;
+  return Float32Array.from(transpose(invT, l, l));
 }
 
 /**
