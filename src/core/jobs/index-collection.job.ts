@@ -36,6 +36,7 @@ import { createFileDecoder } from '../images/file-decoder.js';
 import type { ImageSignature } from '../images/phash.js';
 import { isInside, realRoots } from '../library/confine.js';
 import type { Logger } from '../logger.js';
+import type { BulkEmbedder } from '../models/bulk-embedder.js';
 import type { EmbedTimings, Embedder } from '../models/embedder.js';
 import { walk, type ScannedFile } from '../scan/walk.js';
 import { decodeF16, encodeF16 } from '../vectors/f16.js';
@@ -69,7 +70,7 @@ export interface IndexJobDeps {
    * For a run of more than a few batches: an embedder that runs several embed() calls at once (its `parallel`, see
    * models/embedder-pool.ts), released when the run ends; undefined when there is none (the run uses `embedder`).
    */
-  openBulkEmbedder?: () => Promise<{ embedder: Embedder; release(): Promise<void> } | undefined>;
+  openBulkEmbedder?: () => Promise<BulkEmbedder | undefined>;
 }
 
 export interface IndexJobOptions {
@@ -377,7 +378,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
     { thread: work.length > batchSize, workerFile: deps.decodeWorkerFile },
   );
   const lookahead = new Lookahead(work, prepare, batchSize * (1 + aheadBatches));
-  let bulk: { embedder: Embedder; release(): Promise<void> } | undefined;
+  let bulk: BulkEmbedder | undefined;
   const inFlight: Embedding[] = [];
   try {
     // Worth its start-up (a session per worker) only for a run of several batches.

@@ -18,6 +18,12 @@ const MAX_WORKERS = 4;
  */
 const WORKER_BATCH = 2;
 
+/** An embedder for one run of many batches, and how to give it back when the run ends. */
+export interface BulkEmbedder {
+  embedder: Embedder;
+  release(): Promise<void>;
+}
+
 export interface BulkEmbedderOptions {
   modelId: string;
   dataDir: string;
@@ -32,7 +38,7 @@ export interface BulkEmbedderOptions {
  * Opens the pool for `embedder`'s model, or returns undefined when there should be none or it cannot start (logged:
  * the job then runs on `embedder` as before, only slower).
  */
-export async function openBulkEmbedder(embedder: Embedder, options: BulkEmbedderOptions): Promise<{ embedder: Embedder; release(): Promise<void> } | undefined> {
+export async function openBulkEmbedder(embedder: Embedder, options: BulkEmbedderOptions): Promise<BulkEmbedder | undefined> {
   const cores = options.cores ?? availableParallelism();
   const workerFile = options.workerFile ?? defaultEmbedWorkerFile();
   if (embedder.device !== 'cpu' || cores < 2 || workerFile === undefined) return undefined;

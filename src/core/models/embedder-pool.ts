@@ -11,7 +11,6 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../shared/errors.js';
 import { fromWireError, type WireError } from '../wire-error.js';
 import type { Embedder, EmbedTimings, ModelInputSpec } from './embedder.js';
 
@@ -149,13 +148,11 @@ export class EmbedderPool implements Embedder {
     return new EmbedderPool(like, started);
   }
 
-  /** On the least busy worker; a call made while every worker is busy waits for one. */
+  /**
+   * On an idle worker; a call made while every worker is busy waits for one. The worker's embedder checks the input:
+   * its INVALID_INPUT crosses back as itself.
+   */
   async embed(pixels: readonly Buffer[], timings?: EmbedTimings): Promise<Float32Array[]> {
-    for (const [i, p] of pixels.entries()) {
-      if (p.length !== this.input.width * this.input.height * 3) {
-        throw new AppError('INVALID_INPUT', `image ${i}: expected ${this.input.width}×${this.input.height} packed RGB, got ${p.length} bytes`);
-      }
-    }
     let worker = this.idle();
     while (worker === undefined) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
