@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
-import type { InferenceSession } from 'onnxruntime-node';
+import ort from '../onnx-runtime.js';
+import type { InferenceSession } from '../onnx-runtime.js';
 import type { Logger } from '../logger.js';
 
 export type DeviceRequest = 'cpu' | 'gpu' | 'auto';

@@ -5,8 +5,8 @@
  * and a symmetric eigensolver in float64 for the small matrices left after a randomized range finder.
  * Matrices are row-major.
  */
-import ort from 'onnxruntime-node';
-import type { InferenceSession } from 'onnxruntime-node';
+import ort from '../onnx-runtime.js';
+import type { InferenceSession } from '../onnx-runtime.js';
 import { GraphBuilder, int } from '../models/convert/graph-builder.js';
 import { encodeModel } from '../models/convert/onnx-proto.js';
 
