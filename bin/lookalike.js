@@ -7,6 +7,8 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err) => {
+    // main() guards the streams; this is the last word, and a closed stderr must not turn it into a stack trace.
+    process.stderr.on('error', () => undefined);
     process.stderr.write(`lookalike: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -35,6 +35,8 @@ export interface CliProcessOptions {
   cwd?: string;
   /** Killed with SIGKILL after this long (a hang is a failure, not a stuck run). Default 5 minutes. */
   timeoutMs?: number;
+  /** An open file descriptor to give the child as its stdout (e.g. /dev/full) instead of a pipe read here. */
+  stdoutFd?: number;
 }
 
 export interface CliProcess {
@@ -53,12 +55,12 @@ export function startCli(args: readonly string[], options: CliProcessOptions = {
   const child = spawn(process.execPath, [...imports.flatMap((m) => ['--import', pathToFileURL(m).href]), CLI_BIN, ...args], {
     cwd: options.cwd ?? PACKAGE_ROOT,
     env: { ...process.env, ...options.env, ...(rssFile ? { [PEAK_RSS_ENV]: rssFile } : {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   const waiters = new Set<() => void>();
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;
     for (const w of [...waiters]) w();

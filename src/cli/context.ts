@@ -19,6 +19,22 @@ export interface CliIo {
   cwd: string;
   /** Subscribes to Ctrl-C for the duration of a job. @returns the unsubscribe function. */
   onInterrupt(listener: () => void): () => void;
+  /** Why stdout can no longer be written (EPIPE: its reader went away), once a write has failed. */
+  outputError?(): NodeJS.ErrnoException | undefined;
+  /** Resolves once what was written to stdout so far has reached the OS, or failed to. */
+  flush?(): Promise<void>;
+}
+
+/**
+ * Thrown by a write to stdout after stdout failed, so that every command stops at its next line of output
+ * (a search over thousands of queries stops when `| head -1` has read its line) and unwinds through its
+ * `finally` blocks (the engine closes cleanly). main() turns it into the exit code, quietly for EPIPE.
+ */
+export class OutputClosedError extends Error {
+  constructor(readonly failure: NodeJS.ErrnoException) {
+    super(`stdout cannot be written (${failure.code ?? failure.message})`);
+    this.name = 'OutputClosedError';
+  }
 }
 
 export interface GlobalOptions {
@@ -45,10 +61,24 @@ export interface CliContext {
   err(line: string): void;
 }
 
+/**
+ * The process's streams, guarded: Node emits a failed write (EPIPE from a closed pipe, ENOSPC from /dev/full) as
+ * an 'error' event, which without a listener ends the process with a stack trace. Here stdout records the failure
+ * and throws OutputClosedError on the next write; stderr drops further writes (there is nowhere left to report).
+ */
 export function processIo(): CliIo {
+  const stdout = guardedStream(process.stdout, 'throw');
+  const stderr = guardedStream(process.stderr, 'drop');
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout,
+    stderr,
+    outputError: stdout.failure,
+    flush: () =>
+      new Promise<void>((resolve) => {
+        if (stdout.failure()) return resolve();
+        // Queued behind every earlier write: its callback runs once they are written or have failed.
+        process.stdout.write('', () => resolve());
+      }),
     env: process.env,
     cwd: process.cwd(),
     onInterrupt(listener) {
@@ -82,4 +112,32 @@ export function createContext(io: CliIo): CliContext {
     },
   };
   return ctx;
+}
+
+type Guarded = CliStream & { failure(): NodeJS.ErrnoException | undefined };
+
+function guardedStream(stream: NodeJS.WriteStream, afterFailure: 'throw' | 'drop'): Guarded {
+  let recorded: NodeJS.ErrnoException | undefined;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    recorded ??= err;
+  });
+  // `errored` is set synchronously by the failing write; the 'error' event only follows on the next tick.
+  const failure = () => recorded ?? ((stream as { errored?: NodeJS.ErrnoException | null }).errored ?? undefined);
+  return {
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+    write(chunk: string) {
+      const failed = failure();
+      if (failed) {
+        if (afterFailure === 'throw') throw new OutputClosedError(failed);
+        return false;
+      }
+      return stream.write(chunk);
+    },
+    failure,
+  };
 }

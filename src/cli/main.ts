@@ -3,10 +3,11 @@
  * so later commands (dupes, match, models, eval, serve) plug in the same way.
  *
  * Contract: exit code 0 on success; otherwise non-zero with one line `lookalike: <reason> (<CODE>)` on stderr
- * (2 for usage errors, 130 after Ctrl-C, 1 otherwise). Results go to stdout, progress and logs to stderr.
+ * (2 for usage errors, 130 after Ctrl-C, 141 without a word when stdout's reader went away, as a program killed
+ * by SIGPIPE, 1 otherwise). Results go to stdout, progress and logs to stderr.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isAppError, toLogFormat } from '../shared/errors.js';
+import { isAppError, toLogFormat, type ErrorCode } from '../shared/errors.js';
 import { registerCategoriesCommand } from './commands/categories.command.js';
 import { registerDoctorCommand } from './commands/doctor.command.js';
 import { registerDupesCommand } from './commands/dupes.command.js';
@@ -23,9 +24,11 @@ import { registerSearchCommand } from './commands/search.command.js';
 import { registerStatsCommand } from './commands/stats.command.js';
 import { registerUndoCommand } from './commands/undo.command.js';
 import { registerServeCommand } from '../server/serve.command.js';
-import { createContext, processIo, type CliContext, type CliIo } from './context.js';
+import { createContext, OutputClosedError, processIo, type CliContext, type CliIo } from './context.js';
 
 export const EXIT_USAGE = 2;
+/** 128 + SIGPIPE: what a shell reports for `cat`, `grep` or `ls` whose reader closed the pipe (`| head -1`). */
+export const EXIT_OUTPUT_CLOSED = 141;
 
 /** Every command, in help order. */
 const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
@@ -80,20 +83,40 @@ export function buildProgram(ctx: CliContext): Command {
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const ctx = createContext(io);
   const program = buildProgram(ctx);
+  let code: number;
   try {
     await program.parseAsync([...argv], { from: 'node' });
-    return ctx.exitCode;
+    code = ctx.exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Commander has already printed its message (help, version or a usage error).
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
-    }
-    if (isAppError(err)) {
-      ctx.err(`lookalike: ${err.message} (${err.code})`);
-      return err.code === 'CANCELLED' ? 130 : 1;
-    }
-    ctx.err(`lookalike: internal error: ${err instanceof Error ? err.message : String(err)}`);
-    if (program.opts<{ verbose?: boolean }>().verbose) ctx.err(toLogFormat(err));
-    return 1;
+    code = err instanceof OutputClosedError ? 1 : failureCode(ctx, program, err);
   }
+  // The last lines may fail only once they reach the OS (a file on a full disk).
+  await io.flush?.();
+  const failure = io.outputError?.();
+  return failure ? outputFailureCode(ctx, failure) : code;
+}
+
+function failureCode(ctx: CliContext, program: Command, err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message (help, version or a usage error).
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (isAppError(err)) {
+    ctx.err(`lookalike: ${err.message} (${err.code})`);
+    return err.code === 'CANCELLED' ? 130 : 1;
+  }
+  ctx.err(`lookalike: internal error: ${err instanceof Error ? err.message : String(err)}`);
+  if (program.opts<{ verbose?: boolean }>().verbose) ctx.err(toLogFormat(err));
+  return 1;
+}
+
+/** A closed pipe ends the command quietly, as it ends `grep`; any other failed write is one line on stderr. */
+function outputFailureCode(ctx: CliContext, failure: NodeJS.ErrnoException): number {
+  if (failure.code === 'EPIPE') return EXIT_OUTPUT_CLOSED;
+  const [reason, code]: [string, ErrorCode] =
+    failure.code === 'ENOSPC' || failure.code === 'EDQUOT'
+      ? ['no space left on the device', 'DISK_FULL']
+      : [failure.code ?? failure.message, 'INTERNAL'];
+  ctx.err(`lookalike: cannot write the output to stdout: ${reason} (${code})`);
+  return 1;
 }
