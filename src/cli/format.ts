@@ -24,3 +24,20 @@ export function formatDuration(seconds: number): string {
 export function roundScore(score: number): number {
   return Math.round(score * 1e6) / 1e6;
 }
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+// Control characters (C0, DEL, C1), the bidirectional overrides, embeddings and isolates that reorder what
+// follows them on a terminal (U+202E shows "gpj.exe" for "exe.jpg"), and the Unicode line separators.
+const UNPRINTABLE = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * A path, a name or any text that came from outside (file names, CSV cells, error messages quoting them) for one
+ * line of human-readable output: control and bidi characters become visible escapes (`\n`, `\x1b`, `\u202e`),
+ * so a file name cannot break a line of `errors` or reverse what a terminal shows. JSON output stays exact.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.codePointAt(0)!;
+    return ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}

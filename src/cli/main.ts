@@ -24,6 +24,7 @@ import { registerSearchCommand } from './commands/search.command.js';
 import { registerStatsCommand } from './commands/stats.command.js';
 import { registerUndoCommand } from './commands/undo.command.js';
 import { registerServeCommand } from '../server/serve.command.js';
+import { printable } from './format.js';
 import { createContext, OutputClosedError, processIo, type CliContext, type CliIo } from './context.js';
 
 export const EXIT_USAGE = 2;
@@ -102,10 +103,10 @@ function failureCode(ctx: CliContext, program: Command, err: unknown): number {
     return err.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   if (isAppError(err)) {
-    ctx.err(`lookalike: ${err.message} (${err.code})`);
+    ctx.err(`lookalike: ${printable(err.message)} (${err.code})`);
     return err.code === 'CANCELLED' ? 130 : 1;
   }
-  ctx.err(`lookalike: internal error: ${err instanceof Error ? err.message : String(err)}`);
+  ctx.err(`lookalike: internal error: ${printable(err instanceof Error ? err.message : String(err))}`);
   if (program.opts<{ verbose?: boolean }>().verbose) ctx.err(toLogFormat(err));
   return 1;
 }

@@ -2,12 +2,14 @@
  * The CLI as the last link of a shell pipeline: a reader that goes away (`| head -1`, `| true`) ends the command
  * quietly with 141 (as SIGPIPE ends `grep`), at its next line of output rather than after all its work, and an
  * output device that fails (`> /dev/full`) gives one `lookalike: … (CODE)` line. Never a JavaScript stack.
- * Real child processes: the failure comes from the OS, not from a stub.
+ * Real child processes: the failure comes from the OS, not from a stub. And file names with control or bidi
+ * characters are escaped in text output (one record per line), never in JSON.
  */
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliRun } from '../../src/bench/cli-process.js';
+import { runCli as runInProcess } from './cli-run.js';
 import { writeScene } from '../../src/core/images/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
@@ -15,6 +17,7 @@ import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 let tmp: TempDir;
 let data: string;
 let photo: string;
+let hostile: string;
 
 beforeAll(async () => {
   tmp = tempDir('cli-output');
@@ -23,6 +26,10 @@ beforeAll(async () => {
   await Promise.all(photos.map((p, i) => writeScene(p, 7100 + i)));
   // Failed files, so that `errors` has lines to print.
   for (let i = 0; i < 3; i++) writeFileSync(join(dir, `broken-${i}.jpg`), 'not an image');
+  // Names a shell allows: a line break, and a right-to-left override that shows "evil-gpj.exe" reversed.
+  writeFileSync(join(dir, 'broken\nline.jpg'), 'not an image');
+  hostile = join(dir, 'evil-\u202Egpj.exe.jpg');
+  await writeScene(hostile, 7200);
   photo = photos[0]!;
   data = join(tmp.path, 'data');
   await ensureBuiltCli();
@@ -91,5 +98,32 @@ describe('stdout on a full device', () => {
     } finally {
       closeSync(full);
     }
+  });
+});
+
+describe('file names with control and bidi characters', () => {
+  it('errors prints one escaped line per failed file', async () => {
+    const run = await runInProcess(['--data', data, 'errors']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.lines).toHaveLength(4);
+    for (const line of run.lines) expect(line.split('\t')).toHaveLength(3);
+    expect(run.lines.some((l) => l.startsWith(join(tmp.path, 'photos', 'broken\\nline.jpg\t')))).toBe(true);
+  });
+
+  it('search escapes in text, also in its error lines, and keeps the exact name in JSON', async () => {
+    const text = await runInProcess(['--data', data, 'search', hostile, '-k', '1']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).not.toMatch(/[\u202E\u0000-\u0008\u000b-\u001f]/);
+    expect(text.lines[0]).toBe(hostile.replace('\u202E', '\\u202e'));
+    expect(text.lines[1]).toContain('evil-\\u202egpj.exe.jpg');
+
+    const json = await runInProcess(['--data', data, 'search', hostile, '-k', '1', '--json']);
+    const parsed = JSON.parse(json.lines[0]!) as { query: string; results: { path: string }[] };
+    expect(parsed.query).toBe(hostile);
+    expect(parsed.results[0]!.path).toBe(hostile);
+
+    const missing = await runInProcess(['--data', data, 'search', join(tmp.path, 'no\nsuch.jpg')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/no\\nsuch\.jpg: No such file: .*no\\nsuch\.jpg \(NOT_FOUND\)$/)]);
   });
 });

@@ -8,6 +8,7 @@ import { api } from '../../shared/api.js';
 import { dispatch } from '../../shared/dispatch.js';
 import { AppError } from '../../shared/errors.js';
 import type { CliContext } from '../context.js';
+import { printable } from '../format.js';
 
 interface CategoriesOpts {
   collection?: string[];
@@ -54,7 +55,7 @@ export function registerCategoriesCommand(program: Command, ctx: CliContext): vo
           );
           return;
         }
-        for (const s of v.suggestions) ctx.out(`  ${s.confidence.toFixed(2)}  ${s.category.padEnd(16)}  ${s.item.path}`);
+        for (const s of v.suggestions) ctx.out(`  ${s.confidence.toFixed(2)}  ${printable(s.category).padEnd(16)}  ${printable(s.item.path)}`);
         ctx.out(`${v.suggestions.length} suggestions for ${v.uncategorized} items without a category.`);
       });
     });

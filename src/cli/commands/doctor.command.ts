@@ -9,6 +9,7 @@ import { runDoctor, type CheckStatus, type DoctorReport } from '../../core/docto
 import { defaultDataDir } from '../../core/paths.js';
 import { isAppError } from '../../shared/errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { printable } from '../format.js';
 
 const LABEL: Record<CheckStatus, string> = { ok: 'ok', problem: 'PROBLEM', repaired: 'repaired', unrepairable: 'CANNOT REPAIR' };
 
@@ -45,10 +46,10 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       if (opts.json) {
         ctx.out(JSON.stringify(report));
       } else {
-        ctx.out(`data folder  ${report.dataDir}`);
+        ctx.out(`data folder  ${printable(report.dataDir)}`);
         for (const c of report.checks) {
           ctx.out(`${LABEL[c.status].padEnd(14)}${c.title}`);
-          for (const d of c.details) ctx.out(`              ${d}`);
+          for (const d of c.details) ctx.out(`              ${printable(d)}`);
         }
         ctx.out(
           report.healthy

@@ -13,7 +13,7 @@ import { AppError } from '../../shared/errors.js';
 import { dispatch } from '../../shared/dispatch.js';
 import { DEFAULT_KEEPER_RULES, type KeeperRule } from '../../core/dedupe/keeper.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration, roundScore } from '../format.js';
+import { formatBytes, formatDuration, printable, roundScore } from '../format.js';
 
 type ApplyOption = { kind: 'trash' } | { kind: 'move'; destination: string };
 type DupesResult = ApiOutput<'dupes:list'>;
@@ -73,9 +73,9 @@ export function registerDupesCommand(program: Command, ctx: CliContext): void {
         const summary = applied.value as ApplySummary;
         if (opts.json) ctx.out(JSON.stringify(summary));
         else {
-          const where = opts.apply.kind === 'move' ? `to ${resolve(ctx.io.cwd, opts.apply.destination)}` : 'to the trash';
+          const where = opts.apply.kind === 'move' ? `to ${printable(resolve(ctx.io.cwd, opts.apply.destination))}` : 'to the trash';
           ctx.out(`Moved ${summary.done} file${summary.done === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) ${where} (action ${summary.actionId}).`);
-          for (const s of summary.skipped) ctx.out(`  skipped: ${s.path}: ${s.reason} (${s.code})`);
+          for (const s of summary.skipped) ctx.out(`  skipped: ${printable(s.path)}: ${printable(s.reason)} (${s.code})`);
           ctx.out('Undo with `lookalike undo`.');
         }
         if (summary.skipped.length > 0) ctx.exitCode = 1;
@@ -100,7 +100,7 @@ function groupsJson(result: DupesResult): { groups: { keeper: string; items: { p
 
 function printGroups(ctx: CliContext, result: DupesResult): void {
   const describe = (i: DupesResult['groups'][number]['items'][number]) =>
-    `${i.width ?? '?'}×${i.height ?? '?'} ${i.format ?? '?'} ${formatBytes(i.size)}  ${new Date(i.mtimeMs).toISOString().slice(0, 10)}  ${i.path}`;
+    `${i.width ?? '?'}×${i.height ?? '?'} ${i.format ?? '?'} ${formatBytes(i.size)}  ${new Date(i.mtimeMs).toISOString().slice(0, 10)}  ${printable(i.path)}`;
   result.groups.forEach((g, n) => {
     ctx.out(`group ${n + 1}: ${g.items.length} files, ${formatBytes(g.reclaimableBytes)} reclaimable`);
     for (const i of g.items) {

@@ -1,6 +1,7 @@
 /** `lookalike errors [--collection NAME] [--json]`: the files that could not be indexed and why. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { printable } from '../format.js';
 
 export function registerErrorsCommand(program: Command, ctx: CliContext): void {
   program
@@ -15,7 +16,7 @@ export function registerErrorsCommand(program: Command, ctx: CliContext): void {
           ctx.out(
             opts.json
               ? JSON.stringify({ path: f.path, collection: f.collection, code: f.code, reason: f.reason })
-              : `${f.path}\t${f.code}\t${f.reason}`,
+              : `${printable(f.path)}\t${f.code}\t${printable(f.reason)}`,
           );
         }
         if (!opts.json && failed.length === 0) ctx.err('No failed files.');

@@ -10,7 +10,7 @@ import { createLogger, type LogLevel } from '../../core/logger.js';
 import { ALTERATION_KINDS, ALTERATION_LABELS, type AlterationKind } from '../../core/eval/alterations.js';
 import { runEval, type EvalReport } from '../../core/eval/run-eval.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
 import { EXIT_INTERRUPTED } from './index.command.js';
 
@@ -56,7 +56,7 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
           onProgress: (p) => renderer.update(p),
           onStep: (message) => {
             renderer.finish();
-            if (!g.quiet) ctx.err(message);
+            if (!g.quiet) ctx.err(printable(message));
           },
           signal: controller.signal,
         });
@@ -78,9 +78,9 @@ export function formatReport(r: EvalReport): string[] {
   const pct = (x: number) => x.toFixed(3);
   const t = r.model.transform;
   const lines = [
-    `model        ${r.model.id} (${r.model.embedderId}, ${r.model.dim} dims, ${r.model.device})`,
+    `model        ${printable(r.model.id)} (${printable(r.model.embedderId)}, ${r.model.dim} dims, ${r.model.device})`,
     `vectors      ${t ? (t.kind === 'identity' ? 'raw' : t.kind === 'center' ? `centred (${t.samples} photos)` : `PCA-whitened to ${t.outputDim} dims (${t.samples} photos)`) : 'none'}`,
-    `dataset      ${r.dataset.images} images, ${Object.keys(r.dataset.labels).length} labels, ${r.dataset.failed} failed (${r.dataset.folder})`,
+    `dataset      ${r.dataset.images} images, ${Object.keys(r.dataset.labels).length} labels, ${r.dataset.failed} failed (${printable(r.dataset.folder)})`,
     '',
     `retrieval    leave-one-out, ${r.retrieval.queries} queries, query expansion ${r.retrieval.expand === 'auto' ? 'as the app does' : r.retrieval.expand ? 'on' : 'off'}`,
     `  mAP@10     ${pct(r.retrieval.mapAt10)}`,

@@ -9,7 +9,7 @@ import { dispatch } from '../../shared/dispatch.js';
 import { AppError } from '../../shared/errors.js';
 import type { ItemFilter, ProductRecord } from '../../core/catalog/products.repo.js';
 import type { CliContext } from '../context.js';
-import { roundScore } from '../format.js';
+import { printable, roundScore } from '../format.js';
 import { parseWhere, WHERE_HELP } from '../where.js';
 import { describeProduct } from './search.command.js';
 
@@ -49,7 +49,7 @@ export function registerFindCommand(program: Command, ctx: CliContext): void {
           return;
         }
         if (hits.length === 0) ctx.out('(no results)');
-        hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.collection}  ${h.path}${describeProduct(h.product)}`));
+        hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${printable(h.collection)}  ${printable(h.path)}${describeProduct(h.product)}`));
       });
     });
 }

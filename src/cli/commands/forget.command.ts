@@ -1,6 +1,7 @@
 /** `lookalike forget <collection> [--json]`: remove a collection and every byte derived from it; the images stay. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { printable } from '../format.js';
 
 export function registerForgetCommand(program: Command, ctx: CliContext): void {
   program
@@ -12,7 +13,7 @@ export function registerForgetCommand(program: Command, ctx: CliContext): void {
       await ctx.withEngine(command, async (engine) => {
         const r = await engine.api['library:forget']({ collection });
         if (opts.json) ctx.out(JSON.stringify(r));
-        else ctx.out(`forgot ${r.collection}: ${r.items} items, ${r.vectors} vectors, ${r.thumbnails} thumbnails removed`);
+        else ctx.out(`forgot ${printable(r.collection)}: ${r.items} items, ${r.vectors} vectors, ${r.thumbnails} thumbnails removed`);
       });
     });
 }

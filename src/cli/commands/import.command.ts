@@ -11,6 +11,7 @@ import { dispatch } from '../../shared/dispatch.js';
 import { AppError } from '../../shared/errors.js';
 import type { ImportCsvResult } from '../../core/products/csv-import.js';
 import type { CliContext } from '../context.js';
+import { printable } from '../format.js';
 
 type Field = (typeof PRODUCT_FIELDS)[number];
 
@@ -48,15 +49,15 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
           return;
         }
         ctx.out(`Columns (${result.delimiter === '\t' ? 'tab' : result.delimiter}-separated):`);
-        for (const f of PRODUCT_FIELDS) ctx.out(`  ${f.padEnd(8)} ← ${result.mapping[f] ?? '(none)'}`);
+        for (const f of PRODUCT_FIELDS) ctx.out(`  ${f.padEnd(8)} ← ${printable(result.mapping[f] ?? '(none)')}`);
         if (!result.summary) {
-          ctx.out(`First rows: ${result.headers.join(' | ')}`);
-          for (const r of result.sample) ctx.out(`  ${r.join(' | ')}`);
+          ctx.out(`First rows: ${printable(result.headers.join(' | '))}`);
+          for (const r of result.sample) ctx.out(`  ${printable(r.join(' | '))}`);
           return;
         }
         const s = result.summary;
         ctx.out(
-          `${s.rows} rows, ${s.products} products (${s.inserted} new, ${s.updated} updated), ${s.imagesLinked} images linked in ${result.collection}.`,
+          `${s.rows} rows, ${s.products} products (${s.inserted} new, ${s.updated} updated), ${s.imagesLinked} images linked in ${printable(result.collection)}.`,
         );
         list(ctx, `Rows skipped (${s.skippedRows.length})`, s.skippedRows.map((r) => `row ${r.row}: ${r.reason}`));
         list(
@@ -73,7 +74,7 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
 function list(ctx: CliContext, title: string, lines: string[]): void {
   if (lines.length === 0) return;
   ctx.out(`${title}:`);
-  for (const l of lines.slice(0, LIST_LIMIT)) ctx.out(`  ${l}`);
+  for (const l of lines.slice(0, LIST_LIMIT)) ctx.out(`  ${printable(l)}`);
   if (lines.length > LIST_LIMIT) ctx.out(`  ... and ${lines.length - LIST_LIMIT} more (see --json)`);
 }
 

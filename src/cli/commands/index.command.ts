@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import type { OcrRunSummary } from '../../core/ocr/ocr.service.js';
 import type { CliContext } from '../context.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
 
 const MAX_LISTED_FAILURES = 20;
@@ -69,14 +69,14 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
           }
           const rate = s.indexed > 0 && s.seconds > 0 ? `, ${(s.indexed / s.seconds).toFixed(1)} images/s` : '';
           ctx.out(
-            `${s.collection}: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.moved} moved, ${s.removed} removed, ` +
+            `${printable(s.collection)}: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.moved} moved, ${s.removed} removed, ` +
               `${s.failed} failed in ${formatDuration(s.seconds)}${rate}${s.cancelled ? ' (cancelled: run again to resume)' : ''}`,
           );
           const ocr = ocrRuns.get(s.collection);
           if (ocr) ctx.out(`  OCR: ${ocr.processed} read (${ocr.withText} with text, ${ocr.failed} failed), ${ocr.skipped} already read`);
-          for (const f of failures.slice(0, MAX_LISTED_FAILURES)) ctx.out(`  failed: ${f.path}: ${f.reason} (${f.code})`);
+          for (const f of failures.slice(0, MAX_LISTED_FAILURES)) ctx.out(`  failed: ${printable(f.path)}: ${printable(f.reason)} (${f.code})`);
           if (failures.length > MAX_LISTED_FAILURES) {
-            ctx.out(`  ... and ${failures.length - MAX_LISTED_FAILURES} more: see \`lookalike errors --collection ${s.collection}\``);
+            ctx.out(`  ... and ${failures.length - MAX_LISTED_FAILURES} more: see \`lookalike errors --collection ${printable(s.collection)}\``);
           }
         }
         if (summaries.some((s) => s.cancelled)) ctx.exitCode = EXIT_INTERRUPTED;

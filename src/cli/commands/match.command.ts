@@ -13,7 +13,7 @@ import { AppError } from '../../shared/errors.js';
 import { dispatch } from '../../shared/dispatch.js';
 import { matchCsv } from '../../core/match/match.service.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration, roundScore } from '../format.js';
+import { formatBytes, formatDuration, printable, roundScore } from '../format.js';
 
 type MatchResult = ApiOutput<'match:run'>;
 
@@ -67,17 +67,17 @@ function printMatch(ctx: CliContext, result: MatchResult): void {
     `${i.width ?? '?'}×${i.height ?? '?'} ${i.format ?? '?'} ${formatBytes(i.size)}`;
   for (const row of result.rows) {
     const matches = row.matches.filter((m) => m.decision !== 'rejected');
-    ctx.out(`${row.ours.path}  (${meta(row.ours)})`);
+    ctx.out(`${printable(row.ours.path)}  (${meta(row.ours)})`);
     if (matches.length === 0) ctx.out('  (no match)');
     for (const m of matches) {
       const decided = m.decision === 'accepted' ? ' [accepted]' : '';
-      ctx.out(`  ${m.verdict.padEnd(7)}  ${m.score.toFixed(4)}  ${m.item.path}  (${meta(m.item)})${decided}`);
+      ctx.out(`  ${m.verdict.padEnd(7)}  ${m.score.toFixed(4)}  ${printable(m.item.path)}  (${meta(m.item)})${decided}`);
     }
   }
   ctx.out(`Ours without a match (${result.unmatchedOurs.length}):`);
-  for (const i of result.unmatchedOurs) ctx.out(`  ${i.path}`);
+  for (const i of result.unmatchedOurs) ctx.out(`  ${printable(i.path)}`);
   ctx.out(`Theirs without a match (${result.unmatchedTheirs.length}):`);
-  for (const i of result.unmatchedTheirs) ctx.out(`  ${i.path}`);
+  for (const i of result.unmatchedTheirs) ctx.out(`  ${printable(i.path)}`);
   const t = result.thresholds;
   ctx.out(
     `${result.rows.length - result.unmatchedOurs.length} of ${result.rows.length} matched; thresholds same ≥ ${t.same.toFixed(4)}, ` +

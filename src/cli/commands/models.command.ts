@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import { downloadVerified } from '../../core/models/download.js';
 import type { CliContext } from '../context.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
 import { EXIT_INTERRUPTED } from './index.command.js';
 
@@ -33,7 +33,7 @@ export function registerModelsCommand(program: Command, ctx: CliContext): void {
           for (const m of listing.models) {
             const flags = [m.builtin ? 'built-in' : 'added', ...(m.available ? [] : ['not built: npm run build:models']), ...(m.tta.flip ? ['flip TTA'] : []), ...(m.tta.zoomOut !== null ? [`zoom-out ${m.tta.zoomOut} TTA`] : [])];
             ctx.out(
-              `${m.active ? '*' : ' '} ${m.id.padEnd(16)} ${String(m.dim).padStart(5)} dims  ${m.input.width}×${m.input.height} ${m.input.resize}  ${m.name} (${flags.join(', ')})`,
+              `${m.active ? '*' : ' '} ${printable(m.id).padEnd(16)} ${String(m.dim).padStart(5)} dims  ${m.input.width}×${m.input.height} ${m.input.resize}  ${printable(m.name)} (${flags.join(', ')})`,
             );
           }
           const t = listing.transform;
@@ -73,7 +73,7 @@ export function registerModelsCommand(program: Command, ctx: CliContext): void {
           try {
             const info = await engine.models.add(onnx, manifest, { ...(opts.replace ? { replace: true } : {}) });
             if (opts.json) ctx.out(JSON.stringify({ id: info.id, name: info.name, version: info.version, dim: info.dim, input: info.input, dir: info.dir }));
-            else ctx.out(`added model ${info.id} (${info.dim} dims, ${info.input.width}×${info.input.height}); switch to it with \`lookalike models use ${info.id}\``);
+            else ctx.out(`added model ${printable(info.id)} (${info.dim} dims, ${info.input.width}×${info.input.height}); switch to it with \`lookalike models use ${printable(info.id)}\``);
           } finally {
             await cleanup?.();
           }
@@ -117,7 +117,7 @@ export function registerModelsCommand(program: Command, ctx: CliContext): void {
           } else {
             const rate = summary.embedded > 0 && summary.seconds > 0 ? `, ${(summary.embedded / summary.seconds).toFixed(1)} images/s` : '';
             ctx.out(
-              `switched to ${summary.modelId}: ${summary.total} photos (${summary.embedded} embedded, ${summary.copied} identical copies, ` +
+              `switched to ${printable(summary.modelId)}: ${summary.total} photos (${summary.embedded} embedded, ${summary.copied} identical copies, ` +
                 `${summary.resumed} from an earlier run, ${summary.failed} failed) in ${formatDuration(summary.seconds)}${rate}`,
             );
           }

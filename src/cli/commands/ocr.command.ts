@@ -10,7 +10,7 @@ import { dispatch } from '../../shared/dispatch.js';
 import { AppError } from '../../shared/errors.js';
 import type { OcrRunSummary } from '../../core/ocr/ocr.service.js';
 import type { CliContext } from '../context.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, printable } from '../format.js';
 
 interface OcrOpts {
   collection: string;
@@ -35,7 +35,7 @@ export function registerOcrCommand(program: Command, ctx: CliContext): void {
           if (!set.ok) throw new AppError(set.error.code, set.error.message);
           if (opts.disable) {
             if (opts.json) ctx.out(JSON.stringify(set.value));
-            else ctx.out(`OCR is off for ${opts.collection}; its text was forgotten.`);
+            else ctx.out(`OCR is off for ${printable(opts.collection)}; its text was forgotten.`);
             return;
           }
         }
@@ -45,7 +45,7 @@ export function registerOcrCommand(program: Command, ctx: CliContext): void {
         if (opts.json) ctx.out(JSON.stringify(s));
         else {
           ctx.out(
-            `Read ${s.processed} image${s.processed === 1 ? '' : 's'} of ${s.collection} (${s.withText} with text, ${s.failed} failed, ` +
+            `Read ${s.processed} image${s.processed === 1 ? '' : 's'} of ${printable(s.collection)} (${s.withText} with text, ${s.failed} failed, ` +
               `${s.skipped} already read) in ${formatDuration(s.seconds)}.`,
           );
         }

@@ -10,7 +10,7 @@ import { api } from '../../shared/api.js';
 import { dispatch } from '../../shared/dispatch.js';
 import type { CropRect } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
-import { roundScore } from '../format.js';
+import { printable, roundScore } from '../format.js';
 import type { ItemFilter, ProductRecord } from '../../core/catalog/products.repo.js';
 import { parseWhere, WHERE_HELP } from '../where.js';
 
@@ -55,7 +55,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
           });
           if (!result.ok) {
             failures += 1;
-            ctx.err(`lookalike: ${path}: ${result.error.message} (${result.error.code})`);
+            ctx.err(`lookalike: ${printable(path)}: ${printable(result.error.message)} (${result.error.code})`);
             if (opts.json) ctx.out(JSON.stringify({ query: path, results: [], error: result.error }));
             continue;
           }
@@ -69,9 +69,9 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             );
             continue;
           }
-          ctx.out(path);
+          ctx.out(printable(path));
           if (hits.length === 0) ctx.out('  (no results)');
-          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.collection}  ${h.path}${describeProduct(h.product)}`));
+          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.collection)}  ${printable(h.path)}${describeProduct(h.product)}`));
         }
         if (failures > 0) ctx.exitCode = 1;
       });
@@ -114,5 +114,5 @@ function parseCrop(value: string): CropRect {
 export function describeProduct(p: ProductRecord | null | undefined): string {
   if (!p) return '';
   const parts = [p.title, p.brand, p.category, p.price !== null ? `${p.price}${p.currency ? ` ${p.currency}` : ''}` : null].filter(Boolean);
-  return `  [${p.sku}]${parts.length > 0 ? ` ${parts.join(' · ')}` : ''}`;
+  return printable(`  [${p.sku}]${parts.length > 0 ? ` ${parts.join(' · ')}` : ''}`);
 }

@@ -1,7 +1,7 @@
 /** `lookalike stats [--json]`: counts per collection, the model, index and catalog sizes, failures. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, printable } from '../format.js';
 
 export function registerStatsCommand(program: Command, ctx: CliContext): void {
   program
@@ -16,7 +16,7 @@ export function registerStatsCommand(program: Command, ctx: CliContext): void {
           return;
         }
         const rows: [string, string][] = [
-          ['data folder', engine.dataDir],
+          ['data folder', printable(engine.dataDir)],
           ['model', s.dimensions > 0 ? `${s.modelId} (${s.dimensions} dimensions)` : `${s.modelId} (nothing indexed yet)`],
           ['items', `${s.itemCount} indexed, ${s.failedCount} failed`],
           ['vectors', `${s.vectorCount} in the index (${formatBytes(s.indexBytes)} on disk)`],
@@ -24,7 +24,7 @@ export function registerStatsCommand(program: Command, ctx: CliContext): void {
         ];
         for (const [k, v] of rows) ctx.out(`${k.padEnd(13)}${v}`);
         if (s.collections.length === 0) ctx.out('collections  none yet: `lookalike index <folder>` adds one');
-        for (const c of s.collections) ctx.out(`  ${c.name.padEnd(24)} ${c.itemCount} indexed, ${c.failedCount} failed`);
+        for (const c of s.collections) ctx.out(`  ${printable(c.name).padEnd(24)} ${c.itemCount} indexed, ${c.failedCount} failed`);
       });
     });
 }

@@ -8,6 +8,7 @@ import { api, type ApiOutput } from '../../shared/api.js';
 import { AppError } from '../../shared/errors.js';
 import { dispatch } from '../../shared/dispatch.js';
 import type { CliContext } from '../context.js';
+import { printable } from '../format.js';
 
 export function registerUndoCommand(program: Command, ctx: CliContext): void {
   program
@@ -24,9 +25,9 @@ export function registerUndoCommand(program: Command, ctx: CliContext): void {
         else {
           const what = s.kind === 'not-duplicate' ? `forgot ${s.restored} "not duplicates" pair${s.restored === 1 ? '' : 's'}` : `restored ${s.restored} file${s.restored === 1 ? '' : 's'}`;
           ctx.out(`Undid action ${s.actionId} (${s.kind}): ${what}.`);
-          for (const f of s.failed) ctx.out(`  not restored: ${f.path}: ${f.reason} (${f.code})`);
+          for (const f of s.failed) ctx.out(`  not restored: ${printable(f.path)}: ${printable(f.reason)} (${f.code})`);
           if (s.manual.length > 0) ctx.out(`  Restore these ${s.manual.length} files from the OS trash yourself, then run \`lookalike index\`:`);
-          for (const m of s.manual) ctx.out(`    ${m.path}`);
+          for (const m of s.manual) ctx.out(`    ${printable(m.path)}`);
         }
         if (!s.complete || s.manual.length > 0) ctx.exitCode = 1;
       });
