@@ -4,7 +4,7 @@
  * lock so that test files running in parallel do not compile over each other.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findPackageRoot } from '../../src/core/models/package-root.js';
 
@@ -17,24 +17,38 @@ function sources(dir: string): string[] {
   );
 }
 
-function isStale(): boolean {
-  const src = join(ROOT, 'src');
+/** The first source file whose compiled output is missing or older than it, if any. */
+function staleSource(root: string): string | undefined {
+  const src = join(root, 'src');
   for (const file of sources(src)) {
     const rel = relative(src, file).replaceAll('\\', '/');
     if (EXCLUDED.test(rel)) continue;
     try {
-      if (statSync(join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'))).mtimeMs < statSync(file).mtimeMs) return true;
+      if (statSync(join(root, 'dist', rel.replace(/\.ts$/, '.js'))).mtimeMs < statSync(file).mtimeMs) return rel;
     } catch {
-      return true;
+      return rel;
     }
   }
-  return false;
+  return undefined;
 }
 
-/** Compiles src/ to dist/ when stale (tsc emits even when another part of the tree has type errors). */
-export async function ensureBuiltCli(): Promise<void> {
-  const lock = join(ROOT, '.cache', 'build-cli.lock');
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+export interface BuildOptions {
+  /** The package whose src/ compiles to dist/ with its tsconfig.build.json (default: this repository). */
+  root?: string;
+}
+
+/**
+ * Compiles src/ to dist/ when stale. tsc still writes its output when some file has a type error, so dist/ would
+ * look fresh to the next caller: a failed compile is remembered (.cache/build-cli.failed holds tsc's output) and
+ * every call fails with it until a compile succeeds.
+ * @throws when tsc reports errors, or when dist/ is still older than src/ after it ran.
+ */
+export async function ensureBuiltCli(options: BuildOptions = {}): Promise<void> {
+  const root = options.root ?? ROOT;
+  const cache = join(root, '.cache');
+  const lock = join(cache, 'build-cli.lock');
+  const failed = join(cache, 'build-cli.failed');
+  mkdirSync(cache, { recursive: true });
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
@@ -46,12 +60,25 @@ export async function ensureBuiltCli(): Promise<void> {
     }
   }
   try {
-    if (isStale()) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], {
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
+    let previousFailure: string | undefined;
+    try {
+      previousFailure = readFileSync(failed, 'utf8');
+    } catch {
+      // No failed compile on record.
     }
+    if (previousFailure === undefined && staleSource(root) === undefined) return;
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const output = `${tsc.stdout ?? ''}${tsc.stderr ?? ''}${tsc.error ? String(tsc.error) : ''}`.trim();
+    if (tsc.status !== 0) {
+      writeFileSync(failed, output);
+      throw new Error(`tsc -p tsconfig.build.json failed (exit ${tsc.status ?? tsc.signal}); the tests would run a dist/ that does not match src/:\n${output}`);
+    }
+    rmSync(failed, { force: true });
+    const stale = staleSource(root);
+    if (stale !== undefined) throw new Error(`tsc -p tsconfig.build.json succeeded but dist/ is still older than src/${stale}:\n${output}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
