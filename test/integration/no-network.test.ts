@@ -1,11 +1,11 @@
 /**
- * No network access unless the user asks to download a model: the CLI runs index, search, dupes, match, stats,
- * errors, doctor and forget in child processes whose every network entry point (sockets, TLS, HTTP(S), DNS, UDP,
+ * No network access unless the user asks to download a model: the CLI runs index, search, import (CSV), ocr,
+ * dupes, match, models use, eval, stats, errors, doctor and forget in child processes whose every network entry point (sockets, TLS, HTTP(S), DNS, UDP,
  * fetch) records the attempt and fails; the record must stay empty. A self-test first proves that the stubs
  * catch each kind of attempt.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/bench/cli-process.js';
 import { writeScene } from '../../src/core/images/synthetic.js';
@@ -70,6 +70,16 @@ describe('no network access', () => {
     if (existsSync(fileURLToPath(new URL('../../src/cli/commands/match.command.ts', import.meta.url)))) {
       commands.push(['match', '--ours', 'ours', '--theirs', 'theirs', '--json']);
     }
+    const csv = join(tmp.path, 'products.csv');
+    writeFileSync(csv, `sku,title,image\n${ours.map((p, i) => `A-${i},Shirt ${i},${basename(p)}`).join('\n')}\n`);
+    const labeled = join(tmp.path, 'labeled');
+    await Promise.all(Array.from({ length: 6 }, (_, i) => writeScene(join(labeled, `label${i % 2}`, `l${i}.jpg`), 1300 + i)));
+    commands.push(
+      ['import', csv, '-c', 'ours'],
+      ['ocr', '-c', 'theirs', '--enable'],
+      ['models', 'use', 'accurate'],
+      ['--model', TEST_MODEL, 'eval', labeled, '--near-dup', '2', '--kinds', 'resize'],
+    );
     commands.push(['forget', 'theirs']);
     for (const args of commands) {
       const r = await run(...args);
