@@ -53,6 +53,16 @@ const indexedRows = (dataDir: string): number => {
   }
 };
 
+/** The paths of the committed, indexed rows, as another process sees them. */
+const indexedPaths = (dataDir: string): string[] => {
+  const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true, readonly: true });
+  try {
+    return db.prepare('SELECT path FROM items WHERE model_id IS NOT NULL ORDER BY id').pluck().all() as string[];
+  } finally {
+    db.close();
+  }
+};
+
 beforeAll(async () => {
   tmp = tempDir('crash');
   await ensureBuiltCli();
@@ -111,30 +121,49 @@ describe('two processes on one data folder', () => {
     const photos = join(tmp.path, 'busy-photos');
     const data = join(tmp.path, 'busy-data');
     const first = await makePhotos(join(photos, 'a'), 20, 2000);
-    // A first complete run, so there is something to search; then a long run to overlap with.
+    // A first complete run, so there is something to search; then a run to hold in the middle.
     expect((await runCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'a'), '-c', 'shop'])).code).toBe(0);
-    await makePhotos(join(photos, 'b'), 300, 3000);
+    const second = await makePhotos(join(photos, 'b'), 300, 3000);
+    const all = [...first, ...second];
+    const search = (q: string) => runCli(['--data', data, 'search', q, '-k', '1', '--json']);
+    const expectFound = (runs: Awaited<ReturnType<typeof search>>[], queries: string[]) => {
+      for (const [i, s] of runs.entries()) {
+        expect(s.code, s.stderr).toBe(0);
+        expect(JSON.parse(s.stdout).results[0].path).toBe(queries[i]);
+      }
+    };
 
     const writer = startCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'b'), '-c', 'shop']);
-    await writer.waitForStderr(/indexing \d+\/\d+/);
+    const pid = writer.child.pid!;
+    try {
+      // Held mid-job with SIGSTOP once its first batch is committed: the lock is taken, part of the job is in the
+      // catalog and the rest is not, however fast or slow the machine is (without it, the writer could finish
+      // before the other processes start, and nothing here would overlap).
+      const deadline = Date.now() + 120_000;
+      while (indexedRows(data) <= first.length && writer.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      process.kill(pid, 'SIGSTOP');
+      const committed = indexedPaths(data).filter((p) => second.includes(p));
+      expect(committed.length, 'stopped after its first batch and before its last').toBeGreaterThan(0);
+      expect(committed.length).toBeLessThan(second.length);
 
-    const second = await runCli(['--data', data, 'index', '-c', 'shop']);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`data folder is in use by PID ${writer.child.pid} .*\\(DATA_DIR_LOCKED\\)`));
+      const refused = await runCli(['--data', data, 'index', '-c', 'shop']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`data folder is in use by PID ${pid} .*\\(DATA_DIR_LOCKED\\)`));
+      // A photo of the earlier run and one the running job has just committed.
+      const queries = [first[0]!, first[7]!, committed[0]!];
+      expectFound(await Promise.all(queries.map(search)), queries);
+      expect(indexedRows(data), 'the writer stayed held mid-job').toBe(first.length + committed.length);
 
-    const searches = await Promise.all(
-      [first[0]!, first[7]!].map((q) => runCli(['--data', data, 'search', q, '-k', '1', '--json'])),
-    );
-    for (const [i, s] of searches.entries()) {
-      expect(s.code, s.stderr).toBe(0);
-      expect(JSON.parse(s.stdout).results[0].path).toBe([first[0], first[7]][i]);
+      // Then searches while it writes again: they answer whichever of them finishes first.
+      process.kill(pid, 'SIGCONT');
+      const racing = [first[3]!, committed.at(-1)!];
+      expectFound(await Promise.all(racing.map(search)), racing);
+    } finally {
+      if (writer.child.exitCode === null && writer.child.signalCode === null) process.kill(pid, 'SIGCONT');
     }
-    // The searches really overlapped the writes (else this test proves nothing: make the second set bigger).
-    expect(writer.child.exitCode).toBeNull();
 
     const done = await writer.done;
     expect(done.code, done.stderr).toBe(0);
-    const all = [...first, ...readdirSync(join(photos, 'b'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jpg')).map((f) => join(photos, 'b', f))];
     expect((await verifyDataFolder(data, { collection: 'shop', indexed: all })).problems).toEqual([]);
   });
 });
