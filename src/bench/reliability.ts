@@ -3,7 +3,8 @@
  * record.
  *
  *   npm run build:core && node dist/bench/reliability.js [--kills 24] [--images 300] [--model fast]
- *     [--doctor-items 5000] [--rss-models fast,accurate] [--seed N] [--work DIR] [--keep]
+ *     [--doctor-items 5000] [--rss-models fast,accurate] [--pool-kills 3] [--sections kills,doctor,rss,pool]
+ *     [--seed N] [--work DIR] [--keep]
  *
  * 1. kills: `lookalike index` on a few hundred generated photos, killed with SIGKILL at random moments (during
  *    start-up, the scan, batches and saves) until `--kills` kills have landed mid-job, with photos added, deleted
@@ -12,6 +13,9 @@
  * 2. rss: peak resident memory of `lookalike index` on the hostile set (hostile-set.ts), per model.
  * 3. doctor: wall time of `lookalike doctor`, `doctor --repair` on a healthy catalog of `--doctor-items` items
  *    (hard links of the soaked photos), and `doctor --repair` rebuilding its deleted index.
+ * 4. pool: the index job on its embedding workers at the real threshold (BULK_MIN_FILES photos and more), killed
+ *    with SIGKILL `--pool-kills` times while the workers embed, then run to the end: every run must start the pool,
+ *    the folder must pass the same checks as in 1, and its vectors must equal those of a run on one session.
  *
  * Exit code 0 when every check held; the summary is printed as text and as one JSON line.
  */
@@ -20,9 +24,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { EMBED_POOL_MIN_FILES_ENV } from '../cli/context.js';
 import { createEngine } from '../core/engine.js';
 import { toServedEngine } from '../core/host/served-engine.js';
 import { writeScene } from '../core/images/synthetic.js';
+import { BULK_MIN_FILES } from '../core/jobs/index-collection.job.js';
 import { nullLogger } from '../core/logger.js';
 import { runCli, startCli } from './cli-process.js';
 import { writeHostileSet } from './hostile-set.js';
@@ -35,6 +41,8 @@ const { values: args } = parseArgs({
     images: { type: 'string', default: '300' },
     model: { type: 'string', default: 'fast' },
     'rss-models': { type: 'string', default: 'fast,accurate' },
+    'pool-kills': { type: 'string', default: '3' },
+    sections: { type: 'string', default: 'kills,doctor,rss,pool' },
     seed: { type: 'string' },
     work: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -227,10 +235,104 @@ async function soakRss(): Promise<void> {
   summary['peakRssMiB'] = out;
 }
 
+/** The index job's debug line when its embedding workers have started (bulk-embedder.ts). */
+const POOL_LINE = /debug embedding on worker threads \{"workers":(\d+)/;
+
+function storedVectors(dataDir: string): Map<string, Buffer> {
+  const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT i.path, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id').all() as { path: string; vector: Buffer }[];
+    return new Map(rows.map((r) => [r.path, r.vector]));
+  } finally {
+    db.close();
+  }
+}
+
+async function soakPool(): Promise<void> {
+  const target = Number(args['pool-kills']);
+  const photos = join(work, 'pool-photos');
+  const data = join(work, 'pool-data');
+  const solo = join(work, 'pool-one-session');
+  for (const dir of [photos, data, solo]) rmSync(dir, { recursive: true, force: true });
+  // Enough that every killed run leaves a pooled run's worth (a kill lands within a few batches of the pool's start).
+  const images = BULK_MIN_FILES + 64 * (target + 1);
+  log(`pool: generating ${images} photos`);
+  for (let i = 0; i < images; i += 16) {
+    await Promise.all(
+      Array.from({ length: Math.min(16, images - i) }, (_, j) => writeScene(join(photos, `d${(i + j) % 5}`, `q${i + j}.jpg`), 50_000 + i + j, { width: 96, height: 72 })),
+    );
+  }
+  const expected = listImages(photos);
+  const cli = (dir: string) => ['--data', dir, '--model', String(args.model), '-v', 'index', photos, '--collection', 'pool'];
+  const started = Date.now();
+  let kills = 0;
+  let runs = 0;
+  let rows = 0;
+  const workers = new Set<number>();
+  for (let round = 0; kills < target && round < target * 3 && expected.length - rows >= BULK_MIN_FILES; round++) {
+    const proc = startCli(cli(data));
+    runs += 1;
+    const pooled = await proc.waitForStderr(POOL_LINE).then(
+      () => true,
+      () => false,
+    );
+    if (!pooled) {
+      proc.child.kill('SIGKILL');
+      await proc.done;
+      failures.push(`pool: run ${runs} with ${expected.length - rows} files to index did not start the embedding workers`);
+      break;
+    }
+    workers.add(Number(proc.stderr().match(POOL_LINE)![1]));
+    // After a batch embedded on the workers is committed, somewhere within the next few.
+    const before = rows;
+    const deadline = Date.now() + 120_000;
+    while (indexedRows(data) <= before && proc.child.exitCode === null && Date.now() < deadline) await sleep(20);
+    await sleep(random() * 300);
+    proc.child.kill('SIGKILL');
+    const run = await proc.done;
+    rows = indexedRows(data);
+    if (run.signal === 'SIGKILL' && rows > before && rows < expected.length) kills += 1;
+    log(`  round ${round + 1}: ${run.signal ?? `exited ${run.code}`}, ${before} -> ${rows} of ${expected.length} indexed`);
+  }
+  const final = await runCli(cli(data));
+  runs += 1;
+  if (final.code !== 0) failures.push(`pool: final index run exited ${final.code}: ${final.stderr.slice(-300)}`);
+  if (!POOL_LINE.test(final.stderr) && expected.length - rows >= BULK_MIN_FILES) failures.push('pool: the final run did not start the embedding workers');
+  if (kills < target) failures.push(`pool: only ${kills} kills landed while the workers embedded (wanted ${target})`);
+  const verification = await verifyDataFolder(data, { collection: 'pool', indexed: expected, searches: 10 });
+  failures.push(...verification.problems.map((p) => `pool: ${p}`));
+
+  // The same photos on one session (the threshold above the run): the workers must store the same vectors.
+  const one = await runCli(cli(solo), { env: { [EMBED_POOL_MIN_FILES_ENV]: String(expected.length + 1) } });
+  if (one.code !== 0 || POOL_LINE.test(one.stderr)) failures.push(`pool: the one-session run exited ${one.code}${POOL_LINE.test(one.stderr) ? ' on the workers' : ''}`);
+  const pooledVectors = storedVectors(data);
+  const soloVectors = storedVectors(solo);
+  const differing = expected.filter((p) => !(pooledVectors.get(p)?.equals(soloVectors.get(p) ?? Buffer.alloc(0)) ?? false)).length;
+  if (differing > 0) failures.push(`pool: ${differing} of ${expected.length} vectors differ from the one-session run's`);
+  summary['pool'] = {
+    images: expected.length,
+    workers: [...workers],
+    killedWhilePooled: kills,
+    runs,
+    differingVectors: differing,
+    problems: verification.problems,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+  log(
+    `pool: ${kills} SIGKILLs while ${[...workers].join('/')} workers embedded, ${runs} runs, ${expected.length} images: ` +
+      (verification.problems.length === 0 ? 'every image indexed exactly once, vectors = rows, integrity ok, no temp files, searches answer' : verification.problems.join('; ')) +
+      `; ${differing} vectors differ from one session's`,
+  );
+}
+
+const SECTIONS: Record<string, () => Promise<void>> = { kills: soakKills, doctor: soakDoctor, rss: soakRss, pool: soakPool };
+const chosen = String(args.sections).split(',').filter(Boolean);
+for (const name of chosen) if (!SECTIONS[name]) throw new Error(`unknown section ${name}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+
 try {
-  await soakKills();
-  await soakDoctor();
-  await soakRss();
+  // The doctor section links the kill section's photos: it needs that section first.
+  if (chosen.includes('doctor') && !chosen.includes('kills')) throw new Error('the doctor section needs the kills section (its photos)');
+  for (const name of Object.keys(SECTIONS)) if (chosen.includes(name)) await SECTIONS[name]!();
 } finally {
   if (!args.keep && !args.work) rmSync(work, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 /** What every CLI command shares: the process streams, the global options and opening the engine. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { AppError } from '../shared/errors.js';
 import { createEngine, type Engine } from '../core/engine.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
 import { defaultDataDir } from '../core/paths.js';
@@ -88,6 +89,23 @@ export function processIo(): CliIo {
   };
 }
 
+/**
+ * Files an index run needs before it embeds on worker threads (default the job's BULK_MIN_FILES, where the pool
+ * starts to pay); lowering it runs the pool on a few files, which is how the tests and the soak exercise it.
+ */
+export const EMBED_POOL_MIN_FILES_ENV = 'LOOKALIKE_EMBED_POOL_MIN_FILES';
+
+/** @throws AppError INVALID_INPUT when the variable is set to anything but a whole number of at least 1. */
+function embedPoolMinFiles(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env[EMBED_POOL_MIN_FILES_ENV];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new AppError('INVALID_INPUT', `${EMBED_POOL_MIN_FILES_ENV} must be a whole number of files, at least 1 (it is "${value}").`);
+  }
+  return n;
+}
+
 export function createContext(io: CliIo): CliContext {
   const ctx: CliContext = {
     io,
@@ -97,11 +115,13 @@ export function createContext(io: CliIo): CliContext {
     async withEngine(command, fn, options = {}) {
       const g = command.optsWithGlobals() as GlobalOptions;
       const level: LogLevel = g.verbose ? 'debug' : g.quiet ? 'error' : 'warn';
+      const bulkMinFiles = embedPoolMinFiles(io.env);
       const engine = await createEngine({
         dataDir: resolve(io.cwd, g.data ?? defaultDataDir(io.env)),
         ...(g.model && !options.folderModel ? { modelId: g.model } : {}),
         ...(g.device ? { device: g.device } : {}),
         ...(g.maxPixels ? { maxPixels: g.maxPixels } : {}),
+        ...(bulkMinFiles === undefined ? {} : { index: { bulkMinFiles } }),
         logger: createLogger({ level, sink: (line) => io.stderr.write(`${line}\n`) }),
       });
       try {

@@ -42,8 +42,8 @@ export interface EngineOptions {
   maxPixels?: number;
   /** Files with more bytes are recorded as IMAGE_TOO_LARGE unread (default DEFAULT_MAX_FILE_BYTES). */
   maxFileBytes?: number;
-  /** Tuning of the index job (batch size, decode concurrency, save interval). */
-  index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs'>;
+  /** Tuning of the index job (batch size, decode concurrency, save interval, when to embed on worker threads). */
+  index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs' | 'bulkMinFiles'>;
   /** When the folder learns its whitening (default DEFAULT_WHITENING_POLICY; tests and `eval` ablations change it). */
   whitening?: WhiteningPolicy;
   /**

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb } from '../../src/bench/hostile-set.js';
 import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
-import { launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const SCENES = 40;
@@ -113,8 +113,8 @@ describe('browser mode, end to end', () => {
     await screenshot(page, '02-indexing');
     // "done" only ever reaches the page as a Server-Sent Event from the engine.
     await page.locator('[data-testid=index-progress][data-phase=done]').waitFor({ timeout: 240_000 });
-    await expect.poll(() => page.locator('[data-testid=collection-count]').textContent()).toBe(`${SCENES} images`);
-    await expect.poll(() => page.locator('[data-testid=progress-counts]').textContent()).toContain(`/ ${SCENES + Object.keys(BAD).length}`);
+    await eventually(() => page.locator('[data-testid=collection-count]').textContent()).toBe(`${SCENES} images`);
+    await eventually(() => page.locator('[data-testid=progress-counts]').textContent()).toContain(`/ ${SCENES + Object.keys(BAD).length}`);
     await screenshot(page, '03-indexed');
   });
 
@@ -134,7 +134,7 @@ describe('browser mode, end to end', () => {
   it('finds the near-copy of a dropped photo first, with its score', async () => {
     const nearCopy = await scene(7).resize(280, 210).jpeg({ quality: 55 }).toBuffer();
     await drop({ file: { bytes: nearCopy, name: 'from-supplier.jpg', type: 'image/jpeg' } });
-    await expect.poll(firstHitName).toBe(name(7));
+    await eventually(firstHitName).toBe(name(7));
     const score = Number(await hits().first().getAttribute('data-score'));
     expect(score).toBeGreaterThan(0.8);
     expect(await hits().first().locator('[data-testid=hit-score]').textContent()).toBe(score.toFixed(3));
@@ -158,7 +158,7 @@ describe('browser mode, end to end', () => {
     await page.mouse.move(box.x + box.width * 0.98, box.y + box.height * 0.98, { steps: 4 });
     await page.mouse.up();
     await page.locator('[data-testid=crop-rect]').waitFor();
-    await expect.poll(firstHitName).toBe(name(20));
+    await eventually(firstHitName).toBe(name(20));
     expect(name(20)).not.toBe(before);
     await thumbnailsLoaded();
     await screenshot(page, '06-crop-bottom-right');
@@ -169,7 +169,7 @@ describe('browser mode, end to end', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + rect.width / 2 + 1, box.y + rect.height / 2 + 1, { steps: 6 });
     await page.mouse.up();
-    await expect.poll(firstHitName).toBe(name(3));
+    await eventually(firstHitName).toBe(name(3));
     await thumbnailsLoaded();
     await screenshot(page, '07-crop-moved');
   });
@@ -198,7 +198,7 @@ describe('browser mode, end to end', () => {
     const path = await page.locator('[data-testid=detail-path]').textContent();
     await page.getByRole('button', { name: 'Search similar to this' }).click();
     await page.locator('.query-label', { hasText: 'Similar to' }).waitFor();
-    await expect.poll(firstHitName).toBe(path!.split('/').pop());
+    await eventually(firstHitName).toBe(path!.split('/').pop());
     expect(Number(await hits().first().getAttribute('data-score'))).toBeGreaterThan(0.99);
   });
 
@@ -210,13 +210,13 @@ describe('browser mode, end to end', () => {
     const fifth = Number(await hits().nth(4).getAttribute('data-score'));
     const threshold = Math.ceil(fifth * 100 + 1e-9) / 100;
     await page.getByTestId('min-score').fill(String(threshold));
-    await expect.poll(async () => hits().count()).toBeLessThanOrEqual(4);
+    await eventually(async () => hits().count()).toBeLessThanOrEqual(4);
     for (const s of await hits().evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-score'))))) {
       expect(s).toBeGreaterThanOrEqual(threshold);
     }
     await screenshot(page, '09-min-score');
     await page.getByTestId('min-score').fill('0');
-    await expect.poll(status).toBe(all);
+    await eventually(status).toBe(all);
     await page.getByTestId('sort').selectOption('name');
     const names = await page.locator('.hit-name').allTextContents();
     expect(names).toEqual([...names].sort((x, y) => x.localeCompare(y)));
@@ -231,15 +231,15 @@ describe('browser mode, end to end', () => {
       dt.items.add(new File([Uint8Array.from(bin, (c) => c.charCodeAt(0))], 'clipboard.png', { type: 'image/png' }));
       document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
     }, png.toString('base64'));
-    await expect.poll(firstHitName).toBe(name(12));
+    await eventually(firstHitName).toBe(name(12));
 
     const fromWeb = await scene(25).png().toBuffer();
     await drop({ uriList: `data:image/png;base64,${fromWeb.toString('base64')}` });
-    await expect.poll(firstHitName).toBe(name(25));
+    await eventually(firstHitName).toBe(name(25));
 
     await page.setInputFiles('[data-testid=file-input]', { name: 'picked.jpg', mimeType: 'image/jpeg', buffer: await scene(33).jpeg().toBuffer() });
     await page.locator('.query-label', { hasText: 'picked.jpg' }).waitFor();
-    await expect.poll(firstHitName).toBe(name(33));
+    await eventually(firstHitName).toBe(name(33));
 
     await drop({ uriList: 'https://shop.example/product.jpg' });
     await page.locator('[data-error-code=NETWORK_DISABLED]').waitFor();
@@ -254,27 +254,25 @@ describe('browser mode, end to end', () => {
     await page.getByLabel('Folder path').fill(competitor);
     await page.getByRole('button', { name: 'Add and index' }).click();
     const card = page.locator('[data-collection=Competitor] [data-testid=collection-count]');
-    await expect.poll(() => card.textContent(), { timeout: 120_000 }).toBe('5 images');
+    await eventually(() => card.textContent(), { timeout: 120_000 }).toBe('5 images');
     await page.getByRole('button', { name: 'Competitor', exact: true }).click();
-    await expect.poll(() => hits().count()).toBe(5);
+    await eventually(() => hits().count()).toBe(5);
     const metas = await page.locator('.hit-meta').allTextContents();
     expect(metas.every((m) => m.startsWith('Competitor'))).toBe(true);
     await thumbnailsLoaded();
     await screenshot(page, '11-collection-filter');
     await page.getByRole('button', { name: 'All', exact: true }).click();
-    await expect.poll(() => hits().count()).toBeGreaterThan(5);
+    await eventually(() => hits().count()).toBeGreaterThan(5);
   });
 
   it('removes a folder after confirmation', async () => {
     const card = page.locator('[data-collection=Competitor]');
     await card.getByRole('button', { name: /^Remove folder/ }).click();
     await card.getByRole('button', { name: 'Remove', exact: true }).click();
-    await expect.poll(() => card.locator('.root').count()).toBe(0);
-    await expect.poll(() => card.locator('[data-testid=collection-count]').textContent()).toBe('0 images');
+    await eventually(() => card.locator('.root').count()).toBe(0);
+    await eventually(() => card.locator('[data-testid=collection-count]').textContent()).toBe('0 images');
     // The open search reruns: nothing from the removed folder is still offered.
-    await expect
-      .poll(async () => (await page.locator('.hit-meta').allTextContents()).some((m) => m.startsWith('Competitor')))
-      .toBe(false);
+    await eventually(async () => (await page.locator('.hit-meta').allTextContents()).some((m) => m.startsWith('Competitor'))).toBe(false);
   });
 
   it('switches to Simplified Chinese', async () => {

@@ -1,8 +1,25 @@
-/** Launches Debian's Chromium for a test, with a fresh profile that is removed afterwards. */
+/** Launches Debian's Chromium for a test, with a fresh profile that is removed afterwards; how its tests wait. */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SCREENSHOT_DIR, VIEWPORT, freshUserDataDir } from '../../playwright.config.js';
+
+/**
+ * How long the page may take to show the result of engine work (a search after a drop, a whole duplicates run,
+ * trash and undo, a filtered search) on a loaded two-core machine. vitest's `expect.poll` gives up after 1 s by
+ * default: with two CPU hogs beside the suite one search already took 661 ms to show. A wait that runs out here is a
+ * hang, not a slow answer.
+ */
+export const UI_WAIT_MS = 60_000;
+
+/**
+ * `expect.poll(read)` bounded by UI_WAIT_MS: retries `read` until the assertion chained on it holds. For what the
+ * page shows once the engine has answered; `timeout` only to wait longer (indexing).
+ */
+export function eventually<T>(read: () => T, options: { timeout?: number } = {}) {
+  return expect.poll(read, { timeout: options.timeout ?? UI_WAIT_MS });
+}
 
 export interface TestBrowser {
   context: BrowserContext;
@@ -20,6 +37,8 @@ export async function launchBrowser(options: { locale?: string; colorScheme?: 'l
     locale: options.locale ?? 'en-US',
     colorScheme: options.colorScheme ?? 'light',
   });
+  // Locator waits, clicks and page functions get the same bound as eventually() (Playwright's default: 30 s).
+  context.setDefaultTimeout(UI_WAIT_MS);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeScene } from '../../src/core/images/synthetic.js';
 import { renderText } from '../../src/core/ocr/render-text.js';
-import { launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** "Modell" is no header the importer recognises, so the test must map it to SKU by hand. */
@@ -77,7 +77,7 @@ describe('product data, end to end', () => {
     expect(await dialog.getByTestId('map-title').locator('option').first().textContent()).toBe('Name (detected)');
     expect(await page.getByRole('button', { name: 'Import', exact: true }).isDisabled()).toBe(true);
     await dialog.getByTestId('map-sku').selectOption('Modell');
-    await expect.poll(() => dialog.locator('th', { hasText: 'Modell' }).locator('.tag').textContent()).toBe('SKU');
+    await eventually(() => dialog.locator('th', { hasText: 'Modell' }).locator('.tag').textContent()).toBe('SKU');
     await screenshot(page, 'catalog-01-import-preview');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const report = dialog.getByTestId('import-report');
@@ -94,7 +94,7 @@ describe('product data, end to end', () => {
 
   it('searches by text alone and shows product data on the cards', async () => {
     await page.getByTestId('filter-text').fill('linen');
-    await expect.poll(hitNames).toEqual(expect.arrayContaining(['dress-blue.jpg', 'dress-green.jpg']));
+    await eventually(hitNames).toEqual(expect.arrayContaining(['dress-blue.jpg', 'dress-green.jpg']));
     expect(await hits().count()).toBe(2);
     const product = await hits().first().getByTestId('hit-product').textContent();
     expect(product).toMatch(/€.*D-\d · Linen dress/);
@@ -105,16 +105,16 @@ describe('product data, end to end', () => {
   it('filters by brand and price range, alone and under the text', async () => {
     await page.getByTestId('filter-text').fill('');
     await page.getByTestId('filter-brand').fill('Zeta');
-    await expect.poll(async () => (await hitNames()).sort()).toEqual(['hat.jpg', 'runner.jpg']);
+    await eventually(async () => (await hitNames()).sort()).toEqual(['hat.jpg', 'runner.jpg']);
     await page.getByTestId('filter-price-max').fill('50');
-    await expect.poll(hitNames).toEqual(['hat.jpg']);
+    await eventually(hitNames).toEqual(['hat.jpg']);
     await page.getByTestId('filter-brand').fill('');
     await page.getByTestId('filter-price-min').fill('40');
     await page.getByTestId('filter-price-max').fill('100');
-    await expect.poll(async () => (await hitNames()).sort()).toEqual(['dress-blue.jpg', 'dress-green.jpg']);
+    await eventually(async () => (await hitNames()).sort()).toEqual(['dress-blue.jpg', 'dress-green.jpg']);
     await page.getByTestId('filter-category').fill('Dresses');
     await page.getByTestId('filter-price-max').fill('60');
-    await expect.poll(hitNames).toEqual(['dress-blue.jpg']);
+    await eventually(hitNames).toEqual(['dress-blue.jpg']);
     await screenshot(page, 'catalog-04-filters');
   });
 
@@ -125,16 +125,16 @@ describe('product data, end to end', () => {
     await page.getByRole('button', { name: 'Search similar to this' }).click();
     await page.locator('.query-label', { hasText: 'Similar to' }).waitFor();
     // Category Dresses, price 40..60: the visual ranking keeps only the blue dress.
-    await expect.poll(hitNames).toEqual(['dress-blue.jpg']);
+    await eventually(hitNames).toEqual(['dress-blue.jpg']);
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await expect.poll(() => hits().count()).toBe(Object.keys(PHOTOS).length + 1);
+    await eventually(() => hits().count()).toBe(Object.keys(PHOTOS).length + 1);
     expect(await hits().first().locator('.hit-name').textContent()).toBe('dress-blue.jpg');
   });
 
   it('draws OCR boxes over the photo and finds photos containing a line of its text', async () => {
     await page.getByTestId('filter-text').fill('organic');
     // With a query image the text narrows the visual ranking: only the poster reads "organic".
-    await expect.poll(hitNames).toEqual(['poster.png']);
+    await eventually(hitNames).toEqual(['poster.png']);
     await hits().first().click();
     const overlay = page.getByTestId('ocr-overlay');
     await overlay.waitFor();
@@ -150,8 +150,8 @@ describe('product data, end to end', () => {
     await screenshot(page, 'catalog-05-ocr-boxes');
     await page.getByRole('button', { name: /^Find photos containing “.*SALE/i }).click();
     await page.getByTestId('detail').waitFor({ state: 'detached' });
-    await expect.poll(() => page.getByTestId('filter-text').inputValue()).toMatch(/sale/i);
-    await expect.poll(hitNames).toEqual(['poster.png']);
+    await eventually(() => page.getByTestId('filter-text').inputValue()).toMatch(/sale/i);
+    await eventually(hitNames).toEqual(['poster.png']);
     await screenshot(page, 'catalog-06-find-text');
   });
 

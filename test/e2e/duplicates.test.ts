@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
 import { scene } from '../../src/core/images/synthetic.js';
-import { launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const ORIGINALS = 8;
@@ -74,7 +74,7 @@ describe('duplicates view, end to end', () => {
     await page.getByRole('button', { name: 'Add and index' }).click();
     await page.locator('[data-testid=index-progress][data-phase=done]').waitFor({ timeout: 240_000 });
     const total = ORIGINALS + Object.keys(COPIES).length;
-    await expect.poll(() => page.locator('[data-testid=collection-count]').textContent()).toBe(`${total} images`);
+    await eventually(() => page.locator('[data-testid=collection-count]').textContent()).toBe(`${total} images`);
   });
 
   it('lists the groups with counts and reclaimable bytes', async () => {
@@ -83,7 +83,7 @@ describe('duplicates view, end to end', () => {
     await screenshot(page, 'dupes-01-intro');
     await page.getByTestId('dupes-collection').selectOption('Catalog');
     await page.getByRole('button', { name: 'Find duplicates' }).click();
-    await expect.poll(() => groups().count()).toBe(Object.keys(COPIES).length);
+    await eventually(() => groups().count()).toBe(Object.keys(COPIES).length);
     expect(await totals()).toBe('3 groups · 3 files to remove');
     expect(await page.getByTestId('dupes-totals').textContent()).toMatch(/reclaimable/);
     // Every group pairs an original with its copy; the keeper comes first and cannot be selected.
@@ -108,25 +108,25 @@ describe('duplicates view, end to end', () => {
     const img = compare.locator('[data-testid=compare-image]').first();
     const before = (await img.boundingBox())!.width;
     await page.getByTestId('compare-zoom').fill('3');
-    await expect.poll(async () => (await img.boundingBox())!.width).toBeGreaterThan(before * 2);
+    await eventually(async () => (await img.boundingBox())!.width).toBeGreaterThan(before * 2);
     await screenshot(page, 'dupes-03-compare-zoom');
     await img.click(); // click toggles back to 1×
-    await expect.poll(async () => Math.round((await img.boundingBox())!.width)).toBe(Math.round(before));
+    await eventually(async () => Math.round((await img.boundingBox())!.width)).toBe(Math.round(before));
   });
 
   it('moves between groups by keyboard and toggles a group with Space', async () => {
     const list = page.getByTestId('group-list');
     await list.focus();
     await page.keyboard.press('ArrowDown');
-    await expect.poll(() => groups().nth(1).getAttribute('aria-selected')).toBe('true');
+    await eventually(() => groups().nth(1).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('Space');
-    await expect.poll(() => page.getByTestId('dupes-selected').textContent()).toMatch(/^2 files selected/);
+    await eventually(() => page.getByTestId('dupes-selected').textContent()).toMatch(/^2 files selected/);
     await page.keyboard.press('Space');
-    await expect.poll(() => page.getByTestId('dupes-selected').textContent()).toMatch(/^3 files selected/);
+    await eventually(() => page.getByTestId('dupes-selected').textContent()).toMatch(/^3 files selected/);
     await page.keyboard.press('End');
-    await expect.poll(() => groups().nth(2).getAttribute('aria-selected')).toBe('true');
+    await eventually(() => groups().nth(2).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('Home');
-    await expect.poll(() => groups().first().getAttribute('aria-selected')).toBe('true');
+    await eventually(() => groups().first().getAttribute('aria-selected')).toBe('true');
   });
 
   let moved: string[] = [];
@@ -165,17 +165,17 @@ describe('duplicates view, end to end', () => {
       expect(existsSync(path), path).toBe(false);
       expect(existsSync(join(bin(), basename(path))), path).toBe(true);
     }
-    await expect.poll(() => groups().count()).toBe(0);
+    await eventually(() => groups().count()).toBe(0);
     await page.getByText(/No duplicates among/).waitFor();
     await screenshot(page, 'dupes-05-applied');
   });
 
   it('undoes the move: the files are back and the groups return', async () => {
     await page.getByTestId('dupes-outcome').getByRole('button', { name: 'Undo' }).click();
-    await expect.poll(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Undone: 3 files back in place/);
+    await eventually(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Undone: 3 files back in place/);
     for (const path of moved) expect(existsSync(path), path).toBe(true);
     expect(readdirSync(bin())).toEqual([]);
-    await expect.poll(() => groups().count()).toBe(3);
+    await eventually(() => groups().count()).toBe(3);
     await page.getByTestId('dupes-history').locator('summary').click();
     const action = page.locator('[data-testid=dupes-action]').first();
     expect(await action.getAttribute('data-undone')).toBe('true');
@@ -185,7 +185,7 @@ describe('duplicates view, end to end', () => {
 
   it('marks a group as not duplicates, which removes it from the list', async () => {
     await page.getByRole('button', { name: 'Not duplicates', exact: true }).click();
-    await expect.poll(() => groups().count()).toBe(2);
+    await eventually(() => groups().count()).toBe(2);
     expect(await totals()).toBe('2 groups · 2 files to remove');
     expect(await page.locator('[data-testid=dupes-action]').first().textContent()).toContain('Marked not duplicates');
   });
@@ -201,7 +201,7 @@ describe('duplicates view, end to end', () => {
     expect(paths).toHaveLength(2);
     expect(await dialog.locator('[data-testid=apply-row] td:nth-child(3)').first().textContent()).toBe('System trash');
     await dialog.getByRole('button', { name: 'Move 2 to trash' }).click();
-    await expect.poll(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Moved to the trash: 2 files/);
+    await eventually(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Moved to the trash: 2 files/);
     for (const path of paths) expect(existsSync(path), path).toBe(false);
     // The trash names entries by id; each .trashinfo records the original path.
     expect(readdirSync(trashFiles)).toHaveLength(2);
@@ -210,7 +210,7 @@ describe('duplicates view, end to end', () => {
     await page.getByTestId('dupes-outcome').getByRole('button', { name: 'Dismiss' }).click();
     const trashed = page.locator('[data-testid=dupes-action]', { hasText: 'Moved to trash' });
     await trashed.getByRole('button', { name: 'Undo' }).click();
-    await expect.poll(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Undone: 2 files back in place/);
+    await eventually(() => page.getByTestId('dupes-outcome').textContent()).toMatch(/Undone: 2 files back in place/);
     for (const path of paths) expect(existsSync(path), path).toBe(true);
     expect(await trashed.getAttribute('data-undone')).toBe('true');
   });

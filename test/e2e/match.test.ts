@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
 import { scene } from '../../src/core/images/synthetic.js';
-import { launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const OURS = [1, 2, 3, 4, 5, 6];
@@ -73,7 +73,7 @@ describe('match view, end to end', () => {
     await page.goto(h.server.url);
     await addCollection('Ours', join(h.root, 'ours'));
     await addCollection('Theirs', join(h.root, 'theirs'));
-    await expect.poll(() => page.locator('[data-collection=Theirs] [data-testid=collection-count]').textContent()).toBe('6 images');
+    await eventually(() => page.locator('[data-collection=Theirs] [data-testid=collection-count]').textContent()).toBe('6 images');
   });
 
   it('lists our items beside their matches with score and verdict', async () => {
@@ -125,10 +125,10 @@ describe('match view, end to end', () => {
   it('accepts a match, and the decision is still there after a reload', async () => {
     await row('scene-02.jpg').getByRole('button', { name: /^Accept match scene-02-jpeg/ }).click();
     const hit = row('scene-02.jpg').locator('[data-testid=match-hit][data-name="scene-02-jpeg.jpg"]');
-    await expect.poll(() => hit.getAttribute('data-decision')).toBe('accepted');
+    await eventually(() => hit.getAttribute('data-decision')).toBe('accepted');
     await page.reload();
     await runMatch();
-    await expect.poll(() => hit.getAttribute('data-decision')).toBe('accepted');
+    await eventually(() => hit.getAttribute('data-decision')).toBe('accepted');
     expect(await hit.getByRole('button', { name: /^Accept match/ }).getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, 'match-04-accepted-after-reload');
   });

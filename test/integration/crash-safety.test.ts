@@ -5,6 +5,7 @@
  * the index as they were. (The soak variant with 20+ kills is src/bench/reliability.ts.)
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { runCli, startCli, type CliRun } from '../../src/bench/cli-process.js';
 import { verifyDataFolder } from '../../src/bench/verify-data-folder.js';
 import { writeScene } from '../../src/core/images/synthetic.js';
 import type { Engine } from '../../src/core/engine.js';
+import { EMBED_POOL_MIN_FILES_ENV } from '../../src/cli/context.js';
 import type { Progress } from '../../src/shared/types.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
@@ -50,6 +52,27 @@ const indexedRows = (dataDir: string): number => {
     }
   } catch {
     return 0;
+  }
+};
+
+/** The paths of the committed, indexed rows, as another process sees them. */
+const indexedPaths = (dataDir: string): string[] => {
+  const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true, readonly: true });
+  try {
+    return db.prepare('SELECT path FROM items WHERE model_id IS NOT NULL ORDER BY id').pluck().all() as string[];
+  } finally {
+    db.close();
+  }
+};
+
+/** Each indexed path's stored (f16) vector. */
+const storedVectors = (dataDir: string): Map<string, Buffer> => {
+  const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true, readonly: true });
+  try {
+    const rows = db.prepare('SELECT i.path, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id').all() as { path: string; vector: Buffer }[];
+    return new Map(rows.map((r) => [r.path, r.vector]));
+  } finally {
+    db.close();
   }
 };
 
@@ -111,31 +134,123 @@ describe('two processes on one data folder', () => {
     const photos = join(tmp.path, 'busy-photos');
     const data = join(tmp.path, 'busy-data');
     const first = await makePhotos(join(photos, 'a'), 20, 2000);
-    // A first complete run, so there is something to search; then a long run to overlap with.
+    // A first complete run, so there is something to search; then a run to hold in the middle.
     expect((await runCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'a'), '-c', 'shop'])).code).toBe(0);
-    await makePhotos(join(photos, 'b'), 300, 3000);
+    const second = await makePhotos(join(photos, 'b'), 300, 3000);
+    const all = [...first, ...second];
+    const search = (q: string) => runCli(['--data', data, 'search', q, '-k', '1', '--json']);
+    const expectFound = (runs: Awaited<ReturnType<typeof search>>[], queries: string[]) => {
+      for (const [i, s] of runs.entries()) {
+        expect(s.code, s.stderr).toBe(0);
+        expect(JSON.parse(s.stdout).results[0].path).toBe(queries[i]);
+      }
+    };
 
     const writer = startCli(['--data', data, '--model', TEST_MODEL, 'index', join(photos, 'b'), '-c', 'shop']);
-    await writer.waitForStderr(/indexing \d+\/\d+/);
+    const pid = writer.child.pid!;
+    try {
+      // Held mid-job with SIGSTOP once its first batch is committed: the lock is taken, part of the job is in the
+      // catalog and the rest is not, however fast or slow the machine is (without it, the writer could finish
+      // before the other processes start, and nothing here would overlap).
+      const deadline = Date.now() + 120_000;
+      while (indexedRows(data) <= first.length && writer.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      process.kill(pid, 'SIGSTOP');
+      const committed = indexedPaths(data).filter((p) => second.includes(p));
+      expect(committed.length, 'stopped after its first batch and before its last').toBeGreaterThan(0);
+      expect(committed.length).toBeLessThan(second.length);
 
-    const second = await runCli(['--data', data, 'index', '-c', 'shop']);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`data folder is in use by PID ${writer.child.pid} .*\\(DATA_DIR_LOCKED\\)`));
+      const refused = await runCli(['--data', data, 'index', '-c', 'shop']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`data folder is in use by PID ${pid} .*\\(DATA_DIR_LOCKED\\)`));
+      // A photo of the earlier run and one the running job has just committed.
+      const queries = [first[0]!, first[7]!, committed[0]!];
+      expectFound(await Promise.all(queries.map(search)), queries);
+      expect(indexedRows(data), 'the writer stayed held mid-job').toBe(first.length + committed.length);
 
-    const searches = await Promise.all(
-      [first[0]!, first[7]!].map((q) => runCli(['--data', data, 'search', q, '-k', '1', '--json'])),
-    );
-    for (const [i, s] of searches.entries()) {
-      expect(s.code, s.stderr).toBe(0);
-      expect(JSON.parse(s.stdout).results[0].path).toBe([first[0], first[7]][i]);
+      // Then searches while it writes again: they answer whichever of them finishes first.
+      process.kill(pid, 'SIGCONT');
+      const racing = [first[3]!, committed.at(-1)!];
+      expectFound(await Promise.all(racing.map(search)), racing);
+    } finally {
+      if (writer.child.exitCode === null && writer.child.signalCode === null) process.kill(pid, 'SIGCONT');
     }
-    // The searches really overlapped the writes (else this test proves nothing: make the second set bigger).
-    expect(writer.child.exitCode).toBeNull();
 
     const done = await writer.done;
     expect(done.code, done.stderr).toBe(0);
-    const all = [...first, ...readdirSync(join(photos, 'b'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jpg')).map((f) => join(photos, 'b', f))];
     expect((await verifyDataFolder(data, { collection: 'shop', indexed: all })).problems).toEqual([]);
+  });
+});
+
+describe('lookalike index on the embedding pool (worker threads)', () => {
+  // The pool starts only for runs of BULK_MIN_FILES (1,024) files; the variable lowers that so that a run of a few
+  // batches here embeds on it (the soak, src/bench/reliability.ts, runs it at the real threshold).
+  const pooled = { env: { [EMBED_POOL_MIN_FILES_ENV]: '1' } };
+  const POOL_LINE = /debug embedding on worker threads \{"workers":(\d+)/;
+  let photos: string;
+  let paths: string[];
+  let oneSession: Map<string, Buffer>;
+  const index = (data: string) => ['--data', data, '--model', TEST_MODEL, '-v', 'index', photos, '--collection', 'shop'];
+  const expectSameVectors = (data: string) => {
+    const got = storedVectors(data);
+    expect([...got.keys()].sort()).toEqual([...oneSession.keys()].sort());
+    const differing = [...got].filter(([path, v]) => !v.equals(oneSession.get(path)!)).map(([path]) => path);
+    expect(differing).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    photos = join(tmp.path, 'pool-photos');
+    paths = await makePhotos(photos, 150, 7000);
+    // What one session (the job's own embedder, no workers) stores for these photos.
+    const solo = join(tmp.path, 'pool-one-session');
+    const run = await runCli(index(solo));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(POOL_LINE);
+    oneSession = storedVectors(solo);
+    expect(oneSession.size).toBe(paths.length);
+  }, 300_000);
+
+  it('embeds on one worker per core (up to 4) and stores the vectors one session gives', async () => {
+    const data = join(tmp.path, 'pool-data');
+    const run = await runCli(index(data), pooled);
+    expect(run.code, run.stderr).toBe(0);
+    expect(Number(run.stderr.match(POOL_LINE)?.[1])).toBe(Math.min(4, availableParallelism()));
+    expectSameVectors(data);
+    expect((await verifyDataFolder(data, { collection: 'shop', indexed: paths })).problems).toEqual([]);
+  });
+
+  it('refuses a threshold that is not a whole number of files', async () => {
+    for (const value of ['0', '-5', '1e3', 'many']) {
+      const run = await runCli(index(join(tmp.path, 'pool-bad-data')), { env: { [EMBED_POOL_MIN_FILES_ENV]: value } });
+      expect(run.code, value).toBe(1);
+      expect(run.stderr.trim(), value).toBe(`lookalike: ${EMBED_POOL_MIN_FILES_ENV} must be a whole number of files, at least 1 (it is "${value}"). (INVALID_INPUT)`);
+    }
+  });
+
+  it('killed with SIGKILL while the pool embeds, leaves a folder that the next run completes', async () => {
+    const data = join(tmp.path, 'pool-kill-data');
+    const history: string[] = [];
+    let rows = 0;
+    for (let kill = 0; kill < 2; kill++) {
+      const proc = startCli(index(data), pooled);
+      await proc.waitForStderr(POOL_LINE);
+      // Once a batch embedded on the pool is committed; the next ones are on the workers when the kill lands.
+      const before = rows;
+      const deadline = Date.now() + 120_000;
+      while (indexedRows(data) <= before && proc.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      proc.child.kill('SIGKILL');
+      const run = await proc.done;
+      rows = indexedRows(data);
+      history.push(`kill ${kill}: ${run.signal ?? `exit ${run.code}`}, ${before} -> ${rows} rows`);
+      expect(run.signal, history.join('; ')).toBe('SIGKILL');
+      expect(rows, history.join('; ')).toBeGreaterThan(before);
+      expect(rows, history.join('; ')).toBeLessThan(paths.length);
+    }
+
+    const final = await runCli(index(data), pooled);
+    expect(final.code, final.stderr).toBe(0);
+    expect(final.stderr).toMatch(POOL_LINE);
+    expect((await verifyDataFolder(data, { collection: 'shop', indexed: paths })).problems, history.join('; ')).toEqual([]);
+    expectSameVectors(data);
   });
 });
 

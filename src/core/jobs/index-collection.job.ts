@@ -49,7 +49,7 @@ import { RateMeter } from './rate.js';
  * on 241 photos it lost (fast 189–204 against 213–222 photos/s on one session, accurate 33.0 against 33.4–33.6), on
  * 3,068 it won (218 against 199, 34.0 against 33.0).
  */
-const BULK_MIN_FILES = 1024;
+export const BULK_MIN_FILES = 1024;
 
 /** What one collection's run did; `failed` counts the collection's failed files after the run (new and remembered). */
 export type IndexSummary = z.output<typeof IndexSummarySchema>;
@@ -75,8 +75,9 @@ export interface IndexJobDeps {
   /** The decode worker's module (see EngineOptions.decodeWorkerFile); default the compiled one beside file-decoder. */
   decodeWorkerFile?: string;
   /**
-   * For a run of many files (BULK_MIN_FILES): an embedder that runs several embed() calls at once (its `parallel`, see
-   * models/embedder-pool.ts), released when the run ends; undefined when there is none (the run uses `embedder`).
+   * For a run of many files (IndexJobOptions.bulkMinFiles): an embedder that runs several embed() calls at once (its
+   * `parallel`, see models/embedder-pool.ts), released when the run ends; undefined when there is none (the run uses
+   * `embedder`).
    */
   openBulkEmbedder?: () => Promise<BulkEmbedder | undefined>;
 }
@@ -96,6 +97,11 @@ export interface IndexJobOptions {
   saveEveryMs?: number;
   /** Minimum interval between progress events (phase changes are always sent). */
   progressEveryMs?: number;
+  /**
+   * Files a run needs before it opens the bulk embedder (default BULK_MIN_FILES). Lower it only to run the pool on a
+   * few files (tests, soaks): below the default its start-up costs more than it saves.
+   */
+  bulkMinFiles?: number;
 }
 
 interface Work {
@@ -389,7 +395,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
   let bulk: BulkEmbedder | undefined;
   const inFlight: Embedding[] = [];
   try {
-    if (work.length >= BULK_MIN_FILES) bulk = await deps.openBulkEmbedder?.();
+    if (work.length >= (options.bulkMinFiles ?? BULK_MIN_FILES)) bulk = await deps.openBulkEmbedder?.();
     const using = bulk?.embedder ?? embedder;
     for (let start = 0; start < work.length || inFlight.length > 0; ) {
       // Keep `parallel` batches embedding; cancel starts no new one and writes those already embedding.
