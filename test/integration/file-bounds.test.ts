@@ -171,3 +171,13 @@ describe('reads of files the local user names (CLI and desktop shell)', () => {
     }
   }, 180_000);
 });
+
+describe('bad input is refused by validation (400 INVALID_INPUT), not deep inside', () => {
+  it('a NUL in a path, bytes that are not base64', async () => {
+    const nul = await call('search:byImage', { image: { kind: 'path', path: `${photos}/a.jpg\0.png` }, k: 3 });
+    expect(nul).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } });
+    const bad = await call('search:byImage', { image: { kind: 'bytes', base64: '!!!!' }, k: 3 });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } });
+    expect(await media(`/thumb/${ids.get('a.jpg')}?size=1e3`)).toMatchObject({ status: 400 });
+  });
+});
