@@ -142,7 +142,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const events = new EngineEvents(logger);
   const library = new LibraryService({ catalog, model });
-  const search = new SearchService({ catalog, model, maxPixels: options.maxPixels });
+  const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
   const jobs = new IndexJobs({
     dataDir,
     events,

@@ -2,7 +2,6 @@
  * `lookalike://app/`: the renderer is served from a privileged custom scheme instead of file:// (Electron's
  * security checklist), together with the media routes by item id, from the same parser as the HTTP host.
  */
-import { readFile } from 'node:fs/promises';
 import type { CustomScheme } from 'electron';
 import { toErrorPayload } from '../shared/errors';
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, THUMB_SIZES, parseMediaPath } from '../shared/web';
@@ -10,6 +9,7 @@ import { browserImageType, staticContentType } from '../core/host/content-types'
 import type { ServedEngine } from '../shared/engine-port';
 import { statusFor } from '../core/host/http-status';
 import { resolveStatic } from '../core/host/static-path';
+import { readImageFile } from '../core/images/read-file';
 
 export const APP_HOST = 'app';
 
@@ -34,7 +34,8 @@ const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { ...BASE_HEADERS, 'Content-Type': 'application/json' } });
 
 export function createAppProtocolHandler(options: AppProtocolOptions): (request: Request) => Promise<Response> {
-  const read = options.read ?? ((path: string) => readFile(path));
+  // The same regular-file and size checks as indexing: a FIFO or device in a collection folder must not hang the app.
+  const read = options.read ?? (async (path: string) => new Uint8Array(await readImageFile(path)));
   const file = async (path: string, type: string, cache: string): Promise<Response> =>
     new Response(await read(path), {
       headers: { ...BASE_HEADERS, 'Content-Type': type, 'Cache-Control': cache },

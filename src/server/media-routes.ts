@@ -2,12 +2,11 @@
  * `GET /thumb/<id>?size=N` and `GET /image/<id>`: images reach the page only by catalog id. The id is parsed
  * by a digits-only pattern and looked up in the catalog by the engine; no client text ever becomes a path.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toErrorPayload } from '../shared/errors.js';
 import { THUMB_SIZES, type MediaRequest } from '../shared/web.js';
 import { browserImageType } from '../core/host/content-types.js';
+import { openRegularFile } from '../core/images/read-file.js';
 import type { ServedEngine } from '../shared/engine-port.js';
 import { sendError } from './http-util.js';
 
@@ -15,20 +14,23 @@ import { sendError } from './http-util.js';
 const FALLBACK_SIZE = THUMB_SIZES[THUMB_SIZES.length - 1]!;
 
 async function streamFile(req: IncomingMessage, res: ServerResponse, path: string, contentType: string): Promise<void> {
-  const info = await stat(path);
+  // A FIFO or a device in a collection folder would block the open or stream forever: the same checks as indexing.
+  const { handle, stats } = await openRegularFile(path);
   res.writeHead(200, {
     'Content-Type': contentType,
-    'Content-Length': info.size,
+    'Content-Length': stats.size,
     // Ids are stable per file and thumbnails are keyed by content, so a short private cache is safe.
     'Cache-Control': 'private, max-age=300',
     'Content-Disposition': 'inline',
   });
-  if (req.method === 'HEAD') {
+  if (req.method === 'HEAD' || stats.size === 0) {
+    await handle.close().catch(() => undefined);
     res.end();
     return;
   }
   await new Promise<void>((resolve) => {
-    const stream = createReadStream(path);
+    // Only the bytes the fstat counted: a file that grows meanwhile cannot make the response longer than promised.
+    const stream = handle.createReadStream({ start: 0, end: stats.size - 1 });
     stream.on('error', () => {
       res.destroy();
       resolve();

@@ -12,11 +12,25 @@ import { createLogger } from '../core/logger.js';
 import { AppError } from '../shared/errors.js';
 import { startServer } from './server.js';
 import { toServedEngine } from '../core/host/served-engine.js';
+import { EXIT_INTERRUPTED } from '../cli/commands/index.command.js';
+
+/** Where a packager (or a test of this command) puts the built renderer instead of out/renderer. */
+export const RENDERER_DIR_ENV = 'LOOKALIKE_RENDERER_DIR';
 
 /** electron-vite's renderer output, shared with the desktop app (dist/server → out/renderer). */
-export function defaultRendererDir(): string {
-  return fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+export function defaultRendererDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env[RENDERER_DIR_ENV] || fileURLToPath(new URL('../../out/renderer/', import.meta.url));
 }
+
+/**
+ * How long a stop waits for the engine to close (an index batch to commit, a decode to end) before the process exits
+ * anyway: a service manager's SIGTERM must stop the server within about two seconds even in the middle of a
+ * request. Exiting then is safe: every index batch is one transaction and index files are replaced atomically.
+ */
+export const STOP_GRACE_MS = 1500;
+
+/** Exit status after SIGTERM: a requested stop, not a failure. (Ctrl-C gives 130, like every other command.) */
+export const EXIT_TERMINATED = 0;
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -48,7 +62,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
     .option('-p, --port <n>', 'port to listen on (default: a free one)', parsePort, 0)
     .option('--open', 'open the URL in the default browser')
     .action(async (opts: { port: number; open?: boolean }, command: Command) => {
-      const rendererDir = defaultRendererDir();
+      const rendererDir = defaultRendererDir(ctx.io.env);
       if (!existsSync(join(rendererDir, 'index.html'))) {
         throw new AppError('NOT_FOUND', `The UI is not built (no ${rendererDir}); run \`npm run build\` first.`);
       }
@@ -59,15 +73,20 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         ctx.err('The link carries a private token; do not share it. Press Ctrl-C to stop.');
         if (opts.open) openInBrowser(server.url);
         // Ctrl-C, or SIGTERM from a service manager on a NAS: close cleanly so the index is saved.
-        await new Promise<void>((resolve) => {
-          const done = () => {
+        const exitCode = await new Promise<number>((resolve) => {
+          const done = (code: number) => () => {
             stopInterrupt();
-            process.off('SIGTERM', done);
-            resolve();
+            process.off('SIGTERM', onTerm);
+            resolve(code);
           };
-          const stopInterrupt = ctx.io.onInterrupt(done);
-          process.once('SIGTERM', done);
+          const onTerm = done(EXIT_TERMINATED);
+          const stopInterrupt = ctx.io.onInterrupt(done(EXIT_INTERRUPTED));
+          process.once('SIGTERM', onTerm);
         });
+        ctx.exitCode = exitCode;
+        // Work still running when the stop came (a decode, a read on libuv's pool) keeps the event loop alive after
+        // the close; the unref'd timer ends the process then, and only then.
+        setTimeout(() => process.exit(exitCode), STOP_GRACE_MS).unref();
         await server.close();
       });
     });

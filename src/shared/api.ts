@@ -11,7 +11,8 @@ const collectionName = z
   .min(1)
   .max(64)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} _.-]*$/u, 'letters, digits, space, _ . - (not starting with a symbol)');
-const absPath = z.string().min(1).max(4096);
+// A NUL ends a path in every OS call: refused here as bad input, not left to fail deep inside as INTERNAL.
+const absPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain a NUL character');
 const itemId = z.number().int().positive();
 
 export const CropSchema = z.object({
@@ -28,7 +29,15 @@ export const CropSchema = z.object({
  */
 export const QueryImageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('item'), id: itemId }),
-  z.object({ kind: z.literal('bytes'), base64: z.string().min(1).max(70_000_000) }),
+  z.object({
+    kind: z.literal('bytes'),
+    // Base64 (standard or URL-safe); Node's decoder skips other characters silently, so "!!!!" decoded to nothing.
+    base64: z
+      .string()
+      .min(1)
+      .max(70_000_000)
+      .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'not base64-encoded bytes'),
+  }),
   z.object({ kind: z.literal('path'), path: absPath }),
 ]);
 

@@ -21,6 +21,6 @@ describe('media routes', () => {
     for (const path of ['/thumb/0', '/thumb/-1', '/thumb/1.0', '/thumb/1e3', '/thumb/0x1', '/thumb/%31', '/thumb/1/', '/thumb/../1', '/thumb/12345678901234567', '/thumbs/1', '/image/', '/image/1/2']) {
       expect(parseMediaPath(path, q()), path).toBeNull();
     }
-    for (const size of ['0', '-5', 'abc', '1.5', '99999']) expect(parseMediaPath('/thumb/1', q(`size=${size}`)), size).toBeNull();
+    for (const size of ['0', '-5', 'abc', '1.5', '99999', '1e3', '0x100', ' 256', '', '0256', '+256']) expect(parseMediaPath('/thumb/1', q(`size=${size}`)), size).toBeNull();
   });
 });

@@ -28,8 +28,10 @@ export function parseMediaPath(pathname: string, query: URLSearchParams): MediaR
   if (!Number.isSafeInteger(id)) return null;
   if (m[1] === 'image') return { kind: 'image', id };
   const raw = query.get('size');
+  // Plain digits only: Number() also reads "1e3", "0x100", " 256" and "".
+  if (raw !== null && !/^[1-9]\d{0,3}$/.test(raw)) return null;
   const size = raw === null ? 256 : Number(raw);
-  if (!Number.isInteger(size) || size < 1 || size > 4096) return null;
+  if (size > 4096) return null;
   return { kind: 'thumb', id, size: snapThumbSize(size) };
 }
 

@@ -12,6 +12,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { matchPictures, prepareSignature } from '../images/phash.js';
 import { acquireDataDirLock } from '../jobs/data-dir-lock.js';
 import { isInside } from '../library/confine.js';
+import { refuseSystemFolder } from '../library/system-folders.js';
 import type { Logger } from '../logger.js';
 import type { ModelState } from '../model-state.js';
 import { decodeF16 } from '../vectors/f16.js';
@@ -289,6 +290,8 @@ export class DedupeService {
    *   DATA_DIR_LOCKED, PERMISSION_DENIED (the destination cannot be created)
    */
   async apply(action: ApplyAction, itemIds: readonly number[]): Promise<ApplySummary> {
+    // Before anything is touched: Node's recursive mkdir loops for ever on procfs (`move:/proc/x`, ~90% CPU).
+    if (action.kind === 'move') await checkDestination(action.destination);
     const items = requireScopeItems(this.deps.catalog, itemIds);
     const refused = items.find((i) => i.reference);
     if (refused) throw new AppError('FORBIDDEN', `${refused.path} lies under a reference folder; reference files are never removed.`);
@@ -299,6 +302,7 @@ export class DedupeService {
       await mkdir(destination, { recursive: true }).catch((err: unknown) => {
         throw new AppError('PERMISSION_DENIED', `Cannot create the folder ${destination}.`, { cause: err });
       });
+      if (!(await stat(destination)).isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${destination}`);
     }
     return this.exclusive(async () => {
       const { catalog } = this.deps;
@@ -528,4 +532,23 @@ function snapshot(item: ScopeItem): NewActionItem {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+}
+
+/**
+ * A move destination must be an absolute folder path (existing, or to be created) outside system folders and pseudo
+ * file systems, and whatever already exists at it or above it must be a folder.
+ * @throws AppError INVALID_INPUT, NOT_A_FOLDER
+ */
+async function checkDestination(destination: string): Promise<void> {
+  if (!isAbsolute(destination)) throw new AppError('INVALID_INPUT', `The destination must be an absolute path: ${destination}`);
+  if (destination.includes('\0')) throw new AppError('INVALID_INPUT', 'The destination contains a NUL character.');
+  refuseSystemFolder(destination, 'a destination for the moved files');
+  for (let dir = resolve(destination); ; dir = resolve(dir, '..')) {
+    const s = await stat(dir).catch(() => undefined);
+    if (s) {
+      if (!s.isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${dir} (the destination must be a folder).`);
+      return;
+    }
+    if (resolve(dir, '..') === dir) return;
+  }
 }

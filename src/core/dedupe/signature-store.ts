@@ -3,8 +3,8 @@
  * (files decoded at 256 px with bounded concurrency; sharp runs them on libuv's thread pool) and stored, so a
  * second `dupes` run on an unchanged catalog decodes nothing.
  */
-import { readFile } from 'node:fs/promises';
 import type { Db } from '../catalog/database.js';
+import { readImageFile } from '../images/read-file.js';
 import { computeSignature, decodeSignature, encodeSignature, SIGNATURE_VERSION, type ImageSignature } from '../images/phash.js';
 import type { Logger } from '../logger.js';
 
@@ -96,7 +96,7 @@ export class SignatureStore {
         if (options.signal?.aborted) return;
         const [key, source] = todo[next++]!;
         try {
-          const bytes = await readFile(source.path);
+          const bytes = await readImageFile(source.path);
           const sig = await computeSignature(bytes);
           have.set(key, sig);
           computed++;

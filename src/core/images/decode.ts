@@ -4,12 +4,13 @@
  * sharp's native errors are classified here, once, into AppError codes.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
 import sharp, { type FitEnum, type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { CropRect } from '../../shared/types.js';
 import type { ModelInputSpec, ResizeMode } from '../models/embedder.js';
 import type { RawImage } from './phash.js';
+
+export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFile, type FileSnapshot } from './read-file.js';
 
 /**
  * 100 megapixels: above every phone and full-frame camera, and a bound on what one decode may cost (a 100 MP
@@ -18,9 +19,6 @@ import type { RawImage } from './phash.js';
  * raise it with `--max-pixels`.
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
-
-/** Files above this are refused unread (IMAGE_TOO_LARGE): the whole file is held in memory while it is hashed. */
-export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 export interface DecodeOptions {
   /** A rectangle in the oriented image's pixel space; the model sees only that region. */
@@ -42,59 +40,6 @@ export interface DecodedImage {
 const WHITE = { r: 255, g: 255, b: 255 };
 
 const FIT: Record<ResizeMode, keyof FitEnum> = { squash: 'fill', 'center-crop': 'cover', pad: 'contain' };
-
-/**
- * Reads a whole file (the bytes are then hashed and decoded without a second read).
- * @throws AppError NOT_FOUND, PERMISSION_DENIED, NOT_A_FOLDER... (classified file-system errors)
- */
-export async function readImageFile(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw classifyFsError(err, path);
-  }
-}
-
-/** The bytes of a file together with the size and mtime they belong to. */
-export interface FileSnapshot {
-  bytes: Buffer;
-  size: number;
-  mtimeMs: number;
-}
-
-/**
- * Reads a whole file through one descriptor and checks that it did not change while it was read (a file being
- * copied in or rewritten), so the bytes, their hash and the size/mtime recorded with them always belong together.
- * @throws AppError FILE_CHANGED (it changed during the read), IMAGE_TOO_LARGE (over `maxBytes`), NOT_FOUND,
- *   PERMISSION_DENIED, INVALID_INPUT (not a regular file)...
- */
-export async function readFileSnapshot(path: string, options: { maxBytes?: number } = {}): Promise<FileSnapshot> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw classifyFsError(err, path);
-  }
-  try {
-    const before = await handle.stat();
-    // A FIFO or device named *.jpg would block or never end; only regular files are read.
-    if (!before.isFile()) throw new AppError('INVALID_INPUT', `Not a regular file: ${path}`);
-    if (before.size > maxBytes) {
-      throw new AppError('IMAGE_TOO_LARGE', `The file is ${before.size} bytes, more than the limit of ${maxBytes}.`);
-    }
-    const bytes = await handle.readFile();
-    const after = await handle.stat();
-    if (bytes.length !== after.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      throw new AppError('FILE_CHANGED', 'The file changed while it was read; it is indexed on the next run.');
-    }
-    return { bytes, size: after.size, mtimeMs: after.mtimeMs };
-  } catch (err) {
-    throw classifyFsError(err, path);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
 
 /** The content hash that recognises a moved file or an identical copy: SHA-256 of the bytes. */
 export function contentHash(bytes: Uint8Array): Buffer {
@@ -259,29 +204,4 @@ export function classifySharpError(err: unknown): AppError {
   }
   if (/bad extract area/i.test(message)) return new AppError('INVALID_INPUT', 'The crop lies outside the image.', { cause: err });
   return new AppError('CORRUPT_IMAGE', `The image is damaged: ${first}`, { cause: err });
-}
-
-/** Maps a file-system error to an AppError with the path in the message. */
-export function classifyFsError(err: unknown, path: string): AppError {
-  if (isAppError(err)) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  switch (code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return new AppError('NOT_FOUND', `No such file: ${path}`, { cause: err });
-    case 'ELOOP':
-      return new AppError('NOT_FOUND', `A symbolic link loop, not a file: ${path}`, { cause: err });
-    case 'EACCES':
-    case 'EPERM':
-      return new AppError('PERMISSION_DENIED', `Permission denied: ${path}`, { cause: err });
-    case 'EISDIR':
-      return new AppError('INVALID_INPUT', `A folder, not an image file: ${path}`, { cause: err });
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new AppError('DISK_FULL', `The disk is full: ${path}`, { cause: err });
-    case 'ERR_FS_FILE_TOO_LARGE':
-      return new AppError('IMAGE_TOO_LARGE', `The file is too large to read: ${path}`, { cause: err });
-    default:
-      return new AppError('INTERNAL', `Cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }

@@ -11,6 +11,7 @@ import type { FailedRecord } from '../catalog/items.repo.js';
 import { classifyFsError } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
 import { confineToRoots } from './confine.js';
+import { refuseSystemFolder } from './system-folders.js';
 
 export interface CollectionInfo {
   id: CollectionId;
@@ -40,7 +41,8 @@ export class LibraryService {
   /**
    * Adds a folder to a collection (creating the collection). A folder inside an existing root adds nothing; a
    * folder that contains existing roots replaces them. Indexing is a separate step (`index:start`).
-   * @throws AppError FOLDER_NOT_FOUND, NOT_A_FOLDER, PERMISSION_DENIED, INVALID_INPUT (relative path).
+   * @throws AppError FOLDER_NOT_FOUND, NOT_A_FOLDER, PERMISSION_DENIED, INVALID_INPUT (relative path; the file system's
+   *   root, a system folder or a pseudo file system such as /proc).
    */
   addFolder(collection: string, path: string, reference = false): CollectionInfo {
     const dir = normalizeDir(path);
@@ -52,6 +54,8 @@ export class LibraryService {
       throw e.code === 'NOT_FOUND' ? new AppError('FOLDER_NOT_FOUND', `No such folder: ${dir}`, { cause: err }) : e;
     }
     if (!st.isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${dir}`);
+    // A root makes everything under it reachable through the transports (search by path, CSV import).
+    refuseSystemFolder(dir, 'a library folder');
     const { catalog } = this.deps;
     catalog.transaction(() => {
       const c = catalog.collections.ensure(collection);

@@ -4,7 +4,6 @@
  * the image column holds file names, relative paths or globs, several per cell (`|`, `;`, `,` or new lines
  * between them) or one per repeated row. Re-importing updates products in place.
  */
-import { readFile } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../../shared/errors.js';
@@ -12,6 +11,7 @@ import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ProductRecord } from '../catalog/products.repo.js';
 import type { Logger } from '../logger.js';
+import { readFileSnapshot } from '../images/read-file.js';
 import { walk } from '../scan/walk.js';
 
 export const PRODUCT_FIELDS = ['sku', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image'] as const;
@@ -294,6 +294,12 @@ async function collectionImages(deps: ImportDeps, collectionId: CollectionId): P
 }
 
 /**
+ * A product CSV larger than this is refused unread: it is parsed whole in memory (a 100,000-product CSV is some tens of
+ * MB; the transports' text source is capped at 50 MB by the contract).
+ */
+export const MAX_CSV_BYTES = 256 * 1024 * 1024;
+
+/**
  * Imports (or previews) a product CSV into a collection.
  * @throws AppError COLLECTION_NOT_FOUND, NOT_FOUND (the file), INVALID_INPUT (malformed CSV, unknown column, no SKU column)
  */
@@ -303,10 +309,10 @@ export async function importCsv(deps: ImportDeps, options: ImportCsvOptions): Pr
   if (options.source.kind === 'text') text = options.source.text;
   else {
     const path = options.source.path;
-    text = await readFile(path).catch((err: unknown) => {
-      const code = (err as { code?: string }).code;
-      throw new AppError(code === 'ENOENT' ? 'NOT_FOUND' : code === 'EACCES' ? 'PERMISSION_DENIED' : 'INVALID_INPUT', `Cannot read ${path}.`, { cause: err });
-    });
+    text = (await readFileSnapshot(path, {
+      maxBytes: MAX_CSV_BYTES,
+      tooLarge: (size, max) => new AppError('PAYLOAD_TOO_LARGE', `The CSV file is ${size} bytes, more than the limit of ${max}.`),
+    })).bytes;
   }
   const parsed = parseCsv(text);
   const mapping = resolveMapping(parsed.headers, options.mapping);

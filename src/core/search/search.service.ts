@@ -47,6 +47,8 @@ export interface SearchServiceDeps {
   catalog: Catalog;
   model: ModelState;
   maxPixels?: number;
+  /** Query files larger than this are refused (IMAGE_TOO_LARGE), as the index job refuses them. */
+  maxFileBytes?: number;
   /** Query expansion settings when it applies (default DEFAULT_EXPANSION). */
   expansion?: ExpansionOptions;
 }
@@ -223,16 +225,20 @@ export class SearchService {
     return [...new Set(names)].map((n) => collections.require(n).id);
   }
 
+  private fileLimits(): { maxBytes?: number } {
+    return this.deps.maxFileBytes === undefined ? {} : { maxBytes: this.deps.maxFileBytes };
+  }
+
   private async queryBytes(image: QueryImage): Promise<Buffer> {
     switch (image.kind) {
       case 'path':
-        return readImageFile(image.path);
+        return readImageFile(image.path, this.fileLimits());
       case 'buffer':
         return image.bytes;
       case 'bytes':
         return Buffer.from(image.base64, 'base64');
       case 'item':
-        return readImageFile(this.deps.catalog.items.require(asItemId(image.id)).path);
+        return readImageFile(this.deps.catalog.items.require(asItemId(image.id)).path, this.fileLimits());
       default:
         return missingCase(image);
     }

@@ -80,6 +80,8 @@ export interface ThumbnailsOptions {
    */
   resolveFile?: (id: number, path: string) => Promise<string>;
   maxPixels?: number;
+  /** Source files larger than this are refused (IMAGE_TOO_LARGE), as the index job refuses them. */
+  maxFileBytes?: number;
 }
 
 export function createThumbnails(options: ThumbnailsOptions): Thumbnails {
@@ -88,7 +90,7 @@ export function createThumbnails(options: ThumbnailsOptions): Thumbnails {
   const inFlight = new Map<string, Promise<void>>();
 
   async function render(src: string, out: string, size: number): Promise<void> {
-    const bytes = await readImageFile(src);
+    const bytes = await readImageFile(src, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
     let webp: Buffer;
     try {
       webp = await sharp(bytes, { failOn: 'none', limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
