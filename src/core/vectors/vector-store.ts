@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { AnnIndex, IdsMismatchError, sameIds, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
@@ -235,9 +236,10 @@ export class VectorStore {
     }
     const count = this.options.source.ids(collectionId).length;
     if (count === 0) {
-      // Nothing to rebuild: a new collection simply starts with an empty index.
+      // Nothing to rebuild: a new collection simply starts with an empty index. Not dirty: no file is needed for it
+      // (check() agrees), and a reader (`stats`) saving one was a write from a read-only command.
       const empty = AnnIndex.create(this.params);
-      this.loaded.set(collectionId, { index: empty, dirty: true });
+      this.loaded.set(collectionId, { index: empty, dirty: false });
       return { index: empty };
     }
     return { problem: problem ?? 'cannot be used', count };
@@ -304,7 +306,14 @@ export class VectorStore {
     });
     const rebuilt = build();
     this.loaded.set(collectionId, { index: rebuilt, dirty: true });
-    this.save(collectionId);
+    try {
+      this.save(collectionId);
+    } catch (err) {
+      // Saving only spares the next process the rebuild: a reader on a full disk still answers from memory.
+      if (!isAppError(err) || err.code !== 'DISK_FULL') throw err;
+      this.loaded.get(collectionId)!.dirty = false;
+      this.options.logger.warn(`vector index for collection ${collectionId} rebuilt but not saved: ${err.message}`);
+    }
     this.options.logger.info(`vector index for collection ${collectionId} rebuilt`, {
       vectors: rebuilt.size,
       ms: Date.now() - started,
