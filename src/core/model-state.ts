@@ -3,8 +3,14 @@
  * catalog item never load ONNX), the folder's learned vector transform (whitening, see vectors/whitening-store.ts)
  * and the vector indexes built for both. The catalog records the model; mixing vectors of two models is refused
  * with MODEL_MISMATCH, never done silently (switching re-embeds: jobs/reembed.job.ts).
+ *
+ * Another process may change the folder while this one serves it (a CLI `index` while the app or `serve` runs):
+ * before each use, one cheap look at the catalog's data version (Catalog.dataVersion) says whether anything was
+ * committed elsewhere; only then are the model facts, the transform's stamp and each loaded index's id summary
+ * compared, and what moved is caught up or reopened. Nothing is answered from what the catalog no longer says.
  */
 import { AppError } from '../shared/errors.js';
+import { asItemId } from '../shared/types.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { Logger } from './logger.js';
 import type { Embedder } from './models/embedder.js';
@@ -47,6 +53,14 @@ export class ModelState {
   private whitening: Whitening | null | undefined;
   /** transform() of the current whitening (building it digests the matrix: ~10 ms, too much for every query). */
   private built: { from: Whitening | null; dim: number; transform: VectorTransform } | undefined;
+  /** The catalog's data version last seen (see sync()). */
+  private seenVersion: number;
+  /** The catalog's transform stamp when `whitening` was read. */
+  private whiteningStamp: string | undefined;
+  /** What the store's vectors are: the embedder and dimension it was made for. */
+  private storeFacts: string | undefined;
+  /** Set when another process switched the folder to a model other than the one this state was asked for. */
+  private switchedAway: AppError | undefined;
 
   /** @throws AppError MODEL_MISMATCH when the folder holds vectors of another model than the one requested. */
   constructor(private readonly o: ModelStateOptions) {
@@ -56,6 +70,49 @@ export class ModelState {
       throw mismatch(`This data folder's vectors were made with model "${stored}", not "${o.requestedModelId}".`, stored);
     }
     this.currentModelId = o.requestedModelId ?? (hasVectors ? stored : undefined) ?? DEFAULT_MODEL_ID;
+    this.seenVersion = o.catalog.dataVersion();
+  }
+
+  /**
+   * Catches up with what another connection committed since the last call: a switched model or a re-learned
+   * transform drops the indexes (the next vectors() reopens them under the new stamp), else each loaded index whose
+   * ids the catalog no longer holds is marked to catch up on its next use. One ~10 µs read when nothing changed.
+   */
+  private sync(): void {
+    const version = this.o.catalog.dataVersion();
+    if (version === this.seenVersion) return;
+    this.seenVersion = version;
+    const { meta } = this.o.catalog;
+    const storedModel = meta.get('model_id');
+    if (storedModel && storedModel !== this.currentModelId && this.hasVectors()) {
+      if (this.o.requestedModelId && this.o.requestedModelId !== storedModel) {
+        this.switchedAway = mismatch(`Another process switched this data folder's vectors to model "${storedModel}".`, storedModel);
+      } else {
+        this.currentModelId = storedModel;
+        const pending = this.embedderPromise;
+        this.embedderPromise = undefined;
+        void pending?.then((e) => e.close()).catch(() => undefined);
+      }
+    }
+    if (meta.get('transform_stamp') !== this.whiteningStamp) {
+      this.whitening = undefined;
+      this.dropStore();
+    } else if (this.storeFacts !== undefined && this.storeFacts !== this.currentFacts()) {
+      this.dropStore();
+    } else {
+      this.store?.refresh();
+    }
+  }
+
+  /** The embedder and dimension the catalog's vectors are made with, as one string. */
+  private currentFacts(): string {
+    return `${this.o.catalog.meta.get('embedder_id') ?? ''}/${this.o.catalog.meta.get('dimensions') ?? ''}`;
+  }
+
+  private dropStore(): void {
+    this.store?.close();
+    this.store = undefined;
+    this.storeFacts = undefined;
   }
 
   /** The registry id of the model in use (changes only when a re-embed switches the folder's model). */
@@ -65,10 +122,15 @@ export class ModelState {
 
   /** The transform every stored vector and every query goes through before the index. */
   transform(): VectorTransform | undefined {
+    this.sync();
     const embedderId = this.o.catalog.meta.get('embedder_id');
     const dim = Number(this.o.catalog.meta.get('dimensions'));
     if (!embedderId || !Number.isInteger(dim) || dim <= 0) return undefined;
-    this.whitening ??= readWhitening(this.o.dataDir, embedderId, dim, this.o.logger) ?? null;
+    if (this.whitening === undefined) {
+      // The stamp before the file: a transform written in between is read now and merely re-read on the next sync.
+      this.whiteningStamp = this.o.catalog.meta.get('transform_stamp');
+      this.whitening = readWhitening(this.o.dataDir, embedderId, dim, this.o.logger) ?? null;
+    }
     if (this.built?.from !== this.whitening || this.built.dim !== dim) {
       this.built = { from: this.whitening, dim, transform: this.whitening ? whiteningTransform(this.whitening) : identityTransform(dim) };
     }
@@ -127,9 +189,12 @@ export class ModelState {
     }
     learned.embeddings = count;
     writeWhitening(this.o.dataDir, embedderId, learned);
+    // A commit, so that other processes notice the new transform (sync()).
+    const stamp = `${Date.now().toString(36)}-${process.pid}`;
+    catalog.transaction(() => catalog.meta.set('transform_stamp', stamp));
     this.whitening = learned;
-    this.store?.close();
-    this.store = undefined;
+    this.whiteningStamp = stamp;
+    this.dropStore();
     logger.info('learned the vector transform', {
       kind: learned.kind,
       outputDim: learned.outputDim,
@@ -142,6 +207,8 @@ export class ModelState {
 
   /** The embedder, opened on first use; concurrent callers share one promise, and a failed open can be retried. */
   embedder(): Promise<Embedder> {
+    this.sync();
+    if (this.switchedAway) return Promise.reject(this.switchedAway);
     this.embedderPromise ??= this.openEmbedder().catch((err: unknown) => {
       this.embedderPromise = undefined;
       throw err;
@@ -151,15 +218,19 @@ export class ModelState {
 
   /** The vector indexes, when the catalog knows which embedder made its vectors (else there is nothing to search). */
   vectors(): VectorStore | undefined {
+    this.sync();
+    if (this.switchedAway) throw this.switchedAway;
     if (this.store) return this.store;
     const embedderId = this.o.catalog.meta.get('embedder_id');
     const dim = Number(this.o.catalog.meta.get('dimensions'));
     if (!embedderId || !Number.isInteger(dim) || dim <= 0) return undefined;
     const { catalog } = this.o;
+    const transform = this.transform() ?? identityTransform(dim);
+    this.storeFacts = `${embedderId}/${dim}`;
     this.store = new VectorStore({
       dir: this.o.dataDir,
       embedderId,
-      transform: this.transform() ?? identityTransform(dim),
+      transform,
       logger: this.o.logger,
       source: {
         ids: (cid) => catalog.items.embeddedIds(cid, embedderId),
@@ -168,6 +239,11 @@ export class ModelState {
           for (const r of catalog.items.vectors(cid, embedderId)) yield { id: r.id, vector: decodeF16(r.vector) };
         },
         page: (cid, afterId, limit) => catalog.items.vectorsPage(cid, embedderId, afterId, limit).map((r) => ({ id: r.id, vector: decodeF16(r.vector) })),
+        byIds: (_cid, ids) =>
+          ids.flatMap((id) => {
+            const stored = catalog.items.vector(asItemId(id));
+            return stored?.modelId === embedderId ? [{ id, vector: decodeF16(stored.vector) }] : [];
+          }),
       },
     });
     return this.store;
@@ -186,8 +262,7 @@ export class ModelState {
    * transform and indexes are let go (the next vectors() rebuilds the indexes from the new embeddings).
    */
   async adopt(modelId: string): Promise<void> {
-    this.store?.close();
-    this.store = undefined;
+    this.dropStore();
     this.whitening = undefined;
     const pending = this.embedderPromise;
     this.embedderPromise = undefined;
@@ -197,8 +272,7 @@ export class ModelState {
   }
 
   async close(): Promise<void> {
-    this.store?.close();
-    this.store = undefined;
+    this.dropStore();
     const pending = this.embedderPromise;
     this.embedderPromise = undefined;
     const embedder = await pending?.catch(() => undefined);
@@ -236,8 +310,7 @@ export class ModelState {
         catalog.meta.set('embedder_id', embedder.modelId);
         catalog.meta.set('dimensions', String(embedder.dim));
       });
-      this.store?.close();
-      this.store = undefined;
+      this.dropStore();
       this.whitening = undefined;
     }
     logger.debug('model ready', { modelId: this.modelId, embedder: embedder.modelId, dim: embedder.dim, device: embedder.device });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
@@ -14,7 +14,8 @@ import { writeScene } from '../../src/core/images/synthetic.js';
 import { api, channels } from '../../src/shared/api.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { dispatch } from '../../src/shared/dispatch.js';
-import { openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { runCli } from './cli-run.js';
+import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;
 const MARKER = 'ForgetMe7c1d';
@@ -114,6 +115,29 @@ describe('forget a collection', () => {
     // As a full-text index stores it: one lower-cased token.
     expect(bytes.includes(Buffer.from(MARKER.toLowerCase()))).toBe(false);
     expect(bytes.includes(theirVector)).toBe(false);
+  });
+
+  it('leaves no path or name of the forgotten collection anywhere, not even old row versions from indexing', async () => {
+    // Re-indexing changed photos deletes and re-inserts their rows; the freed space (in pages, on the free list) keeps
+    // the old bytes, and the other collection, indexed next, reuses those pages: after forget they are still in use.
+    const gone = Array.from({ length: 30 }, (_, i) => join(tmp.path, 'Vanish4e9b', `Vanish4e9b-photo-${String(i).padStart(2, '0')}.jpg`));
+    const kept = Array.from({ length: 30 }, (_, i) => join(tmp.path, 'kept30', `kept-${i}.jpg`));
+    const data = join(tmp.path, 'data-two');
+    const cli = (args: string[]) => runCli(['--data', data, '--model', TEST_MODEL, ...args]);
+    await Promise.all(gone.map((p, i) => writeScene(p, 2100 + i)));
+    expect((await cli(['index', join(tmp.path, 'Vanish4e9b'), '-c', 'VanishColl'])).code).toBe(0);
+    await Promise.all(gone.map((p, i) => writeScene(p, 2200 + i)));
+    expect((await cli(['index', '-c', 'VanishColl'])).code).toBe(0);
+    await Promise.all(kept.map((p, i) => writeScene(p, 2300 + i)));
+    expect((await cli(['index', join(tmp.path, 'kept30'), '-c', 'kept'])).code).toBe(0);
+    expect((await cli(['forget', 'VanishColl'])).code).toBe(0);
+
+    const bytes = dataBytes(data);
+    const left = [...gone, ...gone.map((p) => basename(p)), 'VanishColl'].filter((s) => bytes.includes(Buffer.from(s)));
+    expect(left).toEqual([]);
+    // The kept collection is whole.
+    const stats = await cli(['stats', '--json']);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ itemCount: 30, vectorCount: 30 });
   });
 
   it('refuses an unknown collection from the command line in one line', async () => {

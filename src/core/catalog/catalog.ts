@@ -18,12 +18,19 @@ export interface Catalog {
    * @throws AppError DISK_FULL, DATA_DIR_LOCKED, DB_CORRUPT... for SQLite's own failures; `fn`'s errors as thrown.
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * A number that moves whenever another connection (another process, or another engine in this one) has committed
+   * to the catalog since the last call; never for this connection's own commits. One read of SQLite's shared memory
+   * (~10 µs): what a reader checks before trusting what it cached from the catalog.
+   */
+  dataVersion(): number;
   close(): void;
 }
 
 /** @throws AppError DB_CORRUPT, PERMISSION_DENIED (see openDatabase). */
 export function openCatalog(file: string, logger: Logger): Catalog {
   const db = openDatabase(file, { logger });
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
   return {
     file,
     db,
@@ -38,6 +45,7 @@ export function openCatalog(file: string, logger: Logger): Catalog {
         throw isSqliteError(err) ? classifySqliteError(err, file) : err;
       }
     },
+    dataVersion: () => dataVersion.get() as number,
     close: () => db.close(),
   };
 }

@@ -2,7 +2,7 @@
  * Opens the catalog (one SQLite file per data folder) in WAL mode with foreign keys on, and brings its schema up
  * to date with the numbered migrations. SQLite's native errors are classified here, once, into AppError codes.
  */
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -36,7 +36,34 @@ export function openDatabase(file: string, options: OpenDatabaseOptions): Db {
     return db;
   } catch (err) {
     db?.close();
-    throw classifySqliteError(err, file);
+    const classified = classifySqliteError(err, file);
+    if (classified.code !== 'DISK_FULL' || !existsSync(file)) throw classified;
+    return openOnFullDisk(file, options, migrations, classified);
+  }
+}
+
+/**
+ * A catalog on a full disk, for reading: SQLite cannot size its shared-memory file (`-shm`, 32 KB) there, which the
+ * first access to a WAL database needs, so every command failed, searches included. In exclusive locking mode
+ * SQLite keeps that index in its own memory instead; the price is that other processes wait for this connection
+ * (SQLITE_BUSY after the busy timeout) until it closes, which on a full disk only delays what would fail anyway.
+ * Writes fail with SQLITE_FULL (DISK_FULL) until space is freed.
+ * @throws AppError `full` when the catalog needs a migration (a write), or cannot be read this way either.
+ */
+function openOnFullDisk(file: string, options: OpenDatabaseOptions, migrations: readonly Migration[], full: AppError): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000, fileMustExist: true });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('foreign_keys = ON');
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current < (migrations.at(-1)?.version ?? 0)) throw full;
+    migrate(db, migrations, options.logger);
+    options.logger.warn('the disk holding the catalog is full: it is open for reading, and other processes wait until this one ends', { file });
+    return db;
+  } catch (err) {
+    db?.close();
+    throw isAppError(err) ? err : full;
   }
 }
 

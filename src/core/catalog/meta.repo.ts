@@ -7,7 +7,12 @@ export type MetaKey =
   /** The embedder's own identity (weights + pipeline); a different value under the same model id is a mismatch. */
   | 'embedder_id'
   /** Raw embedding dimension. */
-  | 'dimensions';
+  | 'dimensions'
+  /**
+   * Changes whenever the folder's learned vector transform (vector-transform.bin) is written: a commit other
+   * processes notice (Catalog.dataVersion), so that none keeps searching under the transform it read before.
+   */
+  | 'transform_stamp';
 
 export class MetaRepo {
   constructor(private readonly db: Db) {}

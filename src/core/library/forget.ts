@@ -3,8 +3,10 @@
  * embeddings, and what deduplication and matching keep about its content), its vector index files and its
  * cached thumbnails. The user's own image files are never touched.
  *
- * Deleted rows are overwritten, not just unlinked (SQLite's secure_delete), and the WAL is checkpointed and
- * truncated afterwards, so no copy of a path or an embedding lingers in the catalog's free pages.
+ * Deleted rows are overwritten, not just unlinked (SQLite's secure_delete), and the catalog is then rewritten
+ * (VACUUM) and its WAL truncated. secure_delete alone is not enough: it zeroes what it deletes, not the old row
+ * versions that earlier writes left behind (a re-indexed photo's old row in a page's unused space or on the free
+ * list, a cell copied during a page split), and pages another collection reuses keep them after the forget.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import type { api } from '../../shared/api.js';
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { Db } from '../catalog/database.js';
+import { classifySqliteError, type Db } from '../catalog/database.js';
 import { acquireDataDirLock } from '../jobs/data-dir-lock.js';
 import type { Logger } from '../logger.js';
 import type { ModelState } from '../model-state.js';
@@ -66,8 +68,7 @@ export function forgetCollection(deps: ForgetDeps, name: string): ForgetResult {
     } finally {
       catalog.db.pragma(`secure_delete = ${secure}`);
     }
-    // Old page images live on in the WAL until it is checkpointed; TRUNCATE also empties the file.
-    catalog.db.pragma('wal_checkpoint(TRUNCATE)');
+    scrubCatalog(catalog, deps.logger);
 
     // Files after rows: a crash in between leaves only orphans, which `doctor --repair` removes.
     deps.model.vectors()?.drop(cid);
@@ -118,6 +119,26 @@ function forgetDerivedRows(db: Db, cid: CollectionId): void {
     db.exec(`DELETE FROM dedupe_actions WHERE id NOT IN (SELECT action_id FROM dedupe_action_items) ${pairs}`);
   }
   db.exec('DELETE FROM forget_hashes');
+}
+
+/**
+ * Rewrites the catalog into fresh pages (VACUUM copies only live rows, and the file is truncated to them) and
+ * empties the WAL, whose old frames hold earlier page images. Costs a copy of the catalog (time and free space):
+ * when that fails (a full disk) the rows are still gone, and the log says what may remain.
+ */
+function scrubCatalog(catalog: Catalog, logger: Logger): void {
+  try {
+    catalog.db.exec('VACUUM');
+  } catch (err) {
+    const e = classifySqliteError(err, catalog.file);
+    logger.warn('could not rewrite the catalog after forget: old copies of its rows may remain in unused space until the next forget', {
+      code: e.code,
+      reason: e.message,
+    });
+  }
+  // TRUNCATE also empties the file; a reader still inside a read (past the busy timeout) keeps its frames.
+  const [result] = catalog.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+  if (result?.busy) logger.warn('another process was reading the catalog: its WAL could not be emptied after forget', { file: catalog.file });
 }
 
 function readdirSafe(dir: string): string[] {

@@ -273,6 +273,14 @@ export class AnnIndex {
     if (this.held) this.held = updateIdDigest(this.held, ids.filter((_, i) => counts[i] === 1), -1);
   }
 
+  /** The ids of `ids` this index does not hold. */
+  missing(ids: readonly number[]): number[] {
+    if (ids.length === 0) return [];
+    const found = this.index.contains(BigUint64Array.from(ids, (id) => BigInt(id)));
+    const flags = Array.isArray(found) ? (found as boolean[]) : [found as boolean];
+    return ids.filter((_, i) => !flags[i]);
+  }
+
   /** Whether every id is present (the consistency check against the catalog). */
   containsAll(ids: readonly number[]): boolean {
     if (ids.length === 0) return true;

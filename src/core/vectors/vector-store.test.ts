@@ -248,6 +248,10 @@ describe('VectorStore', () => {
     expect(s.search([C2], unit(1), 3)).toEqual([]);
     s.save();
     expect(lines).toEqual([]);
+    // Searching an empty collection writes nothing (a read must never write).
+    expect(s.diskBytes()).toBe(0);
+    s.add(C2, [{ id: 901, vector: unit(1) }]);
+    s.save();
     expect(s.diskBytes()).toBeGreaterThan(0);
     s.drop(C2);
     expect(readdirSync(dir)).toEqual([]);

@@ -14,9 +14,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
-import { AnnIndex, IdsMismatchError, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
+import { AnnIndex, IdsMismatchError, sameIds, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
 import type { VectorTransform } from './transform.js';
 
 /** Where rebuilds read from: the catalog's stored raw embeddings. */
@@ -35,6 +36,8 @@ export interface EmbeddingSource {
    * pages between awaits (an open SQLite iterator would hold the connection busy across them).
    */
   page?(collectionId: CollectionId, afterId: number, limit: number): { id: number; vector: Float32Array }[];
+  /** The raw embeddings of these items (those that have one), for catching up with what another process added. */
+  byIds?(collectionId: CollectionId, ids: readonly number[]): { id: number; vector: Float32Array }[];
 }
 
 export interface VectorStoreOptions {
@@ -67,6 +70,8 @@ interface Loaded {
   dirty: boolean;
   /** Set when the background verification found the file damaged: the next open() rebuilds. */
   damaged?: string;
+  /** Set by refresh() when the catalog no longer holds this index's ids: the next open() catches up. */
+  stale?: boolean;
 }
 
 /**
@@ -196,11 +201,29 @@ export class VectorStore {
     }
   }
 
+  /**
+   * Marks every loaded index whose ids are no longer the catalog's (another process or engine committed to it): its
+   * next open() catches up. For a caller that knows the catalog changed (Catalog.dataVersion); one summary row per
+   * loaded collection.
+   */
+  refresh(): void {
+    const { digest } = this.options.source;
+    for (const [cid, entry] of this.loaded) {
+      const want = digest?.call(this.options.source, cid);
+      const held = entry.index.ids;
+      if (!want || !held || !sameIds(held, want)) entry.stale = true;
+    }
+  }
+
   /** The collection's loaded or valid saved index, else why it needs a rebuild and how many embeddings it will hold. */
   private openExisting(collectionId: CollectionId): { index: AnnIndex } | { problem: string; count: number } {
     const have = this.loaded.get(collectionId);
-    if (have && have.damaged === undefined) return { index: have.index };
     let problem = have?.damaged;
+    if (have?.stale && problem === undefined) {
+      const caught = this.catchUp(collectionId, have);
+      if (caught) return { index: caught };
+      problem = 'is behind the catalog, which another process changed';
+    } else if (have && problem === undefined) return { index: have.index };
     if (problem === undefined) {
       const checked = this.loadChecked(collectionId, 'fast');
       if (checked.index) {
@@ -213,12 +236,67 @@ export class VectorStore {
     }
     const count = this.options.source.ids(collectionId).length;
     if (count === 0) {
-      // Nothing to rebuild: a new collection simply starts with an empty index.
+      // Nothing to rebuild: a new collection simply starts with an empty index. Not dirty: no file is needed for it
+      // (check() agrees), and a reader (`stats`) saving one was a write from a read-only command.
       const empty = AnnIndex.create(this.params);
-      this.loaded.set(collectionId, { index: empty, dirty: true });
+      this.loaded.set(collectionId, { index: empty, dirty: false });
       return { index: empty };
     }
     return { problem: problem ?? 'cannot be used', count };
+  }
+
+  /**
+   * Brings a loaded index in step with a catalog another process changed: the file it saved, when that holds exactly
+   * the catalog's ids (mapped, nothing to add), else the index plus the embeddings it lacks. Neither is saved: the
+   * writer saves its own. @returns undefined when items were also removed (the caller rebuilds).
+   */
+  private catchUp(collectionId: CollectionId, entry: Loaded): AnnIndex | undefined {
+    entry.stale = false;
+    const { source } = this.options;
+    const want = source.digest?.call(source, collectionId);
+    if (want) {
+      try {
+        const saved = AnnIndex.open(this.fileOf(collectionId), this.params, { expectIds: want });
+        if (saved.ids && sameIds(saved.ids, want) && saved.size === want.count) {
+          entry.index = saved;
+          entry.dirty = false;
+          if (!saved.verified) this.verifyLater(collectionId, entry);
+          return saved;
+        }
+      } catch {
+        // Missing, or behind the catalog too (the writer saves every half minute): catch up in memory.
+      }
+    }
+    if (!source.byIds) return undefined;
+    let index = entry.index;
+    if (index.readOnly) {
+      try {
+        index.makeWritable();
+      } catch {
+        // Replaced by the writer's newer save since it was mapped: start from that one.
+        try {
+          index = AnnIndex.load(this.fileOf(collectionId), this.params);
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    const ids = source.ids(collectionId);
+    const missing = index.missing(ids);
+    // Holding every catalog id and no more of them: the same set. Otherwise items went (the caller rebuilds).
+    if (index.size + missing.length !== ids.length) return undefined;
+    const rows = source.byIds.call(source, collectionId, missing);
+    if (rows.length !== missing.length) return undefined;
+    const dim = this.params.dimensions;
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => flat.set(this.options.transform.apply(r.vector), i * dim));
+    index.add(
+      rows.map((r) => r.id),
+      flat,
+    );
+    entry.index = index;
+    this.options.logger.debug(`vector index for collection ${collectionId} caught up with the catalog`, { added: rows.length, vectors: index.size });
+    return index;
   }
 
   /** Logs, builds (by `build`), keeps and saves a rebuilt index. */
@@ -228,7 +306,14 @@ export class VectorStore {
     });
     const rebuilt = build();
     this.loaded.set(collectionId, { index: rebuilt, dirty: true });
-    this.save(collectionId);
+    try {
+      this.save(collectionId);
+    } catch (err) {
+      // Saving only spares the next process the rebuild: a reader on a full disk still answers from memory.
+      if (!isAppError(err) || err.code !== 'DISK_FULL') throw err;
+      this.loaded.get(collectionId)!.dirty = false;
+      this.options.logger.warn(`vector index for collection ${collectionId} rebuilt but not saved: ${err.message}`);
+    }
     this.options.logger.info(`vector index for collection ${collectionId} rebuilt`, {
       vectors: rebuilt.size,
       ms: Date.now() - started,
@@ -330,8 +415,10 @@ export class VectorStore {
    * catalog when that fails (`rebuilt`: it may then already hold what the caller is about to add).
    */
   private writable(collectionId: CollectionId): { index: AnnIndex; rebuilt: boolean } {
+    // A catch-up in open() may already bring in what the caller (which committed it) is about to add.
+    const caughtUp = this.loaded.get(collectionId)?.stale === true;
     const index = this.open(collectionId);
-    if (!index.readOnly) return { index, rebuilt: false };
+    if (!index.readOnly) return { index, rebuilt: caughtUp };
     try {
       index.makeWritable();
       return { index, rebuilt: false };
