@@ -129,6 +129,10 @@ export function classifyFsError(err: unknown, path: string): AppError {
   switch (code) {
     case 'ENOENT':
     case 'ENOTDIR':
+      // A name whose bytes are not UTF-8 reaches Node (argv, JSON) with U+FFFD in their place and so names nothing.
+      if (path.includes('\uFFFD')) {
+        return new AppError('UNSUPPORTED_FILE_NAME', `The path is not valid UTF-8 (or contains U+FFFD), so it cannot be opened: ${path}. Rename the file (e.g. convmv -f latin1 -t utf8).`, { cause: err });
+      }
       return new AppError('NOT_FOUND', `No such file: ${path}`, { cause: err });
     case 'ELOOP':
       return new AppError('NOT_FOUND', `A symbolic link loop, not a file: ${path}`, { cause: err });

@@ -83,6 +83,22 @@ describe('walk', () => {
     await expect(toArray(walk(root, { signal: controller.signal }))).rejects.toThrow();
   });
 
+  it('reports files and folders whose names are not valid UTF-8 as refused, with the bytes escaped', async () => {
+    touch('ok.jpg');
+    // Latin-1 "café.jpg" and a folder "Été" as raw bytes: Node's string paths cannot name them.
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9]), Buffer.from('.jpg')]), 'x');
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/notes`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'x');
+    mkdirSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0xc9]), Buffer.from('t')]));
+    const found = await toArray(walk(root));
+    const byName = new Map(found.map((f) => [relative(root, f.path), f]));
+    expect([...byName.keys()].sort()).toEqual(['\\xc9t', 'caf\\xe9.jpg', 'ok.jpg']);
+    expect(byName.get('ok.jpg')!.refused).toBeUndefined();
+    for (const name of ['caf\\xe9.jpg', '\\xc9t']) {
+      expect(byName.get(name)!.refused?.code).toBe('UNSUPPORTED_FILE_NAME');
+      expect(byName.get(name)!.refused?.message).toMatch(/not valid UTF-8/);
+    }
+  });
+
   it('matches extensions case-insensitively', () => {
     expect(hasImageExtension('x.TIFF')).toBe(true);
     expect(hasImageExtension('x.avif')).toBe(true);

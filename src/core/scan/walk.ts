@@ -4,8 +4,9 @@
  * (with `within`) only when they lead to a place inside the user's chosen folders: a link out of them is never
  * read, a file link is reported as refused so the user sees why it was not indexed.
  */
+import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { isInsideAny } from '../library/confine.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +41,26 @@ export interface WalkOptions {
   within?: readonly string[];
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `name` as text, or undefined when its bytes are not valid UTF-8 (a Latin-1 `é` from an old archive). Node's
+ * string paths cannot name such a file: decoded, its bytes become U+FFFD and no longer name anything, so the
+ * walk once lost it silently between listing and stat.
+ */
+function utf8Name(name: Buffer): string | undefined {
+  try {
+    return STRICT_UTF8.decode(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The name with every byte that is not printable ASCII written as \xNN, so a user can find the file. */
+export function escapedFileName(name: Buffer): string {
+  return [...name].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+}
+
 /** Whether `name` has one of the image suffixes (case-insensitive). */
 export function hasImageExtension(name: string, extensions: ReadonlySet<string> = IMAGE_EXTENSIONS): boolean {
   const dot = name.lastIndexOf('.');
@@ -61,7 +82,8 @@ export async function* walk(root: string, options: WalkOptions = {}): AsyncGener
     const dir = stack.pop()!;
     let handle;
     try {
-      handle = await opendir(dir, { bufferSize: 256 });
+      // Names as bytes: a name that is not UTF-8 would otherwise arrive as U+FFFD and name nothing.
+      handle = await opendir(dir, { bufferSize: 256, encoding: 'buffer' as BufferEncoding });
     } catch (err) {
       // The root itself unreadable is the caller's business (offline drive); a subfolder is skipped.
       if (dir === root) throw err;
@@ -69,7 +91,15 @@ export async function* walk(root: string, options: WalkOptions = {}): AsyncGener
       continue;
     }
     const subdirs: string[] = [];
-    for await (const entry of handle) {
+    for await (const listed of handle) {
+      const raw = listed as unknown as Dirent<Buffer>;
+      const name = utf8Name(raw.name);
+      if (name === undefined) {
+        const bad = badName(dir, raw, extensions);
+        if (bad) yield bad;
+        continue;
+      }
+      const entry = Object.assign(raw, { name }) as unknown as Dirent;
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory() || entry.isSymbolicLink()) {
@@ -118,4 +148,25 @@ export async function* walk(root: string, options: WalkOptions = {}): AsyncGener
     subdirs.sort().reverse();
     stack.push(...subdirs);
   }
+}
+
+/**
+ * A listed entry whose name is not valid UTF-8, as a refused file the job records with its reason (so it appears
+ * in `lookalike errors` and the app's failures list), or undefined for an entry that would not be indexed anyway.
+ * A folder with such a name is reported the same way: its photos cannot be reached by name.
+ */
+function badName(dir: string, entry: Dirent<Buffer>, extensions: ReadonlySet<string>): ScannedFile | undefined {
+  const shown = escapedFileName(entry.name);
+  if (shown.startsWith('.')) return undefined;
+  const folder = entry.isDirectory();
+  if (!folder && !hasImageExtension(shown, extensions)) return undefined;
+  const path = `${dir}${dir.endsWith(sep) ? '' : sep}${shown}`;
+  const what = folder ? 'The folder name' : 'The file name';
+  const reason = folder ? 'the photos in it cannot be indexed until it is renamed' : 'the photo cannot be indexed until it is renamed';
+  return {
+    path,
+    size: 0,
+    mtimeMs: 0,
+    refused: new AppError('UNSUPPORTED_FILE_NAME', `${what} is not valid UTF-8 (shown with \\xNN for each byte that is not); ${reason} (e.g. convmv -f latin1 -t utf8).`),
+  };
 }

@@ -264,6 +264,7 @@ export const en = {
     CORRUPT_IMAGE: 'The image file is damaged and cannot be read.',
     IMAGE_TOO_LARGE: 'The image is too large.',
     EMPTY_FILE: 'The file is empty.',
+    UNSUPPORTED_FILE_NAME: 'The file name is not valid UTF-8; rename the file to index it.',
     FILE_CHANGED: 'The file changed while it was being read.',
     MODEL_MISSING: 'The image model is not installed.',
     MODEL_INVALID: 'The image model files are damaged.',

@@ -259,6 +259,7 @@ export const zhCN: Messages = {
     CORRUPT_IMAGE: '图片文件已损坏，无法读取。',
     IMAGE_TOO_LARGE: '图片太大。',
     EMPTY_FILE: '文件是空的。',
+    UNSUPPORTED_FILE_NAME: '文件名不是有效的 UTF-8 编码；请重命名该文件后再建立索引。',
     FILE_CHANGED: '读取时文件发生了变化。',
     MODEL_MISSING: '未安装图像模型。',
     MODEL_INVALID: '图像模型文件已损坏。',
