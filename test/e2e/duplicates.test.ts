@@ -141,12 +141,12 @@ describe('duplicates view, end to end', () => {
     await dialog.getByTestId('apply-folder').fill('removed');
     await dialog.getByText('Type an absolute path').waitFor();
     expect(await dialog.getByRole('button', { name: 'Move 3 files' }).isDisabled()).toBe(true);
-    // A folder that cannot be created (its parent is a file): the engine's code shows in the dialog, nothing moves.
+    // A folder that cannot be (its parent is a file): refused as NOT_A_FOLDER before anything is touched, nothing moves.
     await dialog.getByTestId('apply-folder').fill(join(photos, 'scene-04.jpg', 'bin'));
     await dialog.getByRole('button', { name: 'Move 3 files' }).click();
     const notice = dialog.locator('[role=alert]');
     await notice.waitFor();
-    expect(await notice.getAttribute('data-error-code')).toBe('PERMISSION_DENIED');
+    expect(await notice.getAttribute('data-error-code')).toBe('NOT_A_FOLDER');
     await screenshot(page, 'dupes-04a-move-error');
     await notice.getByRole('button', { name: 'Dismiss' }).click();
     await dialog.getByTestId('apply-folder').fill(bin());
