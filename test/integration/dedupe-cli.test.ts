@@ -89,6 +89,21 @@ describe('lookalike dupes / undo (CLI)', () => {
     expect(r.stderr).toMatch(/^lookalike: .*\(COLLECTION_NOT_FOUND\)$/m);
   });
 
+  it('refuses the trash before touching a file when HOME names a missing folder', async () => {
+    const home = process.env.HOME;
+    process.env.HOME = join(tmp.path, 'no-such-home');
+    try {
+      const r = await cli(['--data', data, 'dupes', '--apply', 'trash']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^lookalike: The trash cannot be used: the home folder .*no-such-home \(HOME\) does not exist.*\(FOLDER_NOT_FOUND\)$/m);
+      expect(existsSync(P('p0-copy.jpg'))).toBe(true);
+      expect(existsSync(P('p1-copy.jpg'))).toBe(true);
+    } finally {
+      process.env.HOME = home;
+    }
+    expect(JSON.parse((await cli(['--data', data, 'dupes', '--json'])).lines[0]!).groups).toHaveLength(2);
+  });
+
   it('applies the suggestions to the trash and undoes them', async () => {
     const r = await cli(['--data', data, 'dupes', '--apply', 'trash']);
     expect(r.code).toBe(0);

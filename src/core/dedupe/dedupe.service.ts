@@ -23,7 +23,7 @@ import { JournalRepo, pairKey, type ActionItemRow, type ActionKind, type NewActi
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
 import { SignatureStore } from './signature-store.js';
-import { canRestoreFromTrash, findTrashed, moveToTrash, restoreTrashed } from './trash.js';
+import { canRestoreFromTrash, checkTrashUsable, findTrashed, moveToTrash, restoreTrashed } from './trash.js';
 
 /**
  * Default detail agreement for a near-duplicate: half of the informative 8×8 detail blocks line up. Measured on
@@ -292,6 +292,7 @@ export class DedupeService {
   async apply(action: ApplyAction, itemIds: readonly number[]): Promise<ApplySummary> {
     // Before anything is touched: Node's recursive mkdir loops for ever on procfs (`move:/proc/x`, ~90% CPU).
     if (action.kind === 'move') await checkDestination(action.destination);
+    else await checkTrashUsable();
     const items = requireScopeItems(this.deps.catalog, itemIds);
     const refused = items.find((i) => i.reference);
     if (refused) throw new AppError('FORBIDDEN', `${refused.path} lies under a reference folder; reference files are never removed.`);

@@ -9,10 +9,29 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import trash from 'trash';
+import { AppError } from '../../shared/errors.js';
 import { moveNoOverwrite } from './file-ops.js';
 
 /** Whether this platform's trash can be searched for undo. */
 export const canRestoreFromTrash = process.platform === 'linux';
+
+/**
+ * Refuses, before any file is touched, a trash that cannot work: on Linux the home trash lies under the home
+ * folder, and the trash package lstat()s it for every file, so a HOME naming a missing folder failed each file
+ * with "ENOENT lstat HOME" (INTERNAL).
+ * @throws AppError FOLDER_NOT_FOUND
+ */
+export async function checkTrashUsable(): Promise<void> {
+  if (process.platform !== 'linux') return;
+  const home = homedir();
+  const ok = await stat(home).then((s) => s.isDirectory(), () => false);
+  if (!ok) {
+    throw new AppError(
+      'FOLDER_NOT_FOUND',
+      `The trash cannot be used: the home folder ${home} (HOME) does not exist, and the trash lies inside it. Nothing was moved; set HOME to your home folder, or move the files into a folder instead.`,
+    );
+  }
+}
 
 /**
  * Moves files to the OS trash.
