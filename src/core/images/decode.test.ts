@@ -4,6 +4,7 @@ import type { ModelInputSpec } from '../models/embedder.js';
 import { appendFileSync, closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { contentHash, decodeForIndex, decodeForModel, readFileSnapshot } from './decode.js';
 import { scene } from './synthetic.js';
 
@@ -17,6 +18,33 @@ async function halves(w: number, h: number): Promise<Sharp> {
 
 const px = (pixels: Buffer, x: number, y: number, width = spec.width) => [...pixels.subarray((y * width + x) * 3, (y * width + x) * 3 + 3)];
 const near = (a: number[], b: number[], tol = 40) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
+
+
+/** A PNG whose header promises `side` × `side` RGB pixels while its data holds a hundred zero bytes. */
+function bigHeaderPng(side: number): Buffer {
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(100))), chunk('IEND', Buffer.alloc(0))]);
+}
 
 describe('decodeForModel', () => {
   it('decodes every common format to packed RGB of the model size', async () => {
@@ -83,6 +111,13 @@ describe('decodeForModel', () => {
     await expect(decodeForModel(jpeg.subarray(0, jpeg.length / 2), spec)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
     await expect(decodeForModel(jpeg, spec, { maxPixels: 100 * 100 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     await expect(decodeForModel(jpeg, spec, { crop: { x: 150, y: 0, width: 100, height: 10 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('says what a damaged image promised: a large header over a few bytes of data', async () => {
+    const png = bigHeaderPng(9000);
+    const said = /^The PNG image is damaged or cut short: its header says 9000 × 9000 pixels, but its \d+ bytes do not decode \(.+\)\.$/;
+    await expect(decodeForModel(png, spec)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringMatching(said) });
+    await expect(decodeForIndex(png, { width: 8, height: 8, resize: 'center-crop' })).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringMatching(said) });
   });
 
   it('hashes content with SHA-256', () => {

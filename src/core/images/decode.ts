@@ -55,8 +55,10 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
   const sharpOptions = modelSharpOptions(options.maxPixels);
   let decoded: { data: Buffer; info: OutputInfo; width: number; height: number; format: string };
+  let header: DecodeContext | undefined;
   try {
     const { meta, width, height } = await orientedSize(bytes, sharpOptions);
+    header = { format: formatName(meta), width, height, bytes: bytes.length };
     let pipeline = sharp(bytes, sharpOptions).rotate();
     if (options.crop) {
       const c = options.crop;
@@ -78,7 +80,7 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
       .toBuffer({ resolveWithObject: true });
     decoded = { data, info, width, height, format: formatName(meta) };
   } catch (err) {
-    throw classifySharpError(err);
+    throw classifySharpError(err, header);
   }
   const { info } = decoded;
   if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
@@ -122,8 +124,10 @@ export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, option
   let height: number;
   let data: Buffer;
   let info: OutputInfo;
+  let header: DecodeContext | undefined;
   try {
     ({ meta, width, height } = await orientedSize(bytes, sharpOptions));
+    header = { format: formatName(meta), width, height, bytes: bytes.length };
     const aspect = Math.max(width / height, height / width) / Math.max(spec.width / spec.height, spec.height / spec.width);
     if (aspect > MAX_SHARED_ASPECT) return { ...(await decodeForModel(bytes, spec, options)), upright: null };
     ({ data, info } = await sharp(bytes, sharpOptions)
@@ -135,7 +139,7 @@ export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, option
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw classifySharpError(err);
+    throw classifySharpError(err, header);
   }
   if (info.width < spec.width || info.height < spec.height || info.channels !== 3) {
     throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected to cover ${spec.width}×${spec.height}×3`);
@@ -187,8 +191,20 @@ function formatName(meta: Metadata): string {
   return meta.format ?? 'unknown';
 }
 
-/** Maps a sharp/libvips error to the code a user can act on; AppErrors pass through. */
-export function classifySharpError(err: unknown): AppError {
+/** What was known of an image when its pixels failed to decode: its header was read, its data was not. */
+export interface DecodeContext {
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/**
+ * Maps a sharp/libvips error to the code a user can act on; AppErrors pass through. With `header` (the header
+ * read, the data not), a damaged image says what its header promised: libvips' own words for a PNG with a large
+ * header and a few bytes of data were just "Unknown error" or "libpng read error".
+ */
+export function classifySharpError(err: unknown, header?: DecodeContext): AppError {
   if (isAppError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
   const first = message.split('\n')[0]!.trim();
@@ -203,5 +219,13 @@ export function classifySharpError(err: unknown): AppError {
     return new AppError('UNSUPPORTED_IMAGE', `An image variant this app cannot decode: ${first}`, { cause: err });
   }
   if (/bad extract area/i.test(message)) return new AppError('INVALID_INPUT', 'The crop lies outside the image.', { cause: err });
+  if (header) {
+    const { format, width, height, bytes } = header;
+    return new AppError(
+      'CORRUPT_IMAGE',
+      `The ${format.toUpperCase()} image is damaged or cut short: its header says ${width} × ${height} pixels, but its ${bytes.toLocaleString('en-US')} bytes do not decode (${first}).`,
+      { cause: err },
+    );
+  }
   return new AppError('CORRUPT_IMAGE', `The image is damaged: ${first}`, { cause: err });
 }
