@@ -4,11 +4,13 @@
  * measured on grocery-dev. Tuned on the dev split of train/ only; val/ reported. Prints markdown tables (see
  * docs/research/same-product.md). Research code: nothing in src/core imports it.
  */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clothesDistractors, FAMILIES, loadGrocery, type Photo, type Product } from './same-product/data.js';
-import { describeAll, describeCrops, GLOBAL_VARIANTS, type CropDescriptors, type GlobalVariant, type ImageDescriptors } from './same-product/describe.js';
+import { describeAll, describeCrops, type CropDescriptors, type GlobalVariant, type ImageDescriptors } from './same-product/describe.js';
 import { createLocalMatcher, loadOpenCv, type Detector, type LocalFeatures, type LocalMatcher } from './same-product/local-features.js';
 import { buildMapsModel, openMapsRunner } from './same-product/maps-model.js';
 import { operatingPoint, pct, recallAt, thresholdFor, type Ranked } from './same-product/metrics.js';
@@ -27,8 +29,12 @@ const { values: args } = parseArgs({
     features: { type: 'string', default: '500' },
     'budget-s': { type: 'string', default: '420' },
     only: { type: 'string', default: 'global,local,calibration,disjoint' },
+    /** Indices into CONFIGS to evaluate (default all); local/calibration need the baseline (1) and the best (16). */
+    configs: { type: 'string' },
   },
 });
+const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
+if (!args.data && existsSync(defaultData)) args.data = defaultData;
 if (!args.data) {
   console.error('usage: node dist/bench/same-product.js --data DIR [--opencv PATH] [--clothes DIR --distractors N] [--cache DIR]');
   process.exit(2);
@@ -195,7 +201,8 @@ if (only.has('global')) {
   const lines: string[] = [];
   lines.push(row(['group', 'configuration', 'split', 'store→iconic R@1 all', 'Fruit', 'Veg', 'Packages', 'R@5 all', 'R@5 Packages', 'store→labelled top-1 all', 'Fruit', 'Veg', 'Packages']));
   lines.push(row(Array(13).fill('---')));
-  for (const c of CONFIGS) {
+  const picked = args.configs === undefined ? CONFIGS : args.configs.split(',').map((i) => CONFIGS[Number(i)]!);
+  for (const c of picked) {
     const per = new Map<string, Outcome>();
     for (const split of SPLITS) {
       const t0 = performance.now();
@@ -368,7 +375,6 @@ if (only.has('disjoint')) {
   const val = SPLITS[1]!;
   for (const [c, from] of [
     [CONFIGS[1]!, 'none'],
-    [CONFIGS.find((x) => x.proj === 'aug')!, 'none (augmentations)'],
     [CONFIGS.find((x) => x.name === 'labels: within-product whitening + LDA 80')!, `${seen.size} products`],
     [CONFIGS.find((x) => x.name === BEST)!, `${seen.size} products`],
     [CONFIGS.find((x) => x.name === 'labels: within-product whitening only')!, `${seen.size} products`],
