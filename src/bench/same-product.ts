@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'global,local,calibration,disjoint' },
     /** Indices into CONFIGS to evaluate (default all); local/calibration need the baseline (1) and the best (16). */
     configs: { type: 'string' },
+    'disjoint-configs': { type: 'string' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -373,12 +374,9 @@ if (only.has('disjoint')) {
   console.log(row(['configuration', 'labels from', 'R@1 unseen all', 'Fruit', 'Veg', 'Packages', 'labelled top-1 unseen', 'R@1 seen all']));
   console.log(row(Array(8).fill('---')));
   const val = SPLITS[1]!;
-  for (const [c, from] of [
-    [CONFIGS[1]!, 'none'],
-    [CONFIGS.find((x) => x.name === 'labels: within-product whitening + LDA 80')!, `${seen.size} products`],
-    [CONFIGS.find((x) => x.name === BEST)!, `${seen.size} products`],
-    [CONFIGS.find((x) => x.name === 'labels: within-product whitening only')!, `${seen.size} products`],
-  ] as const) {
+  const listed = args['disjoint-configs'] === undefined ? [1, 13, 16, 17, 12] : args['disjoint-configs'].split(',').map(Number);
+  for (const c of listed.map((i) => CONFIGS[i]!)) {
+    const from = c.proj === 'lda' || c.proj === 'wcw' ? `${seen.size} products` : 'none';
     const o = await evaluate(c, val, c.proj === 'lda' || c.proj === 'wcw' ? seen : undefined);
     const pick = (rs: Ranked[], set: (id: number) => boolean) => rs.filter((r) => set(r.product));
     const u = (id: number) => !seen.has(id);
