@@ -195,6 +195,8 @@ const CONFIGS: Config[] = [
   { group: '(b+c)', name: 'LDA 80 + photo & crop, averaged', variant: 'acc', regions: 'avg', proj: 'lda' },
   { group: '(a+c)', name: 'LDA 80 on mixed4+5+6', variant: 'm456', regions: 'full', proj: 'lda' },
   { group: '(a+c)', name: 'LDA 80 on CroW', variant: 'crow', regions: 'full', proj: 'lda' },
+  { group: '(b+c)', name: 'within-product whitening, photo & crop averaged', variant: 'acc', regions: 'avg', proj: 'wcw' },
+  { group: '(a+b+c)', name: 'LDA 80, no power normalisation, photo & crop averaged', variant: 'acc-nopow', regions: 'avg', proj: 'lda' },
 ];
 
 const results = new Map<string, Map<string, Outcome>>();
