@@ -29,8 +29,10 @@ const { values: args } = parseArgs({
     features: { type: 'string', default: '500' },
     'budget-s': { type: 'string', default: '420' },
     only: { type: 'string', default: 'global,local,calibration,disjoint' },
-    /** Indices into CONFIGS to evaluate (default all); local/calibration need the baseline (1) and the best (16). */
+    /** Indices into CONFIGS to evaluate (default all); local/calibration need the baseline (1) and --best (default 21). */
     configs: { type: 'string' },
+    /** The configuration local verification and calibration build on (index into CONFIGS). */
+    best: { type: 'string' },
     'disjoint-configs': { type: 'string' },
   },
 });
@@ -249,7 +251,7 @@ interface Verified {
 }
 
 const BASE = 'accurate + app PCA-whitening (the app today)';
-const BEST = 'LDA 80 + photo & SCDA crop (max)';
+const BEST = CONFIGS[Number(args.best ?? 21)]!.name;
 const verified = new Map<string, Map<string, Verified[]>>();
 if (only.has('local') && args.opencv && results.size > 0) {
   const { cv } = await loadOpenCv(args.opencv);
@@ -332,8 +334,8 @@ if (only.has('calibration') && results.size > 0) {
   const margin = (cfg: string) => (split: 'dev' | 'val') =>
     results.get(cfg)?.get(split)?.iconic.map((r) => ({ signal: r.top[0]!.score - r.top[1]!.score, correct: r.top[0]!.product === r.product }));
   signals.push({ name: 'cosine, app today', items: cosine(BASE) });
-  signals.push({ name: 'cosine, LDA + crop', items: cosine(BEST) });
-  signals.push({ name: 'margin top1 − top2, LDA + crop', items: margin(BEST) });
+  signals.push({ name: 'cosine, ' + BEST, items: cosine(BEST) });
+  signals.push({ name: 'margin top1 − top2, ' + BEST, items: margin(BEST) });
   const det = args.detector!.split(',')[0]!;
   const v = (split: 'dev' | 'val') => verified.get(`${det}:${BEST}`)?.get(split);
   if (verified.size > 0) {
