@@ -51,6 +51,10 @@ const SECTIONS: Record<string, Section> = {
     script: 'ui-latency.js',
     what: 'local server: search round-trip and search + first page of thumbnails, as the renderer asks (100k items)',
   },
+  'same-product': {
+    script: 'same-product.js',
+    what: 'store photo → catalog photo / labelled photos on grocery-dev: pooling, localisation, learned projection, ORB re-ranking, calibration',
+  },
   search: {
     script: 'search-scale.js',
     what: 'usearch latency/recall/throughput at 10k-1M vectors vs exact search, RAM and disk per vector by quantization',
