@@ -96,21 +96,28 @@ describe('lookalike index killed with SIGKILL', () => {
     let rows = 0;
     for (let round = 0; round < 12 && killedMidJob < 2; round++) {
       const proc = startCli(args);
-      if (rows === 0) {
-        // Anywhere from start-up on: model load, index check, scan, the first batches.
-        await new Promise((r) => setTimeout(r, 100 + random() * 1500));
+      const started = proc.waitForStderr(/indexing \d+\/\d+/);
+      started.catch(() => {}); // a start-up kill ends the process first
+      if (round === 0) {
+        // A kill during start-up (model load, index check, scan), at a random moment but never later than the
+        // start of embedding: what it leaves is checked by the rerun below, it is not counted as mid-job.
+        await Promise.race([new Promise((r) => setTimeout(r, random() * 1500)), started]);
       } else {
-        // Once this run has committed a batch (so the kill lands between or inside later batches and saves),
-        // however slow the machine is today.
+        // Only once this run has committed a batch, then at a random moment within the next batches: a blind
+        // timer from start-up lands before the first commit on a loaded machine (seed 38999: 12 of 12 kills
+        // 0.1-1.6 s after start, none mid-job). Each kill here is mid-job or after the end, by construction.
+        await started;
         const before = rows;
-        while (indexedRows(data) <= before && proc.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+        const deadline = Date.now() + 120_000;
+        while (indexedRows(data) <= before && proc.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(indexedRows(data), `seed ${seed}: round ${round} committed a batch`).toBeGreaterThan(before);
         await new Promise((r) => setTimeout(r, random() * 300));
       }
       proc.child.kill('SIGKILL');
       const run: CliRun = await proc.done;
       rows = indexedRows(data);
       history.push(`round ${round}: ${run.signal ?? `exit ${run.code}`}, ${rows} rows`);
-      if (run.signal === 'SIGKILL' && rows > 0 && rows < paths.length) killedMidJob += 1;
+      if (round > 0 && run.signal === 'SIGKILL' && rows < paths.length) killedMidJob += 1;
       if (rows === paths.length) {
         // The job finished before the kill (a fast machine): nothing is left to interrupt in this folder, so the
         // next rounds start over on a fresh one.
