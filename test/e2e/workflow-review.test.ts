@@ -52,6 +52,8 @@ async function imagesLoaded(selector: string) {
 
 async function findDupes() {
   await page.getByRole('button', { name: 'Find duplicates' }).click();
+  // The previous list stays on screen while the new one loads: wait for the answer, not for any list.
+  await page.locator('[data-testid=dupes-view][data-loading=false]').waitFor();
   await page.getByTestId('group-detail').waitFor();
 }
 
@@ -309,7 +311,7 @@ describe('review workflow, end to end', () => {
         await p.goto(h.server.url);
         const tag = `${locale === 'zh-CN' ? 'zh' : 'en'}-${colorScheme}`;
         await p.getByTestId('tab-duplicates').click();
-        await p.locator('.dupes-toolbar .button-primary').click();
+        await p.locator('[data-testid=dupes-view] .dupes-toolbar .button-primary').click();
         await p.getByTestId('group-detail').waitFor();
         await p.locator('[data-testid=member]').nth(1).locator('.member-thumb').click();
         await p.waitForFunction(() => {

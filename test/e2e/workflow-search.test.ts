@@ -176,7 +176,7 @@ describe('search workflow, end to end', () => {
   });
 
   it('keeps the query panel and filter bar in place under a long file name', async () => {
-    const side = page.locator('.search-side');
+    const side = page.locator('.product-filters');
     const before = (await side.boundingBox())!;
     const long = `${'summer-collection-linen-dress-front-view-high-resolution-'.repeat(3)}final.jpg`;
     await searchFor(9, long);

@@ -239,7 +239,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
   }
 
   return (
-    <div className="dupes" data-testid="dupes-view">
+    <div className="dupes" data-testid="dupes-view" data-loading={dupes.loading}>
       <div className="dupes-toolbar">
         {/* Labelled by its caption alone: wrapped in the label, its options' text ("All collections") would join the
             label and collide with the library's Collection field. */}
