@@ -202,6 +202,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
                 <Member
                   key={item.id}
                   item={item}
+                  reference={isReference(item.path)}
                   checked={dupes.selected.has(item.id)}
                   comparing={compared?.id === item.id && item.id !== keeper.id}
                   onToggle={() => dupes.toggle(item)}
@@ -399,6 +400,8 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
 
 interface MemberProps {
   item: DupeItem;
+  /** Under a reference folder: the engine ranks such a file first, so it is often the keeper itself. */
+  reference: boolean;
   checked: boolean;
   comparing: boolean;
   onToggle: () => void;
@@ -406,23 +409,28 @@ interface MemberProps {
   onKeep: () => void;
 }
 
-function Member({ item, checked, comparing, onToggle, onCompare, onKeep }: MemberProps) {
+function Member({ item, reference, checked, comparing, onToggle, onCompare, onKeep }: MemberProps) {
   const { t, lang } = useI18n();
   const client = useClient();
   const canSelect = selectable(item);
-  const why = item.role === 'keeper' ? t.dupes.whyKeeper : item.role === 'reference' ? t.dupes.whyReference : null;
+  // The reference reason first: it holds whoever is keeper, so it is what the user must know about such a file.
+  const why = reference || item.role === 'reference' ? t.dupes.whyReference : item.role === 'keeper' ? t.dupes.whyKeeper : null;
   return (
     <li
       className={`member ${checked ? 'is-removing' : ''} ${comparing ? 'is-comparing' : ''}`}
       data-testid="member"
       data-role={item.role}
+      data-reference={reference}
       data-item-id={item.id}
     >
       <button type="button" className="member-thumb" onClick={onCompare} aria-label={t.dupes.compareWith(baseName(item.path))}>
         <img src={client.mediaUrl(thumbPath(item.id, 256))} alt="" loading="lazy" />
       </button>
       <div className="member-text">
-        <span className={`role-chip role-${item.role}`}>{t.dupes.role[item.role]}</span>
+        <span className="member-chips">
+          <span className={`role-chip role-${item.role}`}>{t.dupes.role[item.role]}</span>
+          {reference && item.role === 'keeper' && <span className="role-chip role-reference">{t.dupes.role.reference}</span>}
+        </span>
         <span className="member-name" title={item.path}>
           {baseName(item.path)}
         </span>
