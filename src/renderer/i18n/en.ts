@@ -232,7 +232,7 @@ export const en = {
       toTrash: 'System trash',
       cancel: 'Cancel',
       confirmTrash: (n: number) => `Move ${n} to trash`,
-      confirmMove: (n: number) => `Move ${n} files`,
+      confirmMove: (n: number) => `Move ${n} ${n === 1 ? 'file' : 'files'}`,
     },
   },
 

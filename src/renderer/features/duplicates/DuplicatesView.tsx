@@ -59,7 +59,8 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
   const [threshold, setThreshold] = useState(DEFAULT_THRESHOLD);
   const [rule, setRule] = useState<SelectionRule>('suggested');
   const [folderPick, setFolder] = useState<string | null>(null);
-  const [active, setActiveState] = useState(0);
+  // The group by id: an apply can remove groups before it, and the same index would then show another group.
+  const [active, setActiveState] = useState<{ index: number; id: string | null }>({ index: 0, id: null });
   const [compareId, setCompareId] = useState<number | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -67,9 +68,10 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
   const listRef = useRef<HTMLUListElement>(null);
 
   const groups = dupes.list?.groups ?? [];
-  // After an apply a group can disappear: the position follows the list instead of pointing past its end.
-  const activeIndex = Math.max(0, Math.min(active, groups.length - 1));
-  const setActive = setActiveState;
+  // A group that is gone (all but its keeper removed) gives way to the one now at its place, never past the end.
+  const byId = active.id === null ? -1 : groups.findIndex((g) => g.id === active.id);
+  const activeIndex = byId >= 0 ? byId : Math.max(0, Math.min(active.index, groups.length - 1));
+  const setActive = (index: number) => setActiveState({ index, id: groups[index]?.id ?? null });
   const group: DupeGroup | undefined = groups[activeIndex];
 
   // Priority folders: the library's roots and every folder a listed file lies in.
@@ -92,7 +94,8 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
   }, [activeIndex]);
 
   const find = (next: { rule?: SelectionRule; folder?: string | null } = {}) => {
-    setActive(0);
+    // A new search starts at its first group, even when the group shown now is in the new list too.
+    setActiveState({ index: 0, id: null });
     setOutcome(null);
     void dupes.find({ collection: collection || null, threshold, rule: next.rule ?? rule, folder: next.folder !== undefined ? next.folder : folder });
   };
