@@ -176,7 +176,7 @@ describe('review workflow, end to end', () => {
     expect(before[0]).toMatchObject({ role: 'keeper', name: 'scene-01.jpg' });
     await members().nth(1).getByTestId('keep-instead').click();
     const after = await memberStates();
-    expect(after[0]).toMatchObject({ role: 'keeper', name: before[1]!.name, checked: false });
+    expect(after[0]).toMatchObject({ role: 'keeper', name: before[1]!.name, checked: false, checkLabel: 'Your choice: kept' });
     // The former keeper is now the copy that goes.
     expect(after[1]).toMatchObject({ role: 'remove', name: 'scene-01.jpg', checked: true });
     expect(await members().first().getByTestId('member-check').isDisabled()).toBe(true);

@@ -187,6 +187,7 @@ export const en = {
     notDuplicatePair: 'Not a duplicate',
     role: { keeper: 'Keep', remove: 'Duplicate', reference: 'Reference' },
     whyKeeper: 'Suggested keeper: kept',
+    whyChosen: 'Your choice: kept',
     whyReference: 'In a reference folder: never removed',
     remove: 'Remove',
     identical: 'Identical file',

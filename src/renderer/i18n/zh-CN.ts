@@ -183,6 +183,7 @@ export const zhCN: Messages = {
     notDuplicatePair: '这两张不是重复',
     role: { keeper: '保留', remove: '重复', reference: '参考' },
     whyKeeper: '建议保留的文件：不会删除',
+    whyChosen: '你选择保留：不会删除',
     whyReference: '位于参考文件夹：永不删除',
     remove: '删除',
     identical: '完全相同的文件',

@@ -206,6 +206,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
                   key={item.id}
                   item={item}
                   reference={isReference(item.path)}
+                  chosen={dupes.chosenKeeper(item.id)}
                   checked={dupes.selected.has(item.id)}
                   comparing={compared?.id === item.id && item.id !== keeper.id}
                   onToggle={() => dupes.toggle(item)}
@@ -405,6 +406,8 @@ interface MemberProps {
   item: DupeItem;
   /** Under a reference folder: the engine ranks such a file first, so it is often the keeper itself. */
   reference: boolean;
+  /** The keeper the user picked ("keep this one instead"), not the suggestion. */
+  chosen: boolean;
   checked: boolean;
   comparing: boolean;
   onToggle: () => void;
@@ -412,12 +415,12 @@ interface MemberProps {
   onKeep: () => void;
 }
 
-function Member({ item, reference, checked, comparing, onToggle, onCompare, onKeep }: MemberProps) {
+function Member({ item, reference, chosen, checked, comparing, onToggle, onCompare, onKeep }: MemberProps) {
   const { t, lang } = useI18n();
   const client = useClient();
   const canSelect = selectable(item);
   // The reference reason first: it holds whoever is keeper, so it is what the user must know about such a file.
-  const why = reference || item.role === 'reference' ? t.dupes.whyReference : item.role === 'keeper' ? t.dupes.whyKeeper : null;
+  const why = reference || item.role === 'reference' ? t.dupes.whyReference : item.role === 'keeper' ? (chosen ? t.dupes.whyChosen : t.dupes.whyKeeper) : null;
   return (
     <li
       className={`member ${checked ? 'is-removing' : ''} ${comparing ? 'is-comparing' : ''}`}

@@ -209,6 +209,8 @@ export function useDuplicates(isReference: (path: string) => boolean) {
     setGroupSelected,
     selectAll,
     keepInstead,
+    /** Whether the user chose this file as its group's keeper (rather than the engine's suggestion). */
+    chosenKeeper: (id: number) => keepers.has(id),
     apply,
     undo,
     markNotDuplicate,
