@@ -1,5 +1,5 @@
 /** The whole window: library on the left; query, filters and results on the right; details on top. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ErrorPayload } from '../shared/errors';
 import { imagePath } from '../shared/web';
 import { EmptyState } from './components/EmptyState';
@@ -32,6 +32,7 @@ export function App() {
   const [detail, setDetail] = useState<number | null>(null);
   const [inputError, setInputError] = useState<ErrorPayload | null>(null);
   const [view, setView] = useState<View>('search');
+  const gridRef = useRef<HTMLDivElement>(null);
 
   const { setQuery } = search;
   const onQuery = useCallback(
@@ -42,7 +43,25 @@ export function App() {
     },
     [setQuery],
   );
-  const dragging = useDropAndPaste(onQuery, setInputError);
+  // A file that cannot be a query replaces the previous one too: its label, image and results must not stay on
+  // screen as if they answered it.
+  const onInputError = useCallback(
+    (e: ErrorPayload) => {
+      setInputError(e);
+      setQuery(null);
+    },
+    [setQuery],
+  );
+  const dragging = useDropAndPaste(onQuery, onInputError);
+
+  // Closing the detail view gives the keyboard back to the grid, on the result just viewed (opened by a click, the
+  // dialog had no focused element to restore). After the dialog is gone: while it is open the grid is inert.
+  const detailOpen = detail !== null;
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (wasOpen.current && !detailOpen) gridRef.current?.focus();
+    wasOpen.current = detailOpen;
+  }, [detailOpen]);
 
   // A new ranking starts with nothing selected.
   useEffect(() => {
@@ -61,13 +80,15 @@ export function App() {
   };
 
   const collections = library.collections ?? [];
+  const collectionNames = useMemo(() => collections.map((c) => c.name), [collections]);
+  const roots = useMemo(() => collections.flatMap((c) => c.roots), [collections]);
   const itemCount = library.stats?.itemCount ?? 0;
   const hits = search.hits;
   const error = inputError ?? search.error;
 
   let results;
   if (hits && hits.length > 0) {
-    results = <ResultsGrid hits={hits} active={active} onActiveChange={setActive} onOpen={setDetail} />;
+    results = <ResultsGrid hits={hits} active={active} onActiveChange={setActive} onOpen={setDetail} gridRef={gridRef} />;
   } else if (library.collections && collections.length === 0) {
     results = <EmptyState icon={<LibraryIcon size={36} />}>{t.results.noLibrary}</EmptyState>;
   } else if (!search.query && !search.textOnly) {
@@ -118,16 +139,13 @@ export function App() {
         act={library.act}
       />
 
-      {view === 'duplicates' && (
-        <main className="workspace" aria-label={t.tabs.duplicates}>
-          <DuplicatesView collectionNames={collections.map((c) => c.name)} />
-        </main>
-      )}
-      {view === 'match' && (
-        <main className="workspace" aria-label={t.tabs.match}>
-          <MatchView collectionNames={collections.map((c) => c.name)} />
-        </main>
-      )}
+      {/* Every view stays mounted (hidden when not shown), so its results, selections and pickers survive a tab switch. */}
+      <main className="workspace" aria-label={t.tabs.duplicates} hidden={view !== 'duplicates'}>
+        <DuplicatesView collectionNames={collectionNames} roots={roots} onLibraryChanged={library.changed} />
+      </main>
+      <main className="workspace" aria-label={t.tabs.match} hidden={view !== 'match'}>
+        <MatchView collectionNames={collectionNames} />
+      </main>
       <main className="workspace" aria-label={t.results.title} hidden={view !== 'search'}>
         <div className="search-bar">
           <QueryPanel
@@ -135,12 +153,12 @@ export function App() {
             crop={search.crop}
             onQuery={onQuery}
             onCrop={search.setCrop}
-            onError={setInputError}
+            onError={onInputError}
           />
           <div className="search-side">
             <SearchControls
               filters={search.filters}
-              collectionNames={collections.map((c) => c.name)}
+              collectionNames={collectionNames}
               onChange={search.setFilters}
             />
             <ProductFilterBar value={search.product} onChange={search.setProduct} />

@@ -2,12 +2,13 @@
  * `lookalike serve`: the same contract and the same renderer as the desktop app, over HTTP on loopback.
  * Every request passes the Host/Origin checks and the token before any route sees it.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nullLogger, type Logger } from '../core/logger.js';
 import { api } from '../shared/api.js';
 import { AppError, toLogFormat } from '../shared/errors.js';
-import { API_PREFIX, EVENTS_PATH, parseMediaPath } from '../shared/web.js';
+import { API_PREFIX, CONTENT_SECURITY_POLICY, EVENTS_PATH, parseMediaPath } from '../shared/web.js';
 import { registerApi } from './api-routes.js';
 import type { ServedEngine } from '../shared/engine-port.js';
 import { createEventStream } from './event-stream.js';
@@ -42,9 +43,31 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const UNAUTHORIZED_STYLE =
+  ':root{color-scheme:light dark;--bg:#f5f6f8;--panel:#fff;--text:#1d232b;--muted:#5f6b7a;--accent:#2563eb}' +
+  '@media (prefers-color-scheme:dark){:root{--bg:#101318;--panel:#181c23;--text:#e6e9ee;--muted:#9aa5b4;--accent:#6ea1ff}}' +
+  'body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--text);' +
+  'font:15px/1.6 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif}' +
+  'main{max-width:34rem;margin:24px;padding:28px 32px;background:var(--panel);border-radius:12px;box-shadow:0 2px 12px rgb(0 0 0/12%)}' +
+  'h1{margin:0 0 12px;font-size:20px;color:var(--accent)}p{margin:0 0 10px}p[lang=zh-CN]{color:var(--muted)}' +
+  'code{font:13px ui-monospace,monospace;padding:1px 5px;border-radius:4px;background:color-mix(in srgb,var(--muted) 16%,transparent)}';
+
+/** Shown instead of the app without a valid session token: both UI languages, the app's colours, no script. */
 const UNAUTHORIZED_PAGE =
-  '<!doctype html><meta charset="utf-8"><title>Lookalike</title>' +
-  '<p>Open the full link printed by <code>lookalike serve</code>; it carries this session\'s token.</p>';
+  `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+  `<title>Lookalike</title><style>${UNAUTHORIZED_STYLE}</style><main><h1>Lookalike</h1>` +
+  '<p>This page needs the full link printed by <code>lookalike serve</code>: it carries this session\'s token. Open that link again.</p>' +
+  '<p lang="zh-CN">请打开 <code>lookalike serve</code> 打印的完整链接：其中带有本次会话的令牌。</p></main></html>';
+
+/** The one inline style above is allowed by its hash; everything else stays as strict as the app's policy. */
+const UNAUTHORIZED_CSP = CONTENT_SECURITY_POLICY.replace(
+  "style-src 'self'",
+  `style-src 'sha256-${createHash('sha256').update(UNAUTHORIZED_STYLE).digest('base64')}'`,
+);
+
+function sendUnauthorizedPage(res: ServerResponse): void {
+  res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': UNAUTHORIZED_CSP }).end(UNAUTHORIZED_PAGE);
+}
 
 function classifyListenError(err: NodeJS.ErrnoException, port: number): Error {
   if (err.code === 'EADDRINUSE') {
@@ -85,7 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const offered = url.searchParams.get('token');
     if (offered !== null && isRead && url.pathname === '/') {
       if (!tokensEqual(offered, token)) {
-        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' }).end(UNAUTHORIZED_PAGE);
+        sendUnauthorizedPage(res);
         return;
       }
       // Trade the token in the address bar for a cookie, so it does not linger in history or screenshots.
@@ -95,7 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (!isAuthenticated(req, token, port)) {
       if (isRead && url.pathname === '/') {
-        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' }).end(UNAUTHORIZED_PAGE);
+        sendUnauthorizedPage(res);
       } else {
         sendError(res, { code: 'UNAUTHORIZED', message: 'Missing or wrong session token.' });
       }

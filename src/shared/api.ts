@@ -92,6 +92,8 @@ export const ProgressSchema = z.object({
   rate: z.number(),
   etaSeconds: z.number().nullable(),
   message: z.string().optional(),
+  /** The collection an index job is working on (a job may index several, one after another). */
+  collection: z.string().optional(),
 });
 
 /**

@@ -28,4 +28,6 @@ export interface Progress {
   /** Seconds left at the current rate; null while unknown. */
   etaSeconds: number | null;
   message?: string;
+  /** The collection an index job is working on (a job may index several, one after another). */
+  collection?: string;
 }

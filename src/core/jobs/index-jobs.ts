@@ -67,7 +67,11 @@ export class IndexJobs {
       const summaries: IndexSummary[] = [];
       for (const collection of collections) {
         if (ctx.signal.aborted) break;
-        const summary = await this.deps.runCollection(collection, ctx);
+        // Each event names its collection, so a UI can show which one is being indexed (not "0 images").
+        const summary = await this.deps.runCollection(collection, {
+          ...ctx,
+          onProgress: (p) => ctx.onProgress({ ...p, collection: collection.name }),
+        });
         summaries.push(summary);
         this.last = summary;
         if (summary.cancelled) break;

@@ -337,9 +337,10 @@ export function matchCsv(result: {
   };
   const rows: CsvCell[][] = [];
   for (const r of result.rows) {
-    const matches = r.matches.filter((m) => m.decision !== 'rejected');
-    if (matches.length === 0) rows.push([...side(r.ours), ...side(undefined), null, 'none', null]);
-    for (const m of matches) rows.push([...side(r.ours), ...side(m.item), Math.round(m.score * 1e6) / 1e6, m.verdict, m.decision]);
+    // A rejected pair is a decision the buyer of the CSV needs too (why a likely match is not there): it is written
+    // with `rejected` in the decision column rather than left out.
+    if (r.matches.length === 0) rows.push([...side(r.ours), ...side(undefined), null, 'none', null]);
+    for (const m of r.matches) rows.push([...side(r.ours), ...side(m.item), Math.round(m.score * 1e6) / 1e6, m.verdict, m.decision]);
   }
   for (const t of result.unmatchedTheirs) rows.push([...side(undefined), ...side(t), null, 'none', null]);
   return toCsv(header, rows);

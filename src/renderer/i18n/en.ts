@@ -28,6 +28,11 @@ export const en = {
     images: (n: number) => `${n.toLocaleString('en')} ${n === 1 ? 'image' : 'images'}`,
     failed: (n: number) => `${n} failed`,
     reference: 'reference',
+    markReference: 'Mark as reference',
+    indexing: (done: number, total: number) => `indexing ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`,
+    partial: 'partial',
+    partialHint: 'Indexing was cancelled: some files are not in yet. Rescan to finish.',
+    referenceHint: 'Files in a reference folder are kept: duplicates never select them for removal.',
   },
 
   importCsv: {
@@ -93,6 +98,7 @@ export const en = {
     cropLabel: 'Search region. Arrow keys move it, Shift+arrows resize it, Delete clears it.',
     dropActive: 'Drop to search',
     fromCatalog: (name: string) => `Similar to ${name}`,
+    noPreview: 'No preview of this file',
   },
 
   controls: {
@@ -165,7 +171,7 @@ export const en = {
 
   dupes: {
     intro: 'Find photos that are the same picture: resized, recompressed, cropped or re-saved copies.',
-    collection: 'Collection',
+    collection: 'Look in',
     threshold: 'Threshold',
     find: 'Find duplicates',
     finding: 'Looking for duplicates…',
@@ -181,6 +187,7 @@ export const en = {
     notDuplicatePair: 'Not a duplicate',
     role: { keeper: 'Keep', remove: 'Duplicate', reference: 'Reference' },
     whyKeeper: 'Suggested keeper: kept',
+    whyChosen: 'Your choice: kept',
     whyReference: 'In a reference folder: never removed',
     remove: 'Remove',
     identical: 'Identical file',
@@ -204,6 +211,14 @@ export const en = {
     actionKind: { trash: 'Moved to trash', move: 'Moved to folder', 'not-duplicate': 'Marked not duplicates' },
     actionCount: (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`,
     undoneAt: (when: string) => `undone ${when}`,
+    allCollections: 'All collections (compare across them)',
+    rule: 'Keep',
+    rules: { suggested: 'Suggested', largest: 'The largest', oldest: 'The oldest', newest: 'The newest', folder: 'From a priority folder' },
+    priorityFolder: 'Priority folder',
+    selectAll: 'Select all',
+    selectNone: 'Select none',
+    inCollection: (name: string) => `In ${name}`,
+    keepInstead: 'Keep this one instead',
     apply: {
       title: 'Remove duplicates',
       where: 'Where the files go',
@@ -218,7 +233,7 @@ export const en = {
       toTrash: 'System trash',
       cancel: 'Cancel',
       confirmTrash: (n: number) => `Move ${n} to trash`,
-      confirmMove: (n: number) => `Move ${n} files`,
+      confirmMove: (n: number) => `Move ${n} ${n === 1 ? 'file' : 'files'}`,
     },
   },
 
@@ -246,6 +261,13 @@ export const en = {
     reject: 'Reject',
     acceptLabel: (name: string) => `Accept match ${name}`,
     rejectLabel: (name: string) => `Reject match ${name}`,
+    accepted: 'Accepted',
+    rejected: 'Rejected',
+    undo: 'Undo',
+    undoLabel: (name: string) => `Undo the decision on ${name}`,
+    compareTitle: 'Ours and theirs side by side',
+    compareWith: (name: string) => `Compare ${name} with ours`,
+    similarity: 'Similarity',
   },
 
   errorTitle: 'Something went wrong',

@@ -27,6 +27,11 @@ export const zhCN: Messages = {
     images: (n) => `${n.toLocaleString('zh-CN')} 张图片`,
     failed: (n) => `${n} 个失败`,
     reference: '参考',
+    markReference: '设为参考',
+    indexing: (done, total) => `正在索引 ${done.toLocaleString('zh-CN')} / ${total.toLocaleString('zh-CN')}`,
+    partial: '不完整',
+    partialHint: '索引已取消：部分文件尚未加入。重新扫描即可完成。',
+    referenceHint: '参考文件夹中的文件始终保留：查重永远不会选中它们删除。',
   },
 
   importCsv: {
@@ -90,6 +95,7 @@ export const zhCN: Messages = {
     cropLabel: '搜索区域。方向键移动，Shift+方向键调整大小，Delete 清除。',
     dropActive: '松开即可搜索',
     fromCatalog: (name) => `与 ${name} 相似`,
+    noPreview: '此文件无法预览',
   },
 
   controls: {
@@ -162,7 +168,7 @@ export const zhCN: Messages = {
 
   dupes: {
     intro: '找出同一张图片的副本：缩放、重新压缩、裁剪或另存的文件。',
-    collection: '图库',
+    collection: '查找范围',
     threshold: '阈值',
     find: '查找重复',
     finding: '正在查找重复图片…',
@@ -177,6 +183,7 @@ export const zhCN: Messages = {
     notDuplicatePair: '这两张不是重复',
     role: { keeper: '保留', remove: '重复', reference: '参考' },
     whyKeeper: '建议保留的文件：不会删除',
+    whyChosen: '你选择保留：不会删除',
     whyReference: '位于参考文件夹：永不删除',
     remove: '删除',
     identical: '完全相同的文件',
@@ -199,6 +206,14 @@ export const zhCN: Messages = {
     actionKind: { trash: '移到废纸篓', move: '移到文件夹', 'not-duplicate': '标记为不是重复' },
     actionCount: (n) => `${n} 个文件`,
     undoneAt: (when) => `已于 ${when} 撤销`,
+    allCollections: '全部图库（跨图库比较）',
+    rule: '保留',
+    rules: { suggested: '推荐', largest: '最大的', oldest: '最早的', newest: '最新的', folder: '优先文件夹中的' },
+    priorityFolder: '优先文件夹',
+    selectAll: '全选',
+    selectNone: '全不选',
+    inCollection: (name) => `位于 ${name}`,
+    keepInstead: '改为保留这张',
     apply: {
       title: '删除重复图片',
       where: '文件去向',
@@ -241,6 +256,13 @@ export const zhCN: Messages = {
     reject: '否决',
     acceptLabel: (name) => `确认匹配 ${name}`,
     rejectLabel: (name) => `否决匹配 ${name}`,
+    accepted: '已接受',
+    rejected: '已否决',
+    undo: '撤销',
+    undoLabel: (name) => `撤销对 ${name} 的决定`,
+    compareTitle: '我方与对方并排对比',
+    compareWith: (name) => `将 ${name} 与我方对比`,
+    similarity: '相似度',
   },
 
   errorTitle: '出错了',

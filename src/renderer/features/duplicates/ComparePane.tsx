@@ -2,29 +2,39 @@
  * Two files of a group side by side at the same zoom (slider, or click an image to toggle 1× / 2×), with the
  * facts that differ between them highlighted.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { imagePath } from '../../../shared/web';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { baseName, formatBytes, formatDate } from '../../lib/format';
-import { FACTS, differs, folderOf, type Fact } from './item-facts';
-import type { DupeItem } from './use-duplicates';
+import { FACTS, differs, folderOf, type Fact, type FactItem } from './item-facts';
 
-interface Props {
-  left: DupeItem;
-  right: DupeItem;
-  onClose: () => void;
-  onNotDuplicate: () => void;
+/** One side of the comparison, with the chip shown under its image. */
+export interface CompareSide {
+  item: FactItem;
+  chip: string;
+  chipClass: string;
 }
 
-export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
+interface Props {
+  left: CompareSide;
+  right: CompareSide;
+  title: string;
+  /** The last row: how the two relate (agreement for duplicates, similarity and verdict for a match). */
+  relation: { label: string; value: string };
+  onClose: () => void;
+  /** Extra actions in the head (not a duplicate, accept / reject). */
+  actions?: ReactNode;
+}
+
+export function ComparePane({ left, right, title, relation, onClose, actions }: Props) {
   const { t, lang } = useI18n();
   const client = useClient();
   const id = useId();
   const [zoom, setZoom] = useState(1);
   const panes = useRef<(HTMLDivElement | null)[]>([]);
 
-  const value = (item: DupeItem, fact: Fact): string => {
+  const value = (item: FactItem, fact: Fact): string => {
     switch (fact) {
       case 'size':
         return formatBytes(item.size, lang);
@@ -60,11 +70,12 @@ export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
     }
   };
 
-  const items = [left, right];
+  const sides = [left, right];
+  const items = [left.item, right.item];
   return (
-    <section className="compare" aria-label={t.dupes.compareTitle} data-testid="compare">
+    <section className="compare" aria-label={title} data-testid="compare">
       <div className="compare-head">
-        <h3 className="section-title">{t.dupes.compareTitle}</h3>
+        <h3 className="section-title">{title}</h3>
         <label className="control control-slider compare-zoom">
           <span>
             {t.dupes.zoom} <output htmlFor={`${id}-zoom`}>{`${zoom.toFixed(1)}×`}</output>
@@ -80,15 +91,13 @@ export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
             onChange={(e) => setZoom(Number(e.target.value))}
           />
         </label>
-        <button type="button" className="button button-small" onClick={onNotDuplicate}>
-          {t.dupes.notDuplicatePair}
-        </button>
+        {actions}
         <button type="button" className="icon-button" onClick={onClose} aria-label={t.detail.close} title={t.detail.close}>
           ×
         </button>
       </div>
       <div className="compare-grid">
-        {items.map((item, i) => (
+        {sides.map(({ item, chip, chipClass }, i) => (
           <figure key={item.id} className="compare-side">
             <div
               className={`compare-image ${zoom > 1 ? 'is-zoomed' : ''}`}
@@ -108,7 +117,7 @@ export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
               />
             </div>
             <figcaption>
-              <span className={`role-chip role-${item.role}`}>{t.dupes.role[item.role]}</span>
+              <span className={`role-chip ${chipClass}`}>{chip}</span>
               <span className="compare-name" title={item.path}>
                 {baseName(item.path)}
               </span>
@@ -119,7 +128,7 @@ export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
       <table className="compare-facts" data-testid="compare-facts">
         <tbody>
           {FACTS.map((fact) => {
-            const diff = differs(left, right, fact);
+            const diff = differs(left.item, right.item, fact);
             return (
               <tr key={fact} className={diff ? 'is-different' : undefined} data-fact={fact} data-different={diff}>
                 <th scope="row">{t.dupes.fact[fact]}</th>
@@ -133,9 +142,9 @@ export function ComparePane({ left, right, onClose, onNotDuplicate }: Props) {
             );
           })}
           <tr>
-            <th scope="row">{t.dupes.agreement}</th>
+            <th scope="row">{relation.label}</th>
             <td>—</td>
-            <td>{right.identical ? t.dupes.identical : right.score.toFixed(3)}</td>
+            <td data-testid="compare-relation">{relation.value}</td>
             <td />
           </tr>
         </tbody>

@@ -1,6 +1,9 @@
 /** What a side-by-side comparison shows of a file, and which of those facts differ between two files. */
 import type { DupeItem } from './use-duplicates';
 
+/** What the facts are read from: any catalog item (a duplicate, or one side of a match). */
+export type FactItem = Pick<DupeItem, 'id' | 'path' | 'size' | 'width' | 'height' | 'format' | 'mtimeMs'>;
+
 export const FACTS = ['size', 'resolution', 'format', 'date', 'folder'] as const;
 export type Fact = (typeof FACTS)[number];
 
@@ -10,7 +13,7 @@ export function folderOf(path: string): string {
   return cut > 0 ? path.slice(0, cut) : path;
 }
 
-export function factKey(item: DupeItem, fact: Fact): string {
+export function factKey(item: FactItem, fact: Fact): string {
   switch (fact) {
     case 'size':
       return String(item.size);
@@ -26,6 +29,6 @@ export function factKey(item: DupeItem, fact: Fact): string {
   }
 }
 
-export function differs(a: DupeItem, b: DupeItem, fact: Fact): boolean {
+export function differs(a: FactItem, b: FactItem, fact: Fact): boolean {
   return factKey(a, fact) !== factKey(b, fact);
 }

@@ -5,16 +5,20 @@ import { useClient } from '../../lib/client-context';
 import { unwrap } from '../../lib/errors';
 import { FolderIcon, RefreshIcon, XIcon } from '../../components/Icons';
 import { ImportCsvDialog } from './ImportCsvDialog';
-import type { Collection } from './use-library';
+import type { Collection, Progress } from './use-library';
 
 interface Props {
   collection: Collection;
   busy: boolean;
+  /** The running index job's progress, when it is indexing this collection. */
+  indexing: Progress | null;
+  /** Its last index run was cancelled: not every file is in. */
+  partial: boolean;
   act: <T>(op: () => Promise<T>) => Promise<T | undefined>;
   onShowFailures: (collection: string) => void;
 }
 
-export function CollectionCard({ collection, busy, act, onShowFailures }: Props) {
+export function CollectionCard({ collection, busy, indexing, partial, act, onShowFailures }: Props) {
   const { t } = useI18n();
   const client = useClient();
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -29,6 +33,15 @@ export function CollectionCard({ collection, busy, act, onShowFailures }: Props)
           <span className="muted small" data-testid="collection-count">
             {t.library.images(collection.itemCount)}
           </span>
+          {indexing ? (
+            <span className="tag tag-busy" data-testid="collection-state" data-state="indexing">
+              {t.library.indexing(indexing.done, indexing.total)}
+            </span>
+          ) : partial ? (
+            <span className="tag tag-warn" data-testid="collection-state" data-state="partial" title={t.library.partialHint}>
+              {t.library.partial}
+            </span>
+          ) : null}
         </div>
         <button
           type="button"
@@ -46,7 +59,17 @@ export function CollectionCard({ collection, busy, act, onShowFailures }: Props)
             <span className="root-path" title={root.path}>
               <bdi>{root.path}</bdi>
             </span>
-            {root.reference && <span className="tag">{t.library.reference}</span>}
+            {/* A reference folder's files are never selected for removal (the engine refuses to move them). */}
+            <button
+              type="button"
+              className={`tag tag-toggle ${root.reference ? 'is-on' : ''}`}
+              aria-pressed={root.reference}
+              title={t.library.referenceHint}
+              data-testid="root-reference"
+              onClick={() => void act(() => unwrap(client.api.libraryAddFolder({ collection: name, path: root.path, reference: !root.reference })))}
+            >
+              {root.reference ? `✓ ${t.library.reference}` : t.library.markReference}
+            </button>
             {confirming === root.path ? (
               <span className="confirm" role="group" aria-label={t.library.confirmRemove}>
                 <span className="small">{t.library.confirmRemove}</span>

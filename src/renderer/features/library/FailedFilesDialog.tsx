@@ -4,6 +4,7 @@ import type { ErrorPayload } from '../../../shared/errors';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Modal } from '../../components/Modal';
 import { useI18n } from '../../i18n';
+import { en } from '../../i18n/en';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
@@ -47,7 +48,12 @@ export function FailedFilesDialog({ collection, onClose }: { collection: string;
                   <td className="mono">{f.path}</td>
                   <td>
                     <span>{t.errors[f.code]}</span> <code className="notice-code">{f.code}</code>
-                    {f.reason && <div className="muted small">{f.reason}</div>}
+                    {/* The engine's reason is English; when it only repeats the plain message, once is enough. */}
+                    {f.reason && f.reason !== t.errors[f.code] && f.reason !== en.errors[f.code] && (
+                      <div className="muted small" data-testid="failure-reason">
+                        {f.reason}
+                      </div>
+                    )}
                   </td>
                 </tr>
               ))}

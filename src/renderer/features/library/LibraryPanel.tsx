@@ -39,7 +39,15 @@ export function LibraryPanel({ collections, progress, last, error, clearError, a
       {collections && collections.length > 0 && (
         <ul className="collections" aria-label={t.library.title}>
           {collections.map((c) => (
-            <CollectionCard key={c.id} collection={c} busy={running} act={act} onShowFailures={setFailuresOf} />
+            <CollectionCard
+              key={c.id}
+              collection={c}
+              busy={running}
+              indexing={running && progress.collection === c.name ? progress : null}
+              partial={!running && last?.collection === c.name && last.cancelled}
+              act={act}
+              onShowFailures={setFailuresOf}
+            />
           ))}
         </ul>
       )}

@@ -69,5 +69,11 @@ export function useLibrary(onChanged: () => void) {
     [refresh, onChanged],
   );
 
-  return { collections, stats, progress, last, error, clearError: () => setError(null), act, refresh };
+  /** Something outside this panel changed the library's files (a duplicates action): reload counts and results. */
+  const changed = useCallback(() => {
+    void refresh();
+    onChanged();
+  }, [refresh, onChanged]);
+
+  return { collections, stats, progress, last, error, clearError: () => setError(null), act, refresh, changed };
 }

@@ -2,11 +2,13 @@
  * The match workspace: our collection against theirs. Each of our items beside its matches (score, verdict,
  * accept / reject), filters by verdict, the two gap lists, and the CSV export.
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { thumbPath } from '../../../shared/web';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { ImageIcon, LibraryIcon } from '../../components/Icons';
+import { Modal } from '../../components/Modal';
+import { ComparePane } from '../duplicates/ComparePane';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { baseName, formatMs, formatScore } from '../../lib/format';
@@ -22,21 +24,45 @@ function rowVerdict(row: MatchRow): 'same' | 'similar' | 'none' {
   return best ? best.verdict : 'none';
 }
 
+const PAIR_KEY = 'lookalike.match.pair';
+
+/** The last pair of collections compared (kept across tabs and reloads). */
+function savedPair(): { ours: string | null; theirs: string | null } {
+  try {
+    const v = JSON.parse(localStorage.getItem(PAIR_KEY) ?? 'null') as { ours?: unknown; theirs?: unknown } | null;
+    return { ours: typeof v?.ours === 'string' ? v.ours : null, theirs: typeof v?.theirs === 'string' ? v.theirs : null };
+  } catch {
+    return { ours: null, theirs: null };
+  }
+}
+
 export function MatchView({ collectionNames }: { collectionNames: string[] }) {
   const { t } = useI18n();
   const ids = useId();
   const match = useMatch();
-  const [oursPick, setOurs] = useState<string | null>(null);
-  const [theirsPick, setTheirs] = useState<string | null>(null);
-  // Until the user picks, the first collection is ours and the second theirs (collections load and change).
-  const pick = (choice: string | null, fallback: string | undefined) =>
-    choice !== null && collectionNames.includes(choice) ? choice : (fallback ?? '');
-  const ours = pick(oursPick, collectionNames[0]);
-  const theirs = pick(theirsPick, collectionNames[1] ?? collectionNames[0]);
+  const [picks, setPicks] = useState(savedPair);
+  // Until the user picks, the first collection is ours and the next one theirs (collections load and change).
+  const valid = (c: string | null) => (c !== null && collectionNames.includes(c) ? c : null);
+  const ours = valid(picks.ours) ?? collectionNames[0] ?? '';
+  const theirs = valid(picks.theirs) ?? collectionNames.find((n) => n !== ours) ?? ours;
+  const choose = (side: 'ours' | 'theirs', name: string) => {
+    const next = { ours, theirs, [side]: name };
+    localStorage.setItem(PAIR_KEY, JSON.stringify(next));
+    setPicks(next);
+  };
   const [k, setK] = useState(3);
   const [oneToOne, setOneToOne] = useState(false);
   const [filter, setFilter] = useState<Filter>('all');
   const [exported, setExported] = useState<number | null>(null);
+  const [comparing, setComparing] = useState<{ ours: MatchItem; hit: MatchHit } | null>(null);
+  // Rows decided under the current filter stay on screen (marked, with undo) instead of vanishing from it.
+  const [pinned, setPinned] = useState<ReadonlySet<number>>(new Set());
+  useEffect(() => setPinned(new Set()), [filter, match.result?.thresholds]);
+  const decide = (ours: MatchItem, hit: MatchHit, d: MatchHit['decision']) => {
+    setPinned((prev) => new Set(prev).add(ours.id));
+    void match.decide(ours.id, hit.item.id, d);
+    setComparing((c) => (c && c.hit.item.id === hit.item.id && c.ours.id === ours.id ? { ours, hit: { ...hit, decision: d } } : c));
+  };
 
   const result = match.result;
   const counts = { all: 0, same: 0, similar: 0, none: 0, theirs: result?.unmatchedTheirs.length ?? 0 };
@@ -78,7 +104,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
         </ul>
       );
   } else {
-    const rows = result.rows.filter((r) => filter === 'all' || rowVerdict(r) === filter);
+    const rows = result.rows.filter((r) => filter === 'all' || rowVerdict(r) === filter || pinned.has(r.ours.id));
     body =
       rows.length === 0 ? (
         <EmptyState icon={<ImageIcon size={36} />}>{t.match.noRows}</EmptyState>
@@ -92,7 +118,12 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
                   <span className="muted">{t.match.noMatch}</span>
                 ) : (
                   row.matches.map((hit) => (
-                    <HitCard key={hit.item.id} hit={hit} onDecide={(d) => void match.decide(row.ours.id, hit.item.id, d)} />
+                    <HitCard
+                      key={hit.item.id}
+                      hit={hit}
+                      onDecide={(d) => decide(row.ours, hit, d)}
+                      onOpen={() => setComparing({ ours: row.ours, hit })}
+                    />
                   ))
                 )}
               </div>
@@ -107,7 +138,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
       <div className="dupes-toolbar">
         <label className="control">
           <span>{t.match.ours}</span>
-          <select value={ours} onChange={(e) => setOurs(e.target.value)} data-testid="match-ours">
+          <select value={ours} onChange={(e) => choose('ours', e.target.value)} data-testid="match-ours">
             {collectionNames.map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -117,7 +148,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
         </label>
         <label className="control">
           <span>{t.match.theirs}</span>
-          <select value={theirs} onChange={(e) => setTheirs(e.target.value)} data-testid="match-theirs">
+          <select value={theirs} onChange={(e) => choose('theirs', e.target.value)} data-testid="match-theirs">
             {collectionNames.map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -186,6 +217,24 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
         </div>
       )}
       <div className="match-main">{body}</div>
+      {comparing && (
+        <Modal label={t.match.compareTitle} onClose={() => setComparing(null)} className="match-compare">
+          <ComparePane
+            title={t.match.compareTitle}
+            left={{ item: comparing.ours, chip: t.match.ours, chipClass: 'role-keeper' }}
+            right={{ item: comparing.hit.item, chip: t.match.theirs, chipClass: 'role-remove' }}
+            relation={{ label: t.match.similarity, value: `${formatScore(comparing.hit.score)} · ${t.match.verdict[comparing.hit.verdict]}` }}
+            onClose={() => setComparing(null)}
+            actions={
+              <Decide
+                hit={comparing.hit}
+                name={baseName(comparing.hit.item.path)}
+                onDecide={(d) => decide(comparing.ours, comparing.hit, d)}
+              />
+            }
+          />
+        </Modal>
+      )}
     </div>
   );
 }
@@ -195,7 +244,7 @@ function ItemCard({ item, ours }: { item: MatchItem; ours?: boolean }) {
   const p = item.product;
   return (
     <div className={`match-item ${ours ? 'is-ours' : ''}`}>
-      <img src={client.mediaUrl(thumbPath(item.id, 128))} alt="" loading="lazy" />
+      <img src={client.mediaUrl(thumbPath(item.id, 256))} alt="" loading="lazy" />
       <div className="match-item-text">
         <span className="member-name" title={item.path}>
           {p?.title ?? baseName(item.path)}
@@ -206,13 +255,15 @@ function ItemCard({ item, ours }: { item: MatchItem; ours?: boolean }) {
   );
 }
 
-function HitCard({ hit, onDecide }: { hit: MatchHit; onDecide: (d: MatchHit['decision']) => void }) {
+function HitCard({ hit, onDecide, onOpen }: { hit: MatchHit; onDecide: (d: MatchHit['decision']) => void; onOpen: () => void }) {
   const { t } = useI18n();
   const client = useClient();
   const name = baseName(hit.item.path);
   return (
     <div className={`match-hit decision-${hit.decision ?? 'open'}`} data-testid="match-hit" data-name={name} data-decision={hit.decision ?? ''}>
-      <img src={client.mediaUrl(thumbPath(hit.item.id, 128))} alt="" loading="lazy" />
+      <button type="button" className="match-thumb" onClick={onOpen} aria-label={t.match.compareWith(name)} data-testid="match-open">
+        <img src={client.mediaUrl(thumbPath(hit.item.id, 256))} alt="" loading="lazy" />
+      </button>
       <div className="match-item-text">
         <span className="member-name" title={hit.item.path}>
           {hit.item.product?.title ?? name}
@@ -221,27 +272,40 @@ function HitCard({ hit, onDecide }: { hit: MatchHit; onDecide: (d: MatchHit['dec
           <span className={`verdict-chip verdict-${hit.verdict}`}>{t.match.verdict[hit.verdict]}</span>{' '}
           <span className="mono">{formatScore(hit.score)}</span>
         </span>
-        <span className="match-decide">
-          <button
-            type="button"
-            className="button button-small"
-            aria-pressed={hit.decision === 'accepted'}
-            aria-label={t.match.acceptLabel(name)}
-            onClick={() => onDecide(hit.decision === 'accepted' ? null : 'accepted')}
-          >
-            ✓ {t.match.accept}
-          </button>
-          <button
-            type="button"
-            className="button button-small"
-            aria-pressed={hit.decision === 'rejected'}
-            aria-label={t.match.rejectLabel(name)}
-            onClick={() => onDecide(hit.decision === 'rejected' ? null : 'rejected')}
-          >
-            ✕ {t.match.reject}
-          </button>
-        </span>
+        <Decide hit={hit} name={name} onDecide={onDecide} />
       </div>
     </div>
+  );
+}
+
+/** Accept / reject a pair (each a toggle); a decided pair says so and offers its undo in place. */
+function Decide({ hit, name, onDecide }: { hit: MatchHit; name: string; onDecide: (d: MatchHit['decision']) => void }) {
+  const { t } = useI18n();
+  return (
+    <span className="match-decide">
+      <button
+        type="button"
+        className="button button-small"
+        aria-pressed={hit.decision === 'accepted'}
+        aria-label={t.match.acceptLabel(name)}
+        onClick={() => onDecide(hit.decision === 'accepted' ? null : 'accepted')}
+      >
+        ✓ {hit.decision === 'accepted' ? t.match.accepted : t.match.accept}
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        aria-pressed={hit.decision === 'rejected'}
+        aria-label={t.match.rejectLabel(name)}
+        onClick={() => onDecide(hit.decision === 'rejected' ? null : 'rejected')}
+      >
+        ✕ {hit.decision === 'rejected' ? t.match.rejected : t.match.reject}
+      </button>
+      {hit.decision && (
+        <button type="button" className="link-button small" aria-label={t.match.undoLabel(name)} onClick={() => onDecide(null)} data-testid="decision-undo">
+          {t.match.undo}
+        </button>
+      )}
+    </span>
   );
 }

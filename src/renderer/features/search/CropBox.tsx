@@ -3,6 +3,7 @@
  * (drag its corner), or drive with the keyboard. The crop is reported in source-image pixels on release.
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { ImageIcon } from '../../components/Icons';
 import { useI18n } from '../../i18n';
 import { isUsableCrop, moveRect, rectFromPoints, resizeRect, scaleRect, type Rect, type Size } from './crop-geometry';
 
@@ -29,6 +30,8 @@ export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
   const [shown, setShown] = useState<Size | null>(null);
   const [draft, setDraft] = useState<Rect | null>(null);
   const drag = useRef<Drag | null>(null);
+  // The src the browser could not show (a file the engine may still read, or not): a placeholder, not a broken image.
+  const [broken, setBroken] = useState<string | null>(null);
 
   const source = sourceSize ?? natural;
 
@@ -107,6 +110,15 @@ export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
     );
   };
 
+  if (broken === src) {
+    return (
+      <div className="crop-stage crop-broken" data-testid="query-broken">
+        <ImageIcon size={28} />
+        <span className="small">{t.query.noPreview}</span>
+      </div>
+    );
+  }
+
   return (
     <div className="crop-stage">
       <img
@@ -115,6 +127,7 @@ export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
         alt={alt}
         draggable={false}
         onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+        onError={() => setBroken(src)}
       />
       <div
         className="crop-surface"

@@ -3,7 +3,7 @@
  * listbox: arrows, Page Up/Down and Home/End move the active result, Enter opens it.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { thumbPath } from '../../../shared/web';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
@@ -15,6 +15,8 @@ interface Props {
   active: number;
   onActiveChange: (index: number) => void;
   onOpen: (index: number) => void;
+  /** The grid's focusable element, for the caller to give focus back (after the detail view closes). */
+  gridRef?: RefObject<HTMLDivElement | null>;
 }
 
 const MIN_CELL = 164;
@@ -23,7 +25,7 @@ const CAPTION = 46;
 /** One more caption line when any result carries product data. */
 const PRODUCT_LINE = 17;
 
-export function ResultsGrid({ hits, active, onActiveChange, onOpen }: Props) {
+export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: Props) {
   const { t, lang } = useI18n();
   const client = useClient();
   const scroller = useRef<HTMLDivElement>(null);
@@ -86,7 +88,10 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen }: Props) {
 
   return (
     <div
-      ref={scroller}
+      ref={(el) => {
+        scroller.current = el;
+        if (gridRef) gridRef.current = el;
+      }}
       className="grid-scroller"
       role="listbox"
       tabIndex={0}

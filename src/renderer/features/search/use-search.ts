@@ -79,6 +79,9 @@ export function useSearch() {
   const [generation, setGeneration] = useState(0);
   const seq = useRef(0);
   const immediate = useRef(false);
+  // Whether the current query's last answer was an error: a library change must not re-send a query that failed
+  // (it fails again, once per change), only a new query or filter does.
+  const failed = useRef(false);
 
   const setQuery = useCallback((next: QueryImage | null) => {
     setQueryState((prev) => {
@@ -108,11 +111,14 @@ export function useSearch() {
       setLoading(true);
       try {
         // Without an image the filters alone answer (text relevance); with one they narrow the visual ranking.
+        // "Find similar" asks about a catalog item: the item itself would top its own list at 1.000, so one more
+        // is asked for and the item left out.
+        const self = query?.query.kind === 'item' ? query.query.id : null;
         const out = await unwrap(
           query
             ? client.api.searchByImage({
                 image: query.query,
-                k,
+                k: self === null ? k : Math.min(1000, k + 1),
                 ...(crop ? { crop } : {}),
                 ...(minScore > 0 ? { minScore } : {}),
                 ...(itemFilter ? { filter: itemFilter } : {}),
@@ -121,11 +127,15 @@ export function useSearch() {
             : client.api.searchByText({ filter: itemFilter!, k, ...scope }),
         );
         if (id !== seq.current) return;
-        setHits(out.hits);
+        failed.current = false;
+        setHits(self === null ? out.hits : out.hits.filter((h) => h.id !== self).slice(0, k));
         setQueryMs(out.queryMs);
         setError(null);
       } catch (err) {
         if (id !== seq.current) return;
+        failed.current = true;
+        // The previous ranking answered another query: leaving it under this one's error would pass it off as this one's.
+        setHits(null);
         setError(toPayload(err));
       } finally {
         if (id === seq.current) setLoading(false);
@@ -157,6 +167,7 @@ export function useSearch() {
     clearError: () => setError(null),
     /** Reruns the current search, e.g. after indexing changed the library. */
     rerun: useCallback(() => {
+      if (failed.current) return;
       immediate.current = true;
       setGeneration((g) => g + 1);
     }, []),
