@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb } from '../../src/bench/hostile-set.js';
 import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const SCENES = 40;
@@ -71,12 +71,7 @@ beforeAll(async () => {
   symlinkSync(join(h.root, 'outside', 'private.jpg'), join(photos, 'bad', 'link-out.jpg'));
   b = await launchBrowser();
   page = b.page;
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    // An error envelope travels with a 4xx status, which Chromium also logs; that one is expected.
-    const expectedEnvelope = msg.text().startsWith('Failed to load resource') && msg.location().url.includes('/api/');
-    if (msg.type() === 'error' && !expectedEnvelope) pageErrors.push(`${msg.text()} ${msg.location().url}`);
-  });
+  watchPageErrors(page, pageErrors);
 }, 300_000);
 
 afterAll(async () => {

@@ -21,6 +21,19 @@ export function eventually<T>(read: () => T, options: { timeout?: number } = {})
   return expect.poll(read, { timeout: options.timeout ?? UI_WAIT_MS });
 }
 
+/**
+ * Records the page's uncaught exceptions and console errors into `errors` (the tests assert it stays empty). An
+ * error envelope travels with a 4xx status, which Chromium also logs as "Failed to load resource" for /api/: that
+ * one is expected.
+ */
+export function watchPageErrors(page: Page, errors: string[]): void {
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    const expectedEnvelope = msg.text().startsWith('Failed to load resource') && msg.location().url.includes('/api/');
+    if (msg.type() === 'error' && !expectedEnvelope) errors.push(`${msg.text()} ${msg.location().url}`);
+  });
+}
+
 export interface TestBrowser {
   context: BrowserContext;
   page: Page;

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeScene } from '../../src/core/images/synthetic.js';
 import { renderText } from '../../src/core/ocr/render-text.js';
-import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** "Modell" is no header the importer recognises, so the test must map it to SKU by hand. */
@@ -40,11 +40,7 @@ beforeAll(async () => {
   writeFileSync(join(photos, 'poster.png'), await renderText(['SUMMER SALE', 'Organic cotton'], 'DejaVu Sans', 1));
   b = await launchBrowser();
   page = b.page;
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    const expectedEnvelope = msg.text().startsWith('Failed to load resource') && msg.location().url.includes('/api/');
-    if (msg.type() === 'error' && !expectedEnvelope) pageErrors.push(`${msg.text()} ${msg.location().url}`);
-  });
+  watchPageErrors(page, pageErrors);
 }, 300_000);
 
 afterAll(async () => {

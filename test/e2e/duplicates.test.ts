@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
 import { scene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const ORIGINALS = 8;
@@ -52,11 +52,7 @@ beforeAll(async () => {
   }
   b = await launchBrowser();
   page = b.page;
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    const expectedEnvelope = msg.text().startsWith('Failed to load resource') && msg.location().url.includes('/api/');
-    if (msg.type() === 'error' && !expectedEnvelope) pageErrors.push(`${msg.text()} ${msg.location().url}`);
-  });
+  watchPageErrors(page, pageErrors);
 }, 300_000);
 
 afterAll(async () => {

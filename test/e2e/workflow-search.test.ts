@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scene, writeScene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, type TestBrowser } from './browser.js';
+import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 const SCENES = 12;
@@ -53,11 +53,7 @@ beforeAll(async () => {
   writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
   b = await launchBrowser();
   page = b.page;
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    const expectedEnvelope = msg.text().startsWith('Failed to load resource') && msg.location().url.includes('/api/');
-    if (msg.type() === 'error' && !expectedEnvelope) pageErrors.push(`${msg.text()} ${msg.location().url}`);
-  });
+  watchPageErrors(page, pageErrors);
   page.on('request', (req) => {
     if (decodeURIComponent(req.url()).includes('search:byImage')) searches.push(req.url());
   });
