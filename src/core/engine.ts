@@ -12,6 +12,8 @@ import { openCatalog, type Catalog } from './catalog/catalog.js';
 import { EngineEvents } from './events.js';
 import { indexCollection, type IndexJobOptions, type IndexSummary } from './jobs/index-collection.job.js';
 import { IndexJobs, type IndexJobHandle, type StartIndexOptions } from './jobs/index-jobs.js';
+import { browseItems } from './library/browse.js';
+import { listFolders } from './library/folder-browser.js';
 import { forgetCollection } from './library/forget.js';
 import { LibraryService } from './library/library.service.js';
 import { removeLeftovers } from './doctor/leftovers.js';
@@ -219,6 +221,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const api: ApiHandlers = {
     'library:listCollections': async () => library.listCollections(),
     'library:addFolder': async ({ collection, path, reference }) => library.addFolder(collection, path, reference ?? false),
+    'library:browseFolders': async ({ path }) => listFolders(path),
     'library:removeFolder': async ({ collection, path }) => library.removeFolder(collection, path),
     'library:errors': async ({ collection }) => library.errors(collection),
     'library:stats': async () => library.stats(),
@@ -236,6 +239,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       ...catalog.items.require(asItemId(id)),
       product: catalog.products.forItems([id]).get(asItemId(id)) ?? null,
     }),
+    'items:browse': async ({ collection, ...options }) => browseItems(catalog, collection, options),
+    'items:facets': async ({ collection }) => catalog.products.facets(catalog.collections.require(collection).id, 1000),
     'search:byImage': async ({ image, crop, k, minScore, collections, filter, expand }) =>
       search.byImage(await confinedQuery(image, crop), {
         k,

@@ -39,6 +39,7 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
     roots: path ? [{ path, reference: false }] : [],
     itemCount: 3,
     failedCount: 0,
+    ocr: false,
   });
 
   const handlers: HandlersByFnName<typeof api> = {
@@ -48,6 +49,7 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
       if (path === '/boom') throw new Error('secret internal detail at /home/user');
       return collection(name, path);
     },
+    libraryBrowseFolders: async () => ({ path: '/photos', parent: null, folders: [{ name: 'shoes', path: '/photos/shoes' }], truncated: false, home: '/photos' }),
     libraryRemoveFolder: async ({ collection: name }) => collection(name),
     libraryErrors: async () => [],
     libraryForget: async ({ collection: name }) => ({ collection: name, items: 3, vectors: 3, thumbnails: 0 }),
@@ -69,6 +71,8 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
       // An extra field the contract does not promise: transports must strip it.
       return { ...item(id), internalHash: 'deadbeef' } as Item;
     },
+    itemsBrowse: async () => ({ items: [item(1), item(2), item(3)], total: 3 }),
+    itemsFacets: async () => ({ brands: [{ value: 'Acme', count: 3 }], categories: [] }),
     modelsList: async () => ({
       active: 'fake',
       transform: { kind: 'identity' as const, outputDim: 4, samples: 0 },

@@ -47,6 +47,8 @@ export const CollectionSchema = z.object({
   roots: z.array(z.object({ path: z.string(), reference: z.boolean() })),
   itemCount: z.number().int(),
   failedCount: z.number().int(),
+  /** OCR is on for this collection (`ocr:configure`). */
+  ocr: z.boolean(),
 });
 
 /** The imported product data of an item (from `catalog:importCsv`). */
@@ -211,6 +213,13 @@ const matchRunInput = z.object({
 
 const filterValues = z.array(z.string().min(1).max(200)).max(100);
 
+/** The most items one `items:browse` page holds (the gallery asks page by page as it scrolls). */
+export const BROWSE_PAGE_MAX = 200;
+export const BROWSE_SORTS = ['name', 'date', 'price'] as const;
+
+/** One sub-folder in the folder browser. */
+export const FolderEntrySchema = z.object({ name: z.string(), path: z.string() });
+
 /**
  * Structured filters and free text over items' product data (all given ones must hold). Text is matched with
  * SQLite FTS5 over sku, title, brand, category, file name and OCR text: every word must occur.
@@ -320,6 +329,20 @@ export const api = {
     z.object({ collection: collectionName, path: absPath, reference: z.boolean().optional() }),
     CollectionSchema,
   ),
+  /**
+   * The sub-folders of a folder (default: the home folder), for the browser host's folder picker: folders only,
+   * hidden and system folders left out, at most 500. `~` and `~/x` name the home folder.
+   */
+  'library:browseFolders': op(
+    z.object({ path: absPath.optional() }),
+    z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      folders: z.array(FolderEntrySchema).max(500),
+      truncated: z.boolean(),
+      home: z.string(),
+    }),
+  ),
   'library:removeFolder': op(z.object({ collection: collectionName, path: absPath }), CollectionSchema),
   'library:errors': op(z.object({ collection: collectionName.optional() }), z.array(FailedItemSchema)),
   'library:stats': op(z.object({}), StatsSchema),
@@ -332,6 +355,27 @@ export const api = {
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
   'items:get': op(z.object({ id: itemId }), ItemSchema),
+  /** A collection's indexed items without a query, a page at a time: sorted (nulls last) and filtered by product data. */
+  'items:browse': op(
+    z.object({
+      collection: collectionName,
+      sort: z.enum(BROWSE_SORTS).default('name'),
+      descending: z.boolean().default(false),
+      brand: filterValues.optional(),
+      category: filterValues.optional(),
+      offset: z.number().int().min(0).max(100_000_000).default(0),
+      limit: z.number().int().min(1).max(BROWSE_PAGE_MAX).default(100),
+    }),
+    z.object({ items: z.array(ItemSchema).max(BROWSE_PAGE_MAX), total: z.number().int() }),
+  ),
+  /** The brands and categories that occur in a collection's indexed items, with counts (at most 1000 of each). */
+  'items:facets': op(
+    z.object({ collection: collectionName }),
+    z.object({
+      brands: z.array(z.object({ value: z.string(), count: z.number().int() })).max(1000),
+      categories: z.array(z.object({ value: z.string(), count: z.number().int() })).max(1000),
+    }),
+  ),
   'models:list': op(
     z.object({}),
     z.object({ active: z.string(), transform: TransformInfoSchema.nullable(), models: z.array(ModelInfoSchema) }),

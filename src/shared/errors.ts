@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'FOLDER_NOT_FOUND',
   'NOT_A_FOLDER',
+  /** The file system's root, an OS folder or a pseudo file system: never a library folder nor a move destination. */
+  'SYSTEM_FOLDER',
   'PERMISSION_DENIED',
   'PATH_OUTSIDE_ROOTS',
   'COLLECTION_NOT_FOUND',

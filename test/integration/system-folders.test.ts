@@ -1,6 +1,6 @@
 /**
  * System folders are never a library folder nor a move destination: the file system's root, the OS's folders and
- * pseudo file systems are refused with INVALID_INPUT and a reason, before anything is touched (`move:/proc/x` used
+ * pseudo file systems are refused with SYSTEM_FOLDER and a reason, before anything is touched (`move:/proc/x` used
  * to spin in Node's recursive mkdir for ever; `/` as a root opened /etc/shadow to CSV previews over the server).
  */
 import { existsSync } from 'node:fs';
@@ -36,7 +36,7 @@ describe('system folders', () => {
     ['/home', /holds other folders/],
   ])('refuses %s as a library folder, saying why', async (path, why) => {
     if (!existsSync(path)) return;
-    await expect(engine.api['library:addFolder']({ collection: 'sys', path })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(why) });
+    await expect(engine.api['library:addFolder']({ collection: 'sys', path })).rejects.toMatchObject({ code: 'SYSTEM_FOLDER', message: expect.stringMatching(why) });
     expect(engine.catalog.collections.list().map((c) => c.name)).toEqual(['shop']);
   });
 
@@ -50,10 +50,10 @@ describe('system folders', () => {
     const ids = engine.catalog.db.prepare('SELECT id FROM items').pluck().all() as number[];
     const file = join(tmp.path, 'photos', 'a.jpg');
     for (const [destination, code] of [
-      ['/proc/x', 'INVALID_INPUT'],
-      ['/sys/x/y', 'INVALID_INPUT'],
-      ['/dev/null/x', 'INVALID_INPUT'],
-      ['/', 'INVALID_INPUT'],
+      ['/proc/x', 'SYSTEM_FOLDER'],
+      ['/sys/x/y', 'SYSTEM_FOLDER'],
+      ['/dev/null/x', 'SYSTEM_FOLDER'],
+      ['/', 'SYSTEM_FOLDER'],
       [join(file, 'x'), 'NOT_A_FOLDER'],
     ] as const) {
       await expect(engine.dedupe.apply({ kind: 'move', destination }, ids)).rejects.toMatchObject({ code });

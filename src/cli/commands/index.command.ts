@@ -9,6 +9,7 @@ import type { OcrRunSummary } from '../../core/ocr/ocr.service.js';
 import type { CliContext } from '../context.js';
 import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
+import { expandHome } from '../../core/library/home-path.js';
 
 const MAX_LISTED_FAILURES = 20;
 export const EXIT_INTERRUPTED = 130;
@@ -26,7 +27,7 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
         let names: string[] | undefined;
         if (folders.length > 0) {
           const collection = opts.collection ?? 'default';
-          for (const folder of folders) await engine.api['library:addFolder']({ collection, path: resolve(ctx.io.cwd, folder) });
+          for (const folder of folders) await engine.api['library:addFolder']({ collection, path: resolve(ctx.io.cwd, expandHome(folder)) });
           names = [collection];
         } else if (opts.collection) {
           names = [opts.collection];

@@ -96,4 +96,10 @@ export class CollectionsRepo {
       .all() as { id: number; indexed: number; failed: number }[];
     return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed }]));
   }
+
+  /** The collections whose OCR is on (collection_settings). */
+  ocrEnabled(): Set<CollectionId> {
+    const ids = this.db.prepare('SELECT collection_id FROM collection_settings WHERE ocr = 1').pluck().all() as number[];
+    return new Set(ids.map(asCollectionId));
+  }
 }

@@ -58,6 +58,15 @@ export function spaceCjk(s: string): string {
   return s.replace(CJK, ' $1 ');
 }
 
+export interface BrowseOptions {
+  sort: 'name' | 'date' | 'price';
+  descending: boolean;
+  brand?: readonly string[];
+  category?: readonly string[];
+  offset: number;
+  limit: number;
+}
+
 export class ProductsRepo {
   constructor(private readonly db: Db) {}
 
@@ -201,4 +210,53 @@ export class ProductsRepo {
     );
     for (const r of rows) ins.run(r.id, r.category, r.confidence, now);
   }
+
+  /**
+   * One page of a collection's indexed items, sorted by file name, file date or price (items without a price last,
+   * either way), ties by id so pages never overlap; with the matching total.
+   */
+  browse(collectionId: CollectionId, o: BrowseOptions): { ids: ItemId[]; total: number } {
+    const where = ['d.collection_id = ?', 'i.model_id IS NOT NULL'];
+    const params: unknown[] = [collectionId];
+    for (const [column, values] of [
+      ['d.brand', o.brand],
+      ['d.category', o.category],
+    ] as const) {
+      if (!values || values.length === 0) continue;
+      where.push(`lower(${column}) IN (${values.map(() => '?').join(',')})`);
+      params.push(...values.map((v) => v.toLowerCase()));
+    }
+    const dir = o.descending ? 'DESC' : 'ASC';
+    const order =
+      o.sort === 'price'
+        ? `d.price IS NULL, d.price ${dir}, d.item_id`
+        : o.sort === 'date'
+          ? `i.mtime_ms ${dir}, d.item_id`
+          : `d.filename COLLATE NOCASE ${dir}, d.item_id`;
+    const from = `item_doc d JOIN items i ON i.id = d.item_id WHERE ${where.join(' AND ')}`;
+    const total = this.db.prepare(`SELECT COUNT(*) FROM ${from}`).pluck().get(...params) as number;
+    const ids = this.db
+      .prepare(`SELECT d.item_id FROM ${from} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...params, Math.floor(o.limit), Math.floor(o.offset)) as number[];
+    return { ids: ids.map(asItemId), total };
+  }
+
+  /** The brands and categories of a collection's indexed items, each with its item count, by name. */
+  facets(collectionId: CollectionId, limit: number): { brands: FacetValue[]; categories: FacetValue[] } {
+    const of = (column: 'brand' | 'category') =>
+      this.db
+        .prepare(
+          `SELECT d.${column} AS value, COUNT(*) AS count FROM item_doc d JOIN items i ON i.id = d.item_id
+           WHERE d.collection_id = ? AND i.model_id IS NOT NULL AND d.${column} IS NOT NULL AND d.${column} <> ''
+           GROUP BY lower(d.${column}) ORDER BY d.${column} COLLATE NOCASE LIMIT ?`,
+        )
+        .all(collectionId, limit) as FacetValue[];
+    return { brands: of('brand'), categories: of('category') };
+  }
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
 }

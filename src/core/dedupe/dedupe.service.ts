@@ -12,6 +12,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { matchPictures, prepareSignature } from '../images/phash.js';
 import { acquireDataDirLock } from '../jobs/data-dir-lock.js';
 import { isInside } from '../library/confine.js';
+import { expandHome } from '../library/home-path.js';
 import { refuseSystemFolder } from '../library/system-folders.js';
 import type { Logger } from '../logger.js';
 import type { ModelState } from '../model-state.js';
@@ -289,7 +290,8 @@ export class DedupeService {
    * @throws AppError ITEM_NOT_FOUND, FORBIDDEN (reference file), INVALID_INPUT (relative folder), INDEX_BUSY,
    *   DATA_DIR_LOCKED, PERMISSION_DENIED (the destination cannot be created)
    */
-  async apply(action: ApplyAction, itemIds: readonly number[]): Promise<ApplySummary> {
+  async apply(given: ApplyAction, itemIds: readonly number[]): Promise<ApplySummary> {
+    const action: ApplyAction = given.kind === 'move' ? { ...given, destination: expandHome(given.destination) } : given;
     // Before anything is touched: Node's recursive mkdir loops for ever on procfs (`move:/proc/x`, ~90% CPU).
     if (action.kind === 'move') await checkDestination(action.destination);
     else await checkTrashUsable();
@@ -538,7 +540,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 /**
  * A move destination must be an absolute folder path (existing, or to be created) outside system folders and pseudo
  * file systems, and whatever already exists at it or above it must be a folder.
- * @throws AppError INVALID_INPUT, NOT_A_FOLDER
+ * @throws AppError INVALID_INPUT, SYSTEM_FOLDER, NOT_A_FOLDER
  */
 async function checkDestination(destination: string): Promise<void> {
   if (!isAbsolute(destination)) throw new AppError('INVALID_INPUT', `The destination must be an absolute path: ${destination}`);

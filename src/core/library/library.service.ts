@@ -1,5 +1,5 @@
 /** Collections and their root folders, failures and catalog statistics. */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import type { StatsSchema } from '../../shared/api.js';
@@ -11,6 +11,7 @@ import type { FailedRecord } from '../catalog/items.repo.js';
 import { classifyFsError } from '../images/decode.js';
 import type { ModelState } from '../model-state.js';
 import { confineToRoots } from './confine.js';
+import { expandHome } from './home-path.js';
 import { refuseSystemFolder } from './system-folders.js';
 
 export interface CollectionInfo {
@@ -20,6 +21,7 @@ export interface CollectionInfo {
   /** Indexed items (with a vector). */
   itemCount: number;
   failedCount: number;
+  ocr: boolean;
 }
 
 export type CatalogStats = z.output<typeof StatsSchema>;
@@ -29,20 +31,22 @@ export class LibraryService {
 
   listCollections(): CollectionInfo[] {
     const counts = this.deps.catalog.collections.counts();
-    return this.deps.catalog.collections.list().map((c) => this.info(c, counts.get(c.id)));
+    const ocr = this.deps.catalog.collections.ocrEnabled();
+    return this.deps.catalog.collections.list().map((c) => this.info(c, counts.get(c.id), ocr.has(c.id)));
   }
 
   /** @throws AppError COLLECTION_NOT_FOUND */
   collection(name: string): CollectionInfo {
     const c = this.deps.catalog.collections.require(name);
-    return this.info(c, this.deps.catalog.collections.counts().get(c.id));
+    return this.info(c, this.deps.catalog.collections.counts().get(c.id), this.deps.catalog.collections.ocrEnabled().has(c.id));
   }
 
   /**
    * Adds a folder to a collection (creating the collection). A folder inside an existing root adds nothing; a
    * folder that contains existing roots replaces them. Indexing is a separate step (`index:start`).
-   * @throws AppError FOLDER_NOT_FOUND, NOT_A_FOLDER, PERMISSION_DENIED, INVALID_INPUT (relative path; the file system's
-   *   root, a system folder or a pseudo file system such as /proc).
+   * `~` and `~/x` name the home folder.
+   * @throws AppError FOLDER_NOT_FOUND, NOT_A_FOLDER, PERMISSION_DENIED, INVALID_INPUT (relative path), SYSTEM_FOLDER
+   *   (the file system's root, a system folder or a pseudo file system such as /proc).
    */
   addFolder(collection: string, path: string, reference = false): CollectionInfo {
     const dir = normalizeDir(path);
@@ -54,6 +58,12 @@ export class LibraryService {
       throw e.code === 'NOT_FOUND' ? new AppError('FOLDER_NOT_FOUND', `No such folder: ${dir}`, { cause: err }) : e;
     }
     if (!st.isDirectory()) throw new AppError('NOT_A_FOLDER', `Not a folder: ${dir}`);
+    // stat succeeds on a folder its user may not open; indexing it would then fail file by file.
+    try {
+      accessSync(dir, constants.R_OK | constants.X_OK);
+    } catch (err) {
+      throw new AppError('PERMISSION_DENIED', `No permission to read the folder ${dir}`, { cause: err });
+    }
     // A root makes everything under it reachable through the transports (search by path, CSV import).
     refuseSystemFolder(dir, 'a library folder');
     const { catalog } = this.deps;
@@ -149,19 +159,21 @@ export class LibraryService {
     };
   }
 
-  private info(c: CollectionRow, counts: { itemCount: number; failedCount: number } | undefined): CollectionInfo {
+  private info(c: CollectionRow, counts: { itemCount: number; failedCount: number } | undefined, ocr: boolean): CollectionInfo {
     return {
       id: c.id,
       name: c.name,
       roots: this.deps.catalog.collections.roots(c.id),
       itemCount: counts?.itemCount ?? 0,
       failedCount: counts?.failedCount ?? 0,
+      ocr,
     };
   }
 }
 
-function normalizeDir(path: string): string {
-  if (!isAbsolute(path)) throw new AppError('INVALID_INPUT', `A folder path must be absolute: ${path}`);
+function normalizeDir(given: string): string {
+  const path = expandHome(given);
+  if (!isAbsolute(path)) throw new AppError('INVALID_INPUT', `A folder path must be absolute (start with / or ~/): ${given}`);
   return resolve(path);
 }
 

@@ -105,10 +105,10 @@ export function systemFolderReason(path: string, purpose: string, platform: Node
 }
 
 /**
- * Refuses a system folder for `purpose` with INVALID_INPUT and a message that says why.
- * @throws AppError INVALID_INPUT
+ * Refuses a system folder for `purpose` with SYSTEM_FOLDER and a message that says why.
+ * @throws AppError SYSTEM_FOLDER
  */
 export function refuseSystemFolder(path: string, purpose: string): void {
   const reason = systemFolderReason(path, purpose);
-  if (reason) throw new AppError('INVALID_INPUT', reason);
+  if (reason) throw new AppError('SYSTEM_FOLDER', reason);
 }
