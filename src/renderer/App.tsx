@@ -7,8 +7,10 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { ImageIcon, LibraryIcon, LogoMark, SearchIcon } from './components/Icons';
 import { LibraryPanel } from './features/library/LibraryPanel';
 import { useLibrary } from './features/library/use-library';
+import { BrowseView } from './features/browse/BrowseView';
 import { DuplicatesView } from './features/duplicates/DuplicatesView';
 import { MatchView } from './features/match/MatchView';
+import { SettingsView } from './features/settings/SettingsView';
 import { DetailView } from './features/search/DetailView';
 import { ProductFilterBar } from './features/search/ProductFilterBar';
 import { QueryPanel } from './features/search/QueryPanel';
@@ -20,7 +22,7 @@ import { LANGUAGES, useI18n, type Language } from './i18n';
 import { useClient } from './lib/client-context';
 import { baseName, formatMs } from './lib/format';
 
-const VIEWS = ['search', 'duplicates', 'match'] as const;
+const VIEWS = ['search', 'browse', 'duplicates', 'match', 'settings'] as const;
 type View = (typeof VIEWS)[number];
 
 export function App() {
@@ -69,7 +71,7 @@ export function App() {
     setDetail(null);
   }, [search.hits]);
 
-  const searchSimilar = (hit: SearchHit) => {
+  const searchSimilar = (hit: Pick<SearchHit, 'id' | 'path' | 'width' | 'height'>) => {
     setDetail(null);
     onQuery({
       query: { kind: 'item', id: hit.id },
@@ -145,6 +147,12 @@ export function App() {
       </main>
       <main className="workspace" aria-label={t.tabs.match} hidden={view !== 'match'}>
         <MatchView collectionNames={collectionNames} />
+      </main>
+      <main className="workspace" aria-label={t.tabs.browse} hidden={view !== 'browse'}>
+        <BrowseView visible={view === 'browse'} collections={collections} onOpen={searchSimilar} />
+      </main>
+      <main className="workspace" aria-label={t.tabs.settings} hidden={view !== 'settings'}>
+        <SettingsView collections={collections} progress={library.progress} act={library.act} />
       </main>
       <main className="workspace" aria-label={t.results.title} hidden={view !== 'search'}>
         <div className="search-bar">

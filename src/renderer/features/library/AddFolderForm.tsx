@@ -1,9 +1,13 @@
-/** Adds a folder to a collection and starts indexing it: native picker on desktop, a path field everywhere. */
+/**
+ * Adds a folder to a collection and starts indexing it: a path field everywhere (`~/x` works), the native picker on
+ * desktop and the server's folder browser in a browser.
+ */
 import { useId, useState, type FormEvent } from 'react';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { unwrap } from '../../lib/errors';
 import { FolderIcon } from '../../components/Icons';
+import { FolderBrowserDialog } from './FolderBrowserDialog';
 import type { Collection } from './use-library';
 
 interface Props {
@@ -18,10 +22,11 @@ export function AddFolderForm({ collections, act }: Props) {
   const [collection, setCollection] = useState('');
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
   const pickFolder = client.pickFolder;
 
   const browse = async () => {
-    if (!pickFolder) return;
+    if (!pickFolder) return setBrowsing(true);
     const picked = await act(() => unwrap(pickFolder({})));
     if (picked?.path) setPath(picked.path);
   };
@@ -33,7 +38,9 @@ export function AddFolderForm({ collections, act }: Props) {
     const added = await act(() => unwrap(client.api.libraryAddFolder({ collection: name, path: path.trim() })));
     if (added) {
       await act(() => unwrap(client.api.indexStart({ collection: name })));
+      // The next folder is as likely to belong elsewhere: a name left in the field sent folders to the wrong one.
       setPath('');
+      setCollection('');
     }
     setBusy(false);
   };
@@ -72,13 +79,21 @@ export function AddFolderForm({ collections, act }: Props) {
             value={path}
             onChange={(e) => setPath(e.target.value)}
           />
-          {pickFolder && (
-            <button type="button" className="button" onClick={() => void browse()}>
-              <FolderIcon /> {t.library.browse}
-            </button>
-          )}
+          <button type="button" className="button" onClick={() => void browse()} data-testid="browse-folders">
+            <FolderIcon /> {t.library.browse}
+          </button>
         </div>
       </label>
+      {browsing && (
+        <FolderBrowserDialog
+          start={path}
+          onClose={() => setBrowsing(false)}
+          onPick={(picked) => {
+            setPath(picked);
+            setBrowsing(false);
+          }}
+        />
+      )}
       <button type="submit" className="button button-primary" disabled={busy}>
         {busy ? t.library.adding : t.library.add}
       </button>

@@ -23,6 +23,7 @@ export function CollectionCard({ collection, busy, indexing, partial, act, onSho
   const client = useClient();
   const [confirming, setConfirming] = useState<string | null>(null);
   const [importing, setImporting] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const name = collection.name;
 
   return (
@@ -30,9 +31,12 @@ export function CollectionCard({ collection, busy, indexing, partial, act, onSho
       <div className="collection-head">
         <div className="collection-title">
           <strong>{name}</strong>
-          <span className="muted small" data-testid="collection-count">
-            {t.library.images(collection.itemCount)}
-          </span>
+          {/* While indexing, the count of what is already in says less than the progress ("0 images" read as empty). */}
+          {!indexing && (
+            <span className="muted small" data-testid="collection-count">
+              {t.library.images(collection.itemCount)}
+            </span>
+          )}
           {indexing ? (
             <span className="tag tag-busy" data-testid="collection-state" data-state="indexing">
               {t.library.indexing(indexing.done, indexing.total)}
@@ -110,7 +114,36 @@ export function CollectionCard({ collection, busy, indexing, partial, act, onSho
             {t.library.failed(collection.failedCount)}
           </button>
         )}
+        <button
+          type="button"
+          className="link-button small text-danger collection-delete"
+          disabled={busy}
+          onClick={() => setDeleting(true)}
+          data-testid="delete-collection"
+        >
+          {t.library.deleteCollection}
+        </button>
       </div>
+      {deleting && (
+        <div className="confirm confirm-block" role="alertdialog" aria-label={t.library.deleteCollection} data-testid="confirm-delete">
+          <span className="small">{t.library.confirmDelete(name)}</span>
+          <span className="confirm-buttons">
+            <button
+              type="button"
+              className="button button-small button-danger"
+              onClick={() => {
+                setDeleting(false);
+                void act(() => unwrap(client.api.libraryForget({ collection: name })));
+              }}
+            >
+              {t.library.deleteYes}
+            </button>
+            <button type="button" className="button button-small" onClick={() => setDeleting(false)} autoFocus>
+              {t.library.deleteNo}
+            </button>
+          </span>
+        </div>
+      )}
       {importing && (
         <ImportCsvDialog collection={name} onClose={() => setImporting(false)} onImported={() => void act(async () => undefined)} />
       )}

@@ -23,6 +23,8 @@ export function IndexProgressCard({ progress, last, act }: Props) {
       </p>
     ) : null;
   }
+  // A model switch reports on the same channel; it is not an index run.
+  const phaseText = (progress.kind === 'reembed' ? t.settings.reembedPhase : t.progress.phase)[progress.phase];
   const pct = progress.total > 0 ? Math.min(100, (progress.done / progress.total) * 100) : 0;
   return (
     <section
@@ -32,7 +34,7 @@ export function IndexProgressCard({ progress, last, act }: Props) {
       aria-live="polite"
     >
       <div className="progress-head">
-        <strong>{t.progress.phase[progress.phase]}</strong>
+        <strong>{phaseText}</strong>
         {running && (
           <button
             type="button"
@@ -49,7 +51,7 @@ export function IndexProgressCard({ progress, last, act }: Props) {
         aria-valuemin={0}
         aria-valuemax={progress.total}
         aria-valuenow={progress.done}
-        aria-label={t.progress.phase[progress.phase]}
+        aria-label={phaseText}
       >
         {/* Until the scan has counted the files there is no total: show activity, not a made-up fraction. */}
         <div className={`progress-fill ${progress.total === 0 && running ? 'indeterminate' : ''}`} style={{ width: `${pct}%` }} />
