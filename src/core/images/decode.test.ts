@@ -109,7 +109,13 @@ describe('decodeForModel', () => {
     await expect(decodeForModel(Buffer.alloc(0), spec)).rejects.toMatchObject({ code: 'EMPTY_FILE' });
     await expect(decodeForModel(Buffer.from('hello, not an image'), spec)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
     await expect(decodeForModel(jpeg.subarray(0, jpeg.length / 2), spec)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
-    await expect(decodeForModel(jpeg, spec, { maxPixels: 100 * 100 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+    await expect(decodeForModel(jpeg, spec, { maxPixels: 100 * 100 })).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+      message: expect.stringContaining('The image is 200×200 (40,000 pixels), more than the limit of 10,000 pixels. To index it, raise the limit'),
+    });
+    await expect(decodeForIndex(jpeg, { width: 8, height: 8, resize: 'center-crop' }, { maxPixels: 100 * 100 })).rejects.toMatchObject({
+      message: expect.stringContaining('more than the limit of 10,000 pixels'),
+    });
     await expect(decodeForModel(jpeg, spec, { crop: { x: 150, y: 0, width: 100, height: 10 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 

@@ -80,7 +80,7 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
       .toBuffer({ resolveWithObject: true });
     decoded = { data, info, width, height, format: formatName(meta) };
   } catch (err) {
-    throw classifySharpError(err, header);
+    throw classifySharpError(err, header, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   }
   const { info } = decoded;
   if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
@@ -139,7 +139,7 @@ export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, option
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw classifySharpError(err, header);
+    throw classifySharpError(err, header, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   }
   if (info.width < spec.width || info.height < spec.height || info.channels !== 3) {
     throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected to cover ${spec.width}×${spec.height}×3`);
@@ -179,11 +179,24 @@ function modelSharpOptions(maxPixels: number | undefined): SharpOptions {
 
 /** The header and the size of the image as displayed (EXIF orientation applied). */
 async function orientedSize(bytes: Buffer, sharpOptions: SharpOptions): Promise<{ meta: Metadata; width: number; height: number }> {
-  const meta = await sharp(bytes, sharpOptions).metadata();
+  // The header alone is read here (no pixels), so the limit applies below, where it can say the image's size.
+  const meta = await sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata();
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new AppError('CORRUPT_IMAGE', 'The image has no size.');
+  const limit = sharpOptions.limitInputPixels;
+  if (typeof limit === 'number' && width * height > limit) throw tooManyPixels(width, height, limit);
   return { meta, width, height };
+}
+
+/** "More than the limit" left the user guessing what the limit is and how to get past it. */
+function tooManyPixels(width: number, height: number, limit: number, cause?: unknown): AppError {
+  return new AppError(
+    'IMAGE_TOO_LARGE',
+    `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${limit.toLocaleString('en')} pixels. ` +
+      'To index it, raise the limit (lookalike --max-pixels N; each pixel costs 3-4 bytes of memory while it is decoded) or save a smaller copy.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function formatName(meta: Metadata): string {
@@ -204,14 +217,16 @@ export interface DecodeContext {
  * read, the data not), a damaged image says what its header promised: libvips' own words for a PNG with a large
  * header and a few bytes of data were just "Unknown error" or "libpng read error".
  */
-export function classifySharpError(thrown: unknown, header?: DecodeContext): AppError {
+export function classifySharpError(thrown: unknown, header?: DecodeContext, maxPixels?: number): AppError {
   if (isAppError(thrown)) return thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   const err = detachedCause(thrown, message);
   const first = message.split('\n')[0]!.trim();
   if (/buffer is empty/i.test(message)) return new AppError('EMPTY_FILE', 'The file is empty.', { cause: err });
   if (/pixel limit/i.test(message)) {
-    return new AppError('IMAGE_TOO_LARGE', 'The image has more pixels than the configured limit.', { cause: err });
+    return header && maxPixels !== undefined
+      ? tooManyPixels(header.width, header.height, maxPixels, err)
+      : new AppError('IMAGE_TOO_LARGE', 'The image has more pixels than the configured limit.', { cause: err });
   }
   if (/unsupported image format/i.test(message)) {
     return new AppError('UNSUPPORTED_IMAGE', 'Not an image format this app can read.', { cause: err });
