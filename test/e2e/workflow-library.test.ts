@@ -4,7 +4,7 @@
  * path), browsing a collection with no query, deleting a collection, and the settings page (theme, language, OCR,
  * model switch with re-embed progress). Every wait is on DOM state; screenshots land in test-results/e2e/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { startHarness, type Harness } from './harness.js';
 const CATALOG = 60;
 /** Large photos, so that indexing them lasts long enough to be watched and cancelled. */
 const RIVAL = 40;
+/** Added later, to be cancelled half-way. */
+const RIVAL_MORE = 5;
 const BRANDS = ['Acme', 'Zenith', '北极星'];
 const CATEGORIES = ['Dresses', 'Shoes'];
 const photo = (i: number) => `photo-${String(i).padStart(2, '0')}.jpg`;
@@ -154,19 +156,24 @@ describe('library workflow, end to end', () => {
     });
     await page.getByLabel('Collection', { exact: true }).fill('Rival');
     await page.getByRole('button', { name: 'Add and index' }).click();
-    // Cancelled while the card says it is indexing (large photos: the run lasts long enough to be caught).
-    await card('Rival').locator('[data-testid=collection-state][data-state=indexing]').waitFor();
-    await page.locator('[data-testid=index-progress]').getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('[data-testid=index-progress][data-phase=cancelled]').waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid=index-progress][data-phase=done]').waitFor({ timeout: 240_000 });
+    await eventually(() => card('Rival').getByTestId('collection-count').textContent()).toBe(`${RIVAL} images`);
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen.length).toBeGreaterThan(0);
     for (const s of seen) expect(s).toMatch(/^indexing \d+ \/ \d+\|-$/);
+
+    // A run cancelled before it is through: the card says the collection is partial until a rescan finishes it.
+    for (let i = 1; i <= RIVAL_MORE; i++) await writeScene(join(home, 'Pictures', 'rival', `more-${i}.jpg`), 400 + i, { width: 1500, height: 2000 });
+    const { jobId } = await h.engine.api['index:start']({ collection: 'Rival' });
+    await h.engine.api['index:cancel']({ jobId });
+    await page.locator('[data-testid=index-progress][data-phase=cancelled]').waitFor();
     await eventually(() => card('Rival').getByTestId('collection-state').getAttribute('data-state')).toBe('partial');
     await screenshot(page, 'workflow-library-partial');
     await card('Rival').getByRole('button', { name: 'Rescan' }).click();
     await page.locator('[data-testid=index-progress][data-phase=done]').waitFor({ timeout: 240_000 });
-    await eventually(() => card('Rival').getByTestId('collection-count').textContent()).toBe(`${RIVAL} images`);
-  });
+    await eventually(() => card('Rival').getByTestId('collection-count').textContent()).toBe(`${RIVAL + RIVAL_MORE} images`);
+    expect(await card('Rival').getByTestId('collection-state').count()).toBe(0);
+  }, 300_000);
 
   it('deletes an empty collection after confirmation, and nothing else', async () => {
     await addFolder('Empty', '~/Pictures/empty');
@@ -184,7 +191,7 @@ describe('library workflow, end to end', () => {
     await card('Empty').waitFor({ state: 'detached' });
     expect(h.engine.catalog.collections.list().map((c) => c.name)).toEqual(['Catalog', 'Rival']);
     expect(await card('Catalog').getByTestId('collection-count').textContent()).toBe(`${CATALOG} images`);
-    expect(await card('Rival').getByTestId('collection-count').textContent()).toBe(`${RIVAL} images`);
+    expect(await card('Rival').getByTestId('collection-count').textContent()).toBe(`${RIVAL + RIVAL_MORE} images`);
   });
 
   it('browses a collection with no query: a virtualised gallery, sorted, with prices in their currency', async () => {
@@ -220,7 +227,7 @@ describe('library workflow, end to end', () => {
 
     // Another collection has its own values: the filters start over.
     await page.getByTestId('browse-collection').selectOption('Rival');
-    await eventually(() => page.getByTestId('browse-count').textContent()).toBe(`${RIVAL} images`);
+    await eventually(() => page.getByTestId('browse-count').textContent()).toBe(`${RIVAL + RIVAL_MORE} images`);
     expect(await page.getByTestId('browse-brand').isDisabled()).toBe(true);
 
     // A tile opens a search for similar photos.
@@ -280,7 +287,7 @@ describe('library workflow, end to end', () => {
     await h.engine.indexer.run(['Labels']);
     await page.reload();
     await page.getByTestId('tab-settings').click();
-    const toggle = page.locator('[data-testid=ocr-toggle][data-collection=Labels]');
+    const toggle = page.locator('[data-testid=ocr-toggle][data-ocr-collection=Labels]');
     expect(await toggle.isChecked()).toBe(false);
     await toggle.check();
     await page.getByTestId('ocr-status').filter({ hasText: 'Text read from' }).waitFor({ timeout: 240_000 });
@@ -297,6 +304,75 @@ describe('library workflow, end to end', () => {
     await page.getByTestId('tab-settings').click();
   }, 300_000);
 
+  it('exports the duplicates list as CSV, and wraps a long folder path only after its separators', async () => {
+    const deep = join(home, 'Pictures', 'copies', 'summer-collection-2025-final-selection', 'photographed-again-for-the-website', 'retouched-versions');
+    await writeScene(join(home, 'Pictures', 'copies', 'a.jpg'), 300, { width: 320, height: 240 });
+    mkdirSync(deep, { recursive: true });
+    copyFileSync(join(home, 'Pictures', 'copies', 'a.jpg'), join(deep, 'a-copy.jpg'));
+    h.engine.library.addFolder('Copies', join(home, 'Pictures', 'copies'));
+    await h.engine.indexer.run(['Copies']);
+    await page.reload();
+    await page.getByTestId('tab-duplicates').click();
+    await page.getByTestId('dupes-collection').selectOption('Copies');
+    await page.getByRole('button', { name: 'Find duplicates' }).click();
+    await page.locator('[data-testid=dupes-view][data-loading=false]').waitFor();
+    await page.getByTestId('group-detail').waitFor();
+    await page.getByTestId('group-detail').locator('[data-testid=member]').nth(1).locator('.member-thumb').click();
+    const cell = page.locator('[data-testid=compare-facts] tr[data-fact=folder] td.compare-path').nth(1);
+    await cell.waitFor();
+    await screenshot(page, 'workflow-dupes-long-path-en-light');
+    // Each word stays on one line; the path as a whole does wrap.
+    const wrap = await cell.evaluate((td) => {
+      const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+      const nodes: Text[] = [];
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as Text);
+      const at = (offset: number): [Text, number] => {
+        for (const node of nodes) {
+          if (offset <= node.length) return [node, offset];
+          offset -= node.length;
+        }
+        throw new Error('offset out of range');
+      };
+      const text = nodes.map((n) => n.data).join('');
+      const lines = (start: number, end: number) => {
+        const r = document.createRange();
+        r.setStart(...at(start));
+        r.setEnd(...at(end));
+        return new Set([...r.getClientRects()].filter((c) => c.width > 0).map((c) => Math.round(c.top))).size;
+      };
+      // Words: a line may end after a separator or a hyphen, never inside a word.
+      const names: { name: string; lines: number }[] = [];
+      for (const m of text.matchAll(/[^/-]+/g)) names.push({ name: m[0], lines: lines(m.index, m.index + m[0].length) });
+      return { total: lines(0, text.length), names };
+    });
+    expect(wrap.total).toBeGreaterThan(1);
+    for (const n of wrap.names) expect(n, n.name).toMatchObject({ lines: 1 });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('dupes-export').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const [header, ...rows] = csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(header).toBe('group,role,selected_for_removal,path,collection,agreement,identical,bytes,width,height,format,modified,sku,title');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(new RegExp(`^1,keeper,false,${join(home, 'Pictures', 'copies', 'a.jpg')},Copies,,,`));
+    expect(rows[1]).toMatch(new RegExp(`^1,remove,true,${join(deep, 'a-copy.jpg')},Copies,1,true,`));
+    // Unticked, it says so.
+    await page.getByTestId('select-none').click();
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('dupes-export').click()]);
+    expect(readFileSync((await again.path())!, 'utf8')).toContain(`1,remove,false,${join(deep, 'a-copy.jpg')}`);
+    for (const lang of ['English', '中文'] as const) {
+      await page.locator('.topbar').getByRole('button', { name: lang, exact: true }).click();
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        await screenshot(page, `workflow-dupes-compare-${lang === 'English' ? 'en' : 'zh'}-${colorScheme}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.locator('.topbar').getByRole('button', { name: 'English', exact: true }).click();
+    await h.engine.api['library:forget']({ collection: 'Copies' });
+    await page.reload();
+    await page.getByTestId('tab-settings').click();
+  });
+
   it('switches the model and shows the re-embedding’s progress; search works on the new one', async () => {
     const fast = page.locator('[data-testid=model][data-model=fast]');
     await eventually(() => fast.getAttribute('data-active')).toBe('true');
@@ -305,7 +381,7 @@ describe('library workflow, end to end', () => {
     await progress.waitFor();
     await screenshot(page, 'workflow-settings-reembed');
     await page.locator('[data-testid=reembed-progress][data-phase=done]').waitFor({ timeout: 400_000 });
-    expect(await progress.getByTestId('reembed-counts').textContent()).toBe(`Re-embedding ${CATALOG + RIVAL} / ${CATALOG + RIVAL}`);
+    expect(await progress.getByTestId('reembed-counts').textContent()).toBe(`Re-embedding ${CATALOG + RIVAL + RIVAL_MORE} / ${CATALOG + RIVAL + RIVAL_MORE}`);
     await eventually(() => page.locator('[data-testid=model][data-model=accurate]').getAttribute('data-active')).toBe('true');
     expect(h.engine.modelId).toBe('accurate');
   }, 500_000);

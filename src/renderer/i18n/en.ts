@@ -275,6 +275,7 @@ export const en = {
     selectNone: 'Select none',
     inCollection: (name: string) => `In ${name}`,
     keepInstead: 'Keep this one instead',
+    exportCsv: 'Export CSV',
     apply: {
       title: 'Remove duplicates',
       where: 'Where the files go',

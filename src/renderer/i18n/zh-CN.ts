@@ -269,6 +269,7 @@ export const zhCN: Messages = {
     selectNone: '全不选',
     inCollection: (name) => `位于 ${name}`,
     keepInstead: '改为保留这张',
+    exportCsv: '导出 CSV',
     apply: {
       title: '删除重复图片',
       where: '文件去向',

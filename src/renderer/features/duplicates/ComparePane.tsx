@@ -8,6 +8,7 @@ import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { baseName, formatBytes, formatDate } from '../../lib/format';
 import { FACTS, differs, folderOf, type Fact, type FactItem } from './item-facts';
+import { PathText } from '../../components/PathText';
 
 /** One side of the comparison, with the chip shown under its image. */
 export interface CompareSide {
@@ -133,8 +134,8 @@ export function ComparePane({ left, right, title, relation, onClose, actions }: 
               <tr key={fact} className={diff ? 'is-different' : undefined} data-fact={fact} data-different={diff}>
                 <th scope="row">{t.dupes.fact[fact]}</th>
                 {items.map((item) => (
-                  <td key={item.id} className={fact === 'folder' ? 'mono' : undefined}>
-                    {value(item, fact)}
+                  <td key={item.id} className={fact === 'folder' ? 'mono compare-path' : undefined}>
+                    {fact === 'folder' ? <PathText path={value(item, fact)} /> : value(item, fact)}
                   </td>
                 ))}
                 <td className="compare-flag">{diff ? t.dupes.different : ''}</td>

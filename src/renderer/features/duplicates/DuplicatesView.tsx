@@ -13,6 +13,7 @@ import { baseName, formatBytes, formatDate, formatMs } from '../../lib/format';
 import { ApplyDialog } from './ApplyDialog';
 import { ComparePane } from './ComparePane';
 import { folderOf } from './item-facts';
+import { dupesCsv } from './dupes-csv';
 import {
   DEFAULT_THRESHOLD,
   SELECTION_RULES,
@@ -243,6 +244,17 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
     );
   }
 
+  const exportCsv = () => {
+    const url = URL.createObjectURL(new Blob([dupesCsv(groups, dupes.selected)], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'duplicates.csv';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  };
+
   return (
     <div className="dupes" data-testid="dupes-view" data-loading={dupes.loading}>
       <div className="dupes-toolbar">
@@ -371,6 +383,11 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
               {t.dupes.selectNone}
             </button>
           </span>
+        )}
+        {groups.length > 0 && (
+          <button type="button" className="link-button" onClick={exportCsv} data-testid="dupes-export">
+            {t.dupes.exportCsv}
+          </button>
         )}
         <span className="dupes-selected" data-testid="dupes-selected">
           {t.dupes.selected(dupes.selectedItems.length, formatBytes(selectedBytes, lang))}

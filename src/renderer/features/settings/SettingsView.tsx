@@ -128,7 +128,7 @@ export function SettingsView({ collections, progress, act }: Props) {
                   disabled={reading[c.name] === t.settings.ocrReading}
                   onChange={(e) => void setOcr(c.name, e.target.checked)}
                   data-testid="ocr-toggle"
-                  data-collection={c.name}
+                  data-ocr-collection={c.name}
                 />
                 <bdi>{c.name}</bdi>
               </label>
