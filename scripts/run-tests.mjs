@@ -11,6 +11,8 @@ import { join, relative } from 'node:path';
 /** The three areas of the suite, as vitest.config.ts includes them. */
 const AREAS = [
   { name: 'unit (src)', dir: 'src' },
+  { name: 'bench (bench)', dir: 'bench' },
+  { name: 'build tools (tools)', dir: 'tools' },
   { name: 'integration (test/integration)', dir: 'test/integration' },
   { name: 'e2e (test/e2e)', dir: 'test/e2e' },
 ];

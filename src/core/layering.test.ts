@@ -37,9 +37,9 @@ describe('layering (shared ← core ← cli | server | main)', () => {
     expect(bad).toEqual([]);
   });
 
-  it('loads ONNX Runtime only through core/onnx-runtime.ts (its telemetry must be off before a session starts)', () => {
+  it('loads ONNX Runtime only through core/base/onnx-runtime.ts (its telemetry must be off before a session starts)', () => {
     const bad = sources(SRC)
-      .filter((f) => !f.endsWith('.test.ts') && relative(SRC, f) !== join('core', 'onnx-runtime.ts'))
+      .filter((f) => !f.endsWith('.test.ts') && relative(SRC, f) !== join('core', 'base', 'onnx-runtime.ts'))
       .filter((f) => /^\s*(import|export)\s+(?!type\b)[^;]*?from\s+['"]onnxruntime-node['"]|import\(\s*['"]onnxruntime-node['"]/m.test(readFileSync(f, 'utf8')))
       .map((f) => relative(SRC, f));
     expect(bad).toEqual([]);

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
-import { createLogger } from '../core/logger';
-import { defaultDataDir } from '../core/paths';
+import { createLogger } from '../core/base/logger';
+import { defaultDataDir } from '../core/base/paths';
 import { api, eventNames, hostApi } from '../shared/api';
 import { toLogFormat } from '../shared/errors';
 import { APP_ORIGIN, APP_SCHEME } from '../shared/web';

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger } from '../core/base/logger.js';
 import { AppError } from '../shared/errors.js';
 import { startServer } from './server.js';
-import { toServedEngine } from '../core/host/served-engine.js';
+import { toServedEngine } from '../core/app/host/served-engine.js';
 import { EXIT_INTERRUPTED } from '../cli/commands/index.command.js';
 
 /** Where a packager (or a test of this command) puts the built renderer instead of out/renderer. */

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngBomb } from '../../src/bench/hostile-set.js';
-import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
+import { pngBomb } from '../support/hostile-set.js';
+import { collage, scene, writeScene } from '../support/synthetic.js';
 import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
   // One damaged file, to be listed with its reason.
   mkdirSync(join(photos, 'bad'), { recursive: true });
   writeFileSync(join(photos, 'bad', 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]));
-  // Hostile inputs (see src/bench/hostile-set.ts): each is listed with its reason, the rest indexes.
+  // Hostile inputs (see test/support/hostile-set.ts): each is listed with its reason, the rest indexes.
   writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
   writeFileSync(join(photos, 'bad', 'notes.jpg'), 'not an image');
   writeFileSync(join(photos, 'bad', 'bomb-30000x30000.png'), pngBomb(30_000, 30_000));

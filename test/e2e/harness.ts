@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'vite';
-import { createEngine, type Engine } from '../../src/core/engine.js';
-import { createLogger } from '../../src/core/logger.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
+import { createEngine, type Engine } from '../../src/core/app/engine.js';
+import { createLogger } from '../../src/core/base/logger.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { rendererConfig } from '../../vite.renderer.config.js';
 

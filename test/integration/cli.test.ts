@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/context.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 interface Run {

@@ -2,7 +2,7 @@
  * Crash safety, proven on the real CLI in child processes: `lookalike index` killed with SIGKILL at random
  * moments and run again loses and duplicates nothing; a second process on the same data folder is refused with
  * the holder's PID while searches keep answering; a full disk fails the batch cleanly and leaves the catalog and
- * the index as they were. (The soak variant with 20+ kills is src/bench/reliability.ts.)
+ * the index as they were. (The soak variant with 20+ kills is bench/reliability.ts.)
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -11,10 +11,10 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type CliRun } from '../../src/bench/cli-process.js';
-import { verifyDataFolder } from '../../src/bench/verify-data-folder.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import type { Engine } from '../../src/core/engine.js';
+import { runCli, startCli, type CliRun } from '../support/cli-process.js';
+import { verifyDataFolder } from '../support/verify-data-folder.js';
+import { writeScene } from '../support/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import { EMBED_POOL_MIN_FILES_ENV } from '../../src/cli/context.js';
 import type { Progress } from '../../src/shared/types.js';
 import { ensureBuiltCli } from './built-cli.js';
@@ -190,7 +190,7 @@ describe('two processes on one data folder', () => {
 
 describe('lookalike index on the embedding pool (worker threads)', () => {
   // The pool starts only for runs of BULK_MIN_FILES (1,024) files; the variable lowers that so that a run of a few
-  // batches here embeds on it (the soak, src/bench/reliability.ts, runs it at the real threshold).
+  // batches here embeds on it (the soak, bench/reliability.ts, runs it at the real threshold).
   const pooled = { env: { [EMBED_POOL_MIN_FILES_ENV]: '1' } };
   const POOL_LINE = /debug embedding on worker threads \{"workers":(\d+)/;
   let photos: string;

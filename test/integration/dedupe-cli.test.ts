@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/context.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
+import { scene } from '../support/synthetic.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 const tmp: TempDir = tempDir('dupes-cli');

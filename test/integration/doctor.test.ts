@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import type { DoctorCheck, DoctorReport } from '../../src/core/doctor/doctor.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;

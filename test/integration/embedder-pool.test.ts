@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeForModel } from '../../src/core/images/decode.js';
-import { scene } from '../../src/core/images/synthetic.js';
-import { nullLogger } from '../../src/core/logger.js';
+import { scene } from '../support/synthetic.js';
+import { nullLogger } from '../../src/core/base/logger.js';
 import { openBulkEmbedder } from '../../src/core/models/bulk-embedder.js';
 import type { Embedder } from '../../src/core/models/embedder.js';
 import { EmbedderPool } from '../../src/core/models/embedder-pool.js';

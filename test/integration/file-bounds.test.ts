@@ -8,12 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { TOKEN_HEADER } from '../../src/server/security.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { runCli } from '../../src/bench/cli-process.js';
+import { runCli } from '../support/cli-process.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
-import { runCli } from '../../src/bench/cli-process.js';
-import { writeHostileSet, type HostileSet } from '../../src/bench/hostile-set.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { runCli } from '../support/cli-process.js';
+import { writeHostileSet, type HostileSet } from '../support/hostile-set.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
 

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/context.js';
-import type { Engine } from '../../src/core/engine.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import type { MatchResult } from '../../src/core/match/match.service.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
+import { scene } from '../support/synthetic.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {

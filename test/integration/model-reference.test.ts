@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/convert/build-config.js';
-import { convertBuiltin, type ConvertedModel } from '../../src/core/models/convert/convert-builtin.js';
-import { centrePrior } from '../../src/core/models/convert/keras-to-onnx.js';
-import { parseKerasTopology, requiredLayers } from '../../src/core/models/convert/keras-topology.js';
-import { findNsfwjs } from '../../src/core/models/convert/nsfwjs-source.js';
-import { readTfjsArtifacts, type TfjsArtifacts } from '../../src/core/models/convert/tfjs-artifacts.js';
+import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/builtin-models.js';
+import { convertBuiltin, type ConvertedModel } from '../../tools/models/convert-builtin.js';
+import { centrePrior } from '../../tools/models/keras-to-onnx.js';
+import { parseKerasTopology, requiredLayers } from '../../tools/models/keras-topology.js';
+import { findNsfwjs } from '../../tools/models/nsfwjs-source.js';
+import { readTfjsArtifacts, type TfjsArtifacts } from '../../tools/models/tfjs-artifacts.js';
 import { createPixelPacker, packPixels } from '../../src/core/models/preprocess.js';
 
 /** Three kinds of picture a CNN reacts to differently: smooth gradients, hard-edged shapes, noise. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/context.js';
-import type { Engine } from '../../src/core/engine.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

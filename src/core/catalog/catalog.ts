@@ -1,5 +1,5 @@
 /** The catalog: one SQLite database and the repositories over it. */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { CollectionsRepo } from './collections.repo.js';
 import { classifySqliteError, openDatabase, type Db } from './database.js';
 import { ItemsRepo } from './items.repo.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CollectionId } from '../../shared/types.js';
-import { nullLogger } from '../logger.js';
+import { nullLogger } from '../base/logger.js';
 import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../vectors/ann-index.js';
 import { openCatalog, type Catalog } from './catalog.js';
 import { CollectionsRepo } from './collections.repo.js';

@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
-import { isInside } from '../library/confine.js';
+import { isInside } from '../base/confine.js';
 import type { Picture } from './near-duplicates.js';
 
 export interface ScopeItem extends ItemRecord {

@@ -18,7 +18,7 @@ import usearch from 'usearch';
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import { matchPictures, type PreparedSignature } from '../images/phash.js';
-import { decodeF16 } from '../vectors/f16.js';
+import { decodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
 
 /** One distinct content (by hash) of a side: the items sharing it are exact duplicates of each other. */

@@ -4,9 +4,9 @@
  * second `dupes` run on an unchanged catalog decodes nothing.
  */
 import type { Db } from '../catalog/database.js';
-import { readImageFile } from '../images/read-file.js';
+import { readImageFile } from '../base/read-file.js';
 import { computeSignature, decodeSignature, encodeSignature, SIGNATURE_VERSION, type ImageSignature } from '../images/phash.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 
 export interface SignatureSource {
   hash: Buffer;

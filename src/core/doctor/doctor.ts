@@ -7,9 +7,9 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { asItemId } from '../../shared/types.js';
-import type { Engine } from '../engine.js';
-import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../jobs/data-dir-lock.js';
-import { isInside } from '../library/confine.js';
+import type { Engine } from '../app/engine.js';
+import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../base/data-dir-lock.js';
+import { isInside } from '../base/confine.js';
 import { listThumbnails, thumbKey } from '../thumbs/thumbnails.js';
 import { findLeftovers, removeLeftovers } from './leftovers.js';
 

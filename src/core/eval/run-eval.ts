@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { asItemId, type Progress } from '../../shared/types.js';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine, type Engine } from '../app/engine.js';
 import { decodeForModel } from '../images/decode.js';
-import { nullLogger, type Logger } from '../logger.js';
+import { nullLogger, type Logger } from '../base/logger.js';
 import type { WhiteningPolicy } from '../vectors/whitening-store.js';
-import { decodeF16 } from '../vectors/f16.js';
+import { decodeF16 } from '../base/f16.js';
 import { ALTERATION_KINDS, alterImage, sampleDeterministic, type AlterationKind } from './alterations.js';
 import { retrievalMetrics, type RankedQuery } from './metrics.js';
 

@@ -10,7 +10,7 @@ import type { CropRect } from '../../shared/types.js';
 import type { ModelInputSpec, ResizeMode } from '../models/embedder.js';
 import type { RawImage } from './phash.js';
 
-export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFile, type FileSnapshot } from './read-file.js';
+export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFile, type FileSnapshot } from '../base/read-file.js';
 
 /**
  * 100 megapixels: above every phone and full-frame camera, and a bound on what one decode may cost (a 100 MP

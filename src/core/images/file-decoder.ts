@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fromWireError, type WireError } from '../wire-error.js';
+import { fromWireError, type WireError } from '../base/wire-error.js';
 import type { ModelInputSpec } from '../models/embedder.js';
 import { contentHash, decodeForIndex, readFileSnapshot, type DecodedImage } from './decode.js';
 import { signatureFromRaw, type ImageSignature } from './phash.js';

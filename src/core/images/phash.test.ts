@@ -11,7 +11,7 @@ import {
   trimBox,
   type PreparedSignature,
 } from './phash.js';
-import { scene } from './synthetic.js';
+import { scene } from '../../../test/support/synthetic.js';
 
 const sign = async (bytes: Buffer): Promise<PreparedSignature> => prepareSignature(await computeSignature(bytes));
 const agreement = (a: PreparedSignature, b: PreparedSignature) => matchPictures(a, b, { accept: 1 }).agreement;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine, type Engine } from '../app/engine.js';
 import { computeSignature, decodeSignature } from '../images/phash.js';
-import { writeScene } from '../images/synthetic.js';
-import { createLogger } from '../logger.js';
+import { writeScene } from '../../../test/support/synthetic.js';
+import { createLogger } from '../base/logger.js';
 import type { EmbedTimings, Embedder } from '../models/embedder.js';
 import type { IndexStages } from './index-collection.job.js';
 

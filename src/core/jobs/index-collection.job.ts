@@ -34,14 +34,14 @@ import type { ScanRow, StoredVector } from '../catalog/items.repo.js';
 import type { DecodedImage } from '../images/decode.js';
 import { createFileDecoder } from '../images/file-decoder.js';
 import type { ImageSignature } from '../images/phash.js';
-import { isInside, realRoots } from '../library/confine.js';
-import type { Logger } from '../logger.js';
+import { isInside, realRoots } from '../base/confine.js';
+import type { Logger } from '../base/logger.js';
 import type { BulkEmbedder } from '../models/bulk-embedder.js';
 import type { EmbedTimings, Embedder } from '../models/embedder.js';
 import { walk, type ScannedFile } from '../scan/walk.js';
-import { decodeF16, encodeF16 } from '../vectors/f16.js';
+import { decodeF16, encodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
-import { RateMeter } from './rate.js';
+import { RateMeter } from '../base/rate.js';
 
 /**
  * Files a run needs before it starts the bulk embedder (a session per worker: 0.26 s for `fast`, 0.42 s for

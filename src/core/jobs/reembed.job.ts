@@ -15,10 +15,10 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { ItemId, JobId, Progress } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { contentHash, decodeForModel, readFileSnapshot, type DecodedImage } from '../images/decode.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import type { Embedder } from '../models/embedder.js';
-import { encodeF16 } from '../vectors/f16.js';
-import { RateMeter } from './rate.js';
+import { encodeF16 } from '../base/f16.js';
+import { RateMeter } from '../base/rate.js';
 
 export const STAGING_FILE = 'reembed.sqlite';
 

@@ -16,9 +16,9 @@ import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { classifySqliteError, type Db } from '../catalog/database.js';
-import { acquireDataDirLock } from '../jobs/data-dir-lock.js';
-import type { Logger } from '../logger.js';
-import type { ModelState } from '../model-state.js';
+import { acquireDataDirLock } from '../base/data-dir-lock.js';
+import type { Logger } from '../base/logger.js';
+import type { ModelState } from '../models/model-state.js';
 import { listThumbnails } from '../thumbs/thumbnails.js';
 
 export type ForgetResult = z.output<(typeof api)['library:forget']['output']>;

@@ -8,10 +8,10 @@ import { asItemId, type CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
 import type { FailedRecord } from '../catalog/items.repo.js';
-import { classifyFsError } from '../images/decode.js';
-import type { ModelState } from '../model-state.js';
-import { confineToRoots } from './confine.js';
-import { refuseSystemFolder } from './system-folders.js';
+import { classifyFsError } from '../base/read-file.js';
+import type { ModelState } from '../models/model-state.js';
+import { confineToRoots } from '../base/confine.js';
+import { refuseSystemFolder } from '../base/system-folders.js';
 
 export interface CollectionInfo {
   id: CollectionId;

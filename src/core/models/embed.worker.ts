@@ -3,8 +3,8 @@
  * and answers the embed calls the pool sends it (one at a time: the pool gives a busy worker no other).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { nullLogger } from '../logger.js';
-import { toWireError } from '../wire-error.js';
+import { nullLogger } from '../base/logger.js';
+import { toWireError } from '../base/wire-error.js';
 import type { EmbedTimings } from './embedder.js';
 import type { EmbedWorkerReply, EmbedWorkerRequest, EmbedWorkerSettings } from './embedder-pool.js';
 import { openModelDir } from './model-loader.js';

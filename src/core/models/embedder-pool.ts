@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fromWireError, type WireError } from '../wire-error.js';
+import { fromWireError, type WireError } from '../base/wire-error.js';
 import type { Embedder, EmbedTimings, ModelInputSpec } from './embedder.js';
 
 /** What a worker is started with (see embed.worker.ts). */

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import type { Embedder } from './embedder.js';
 import { createSession, type CreateSessionOptions, type DeviceRequest } from './execution-providers.js';
 import { embedderIdentity, MANIFEST_FILE, MODEL_FILE, readManifest, type ModelManifest } from './manifest.js';

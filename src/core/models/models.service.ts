@@ -9,8 +9,8 @@ import type { Progress } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { IndexJobs, StartIndexOptions, TaskContext, TaskHandle } from '../jobs/index-jobs.js';
 import { reembedFolder, type ReembedSummary } from '../jobs/reembed.job.js';
-import type { Logger } from '../logger.js';
-import type { ModelState, OpenEmbedder } from '../model-state.js';
+import type { Logger } from '../base/logger.js';
+import type { ModelState, OpenEmbedder } from './model-state.js';
 import { listModels, type ModelInfo } from './registry.js';
 import { addUserModel, type AddUserModelOptions } from './user-models.js';
 

@@ -2,8 +2,8 @@
  * An Embedder over one ONNX Runtime session, configured entirely by the model's manifest: pixels are packed
  * into a reused input buffer, run in batches, and each image's outputs are fused into one unit vector.
  */
-import ort from '../onnx-runtime.js';
-import type { InferenceSession } from '../onnx-runtime.js';
+import ort from '../base/onnx-runtime.js';
+import type { InferenceSession } from '../base/onnx-runtime.js';
 import { AppError } from '../../shared/errors.js';
 import type { EmbedTimings, Embedder, ModelInputSpec } from './embedder.js';
 import { averageViews, fuseImage, powerNormalizeInPlace, type FusionPart } from './fusion.js';

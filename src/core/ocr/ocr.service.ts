@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { asItemId, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { spaceCjk } from '../catalog/products.repo.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { OCR_MODEL_ID, OcrEngine, type OcrLine } from './ocr-engine.js';
 
 export interface OcrRunSummary {

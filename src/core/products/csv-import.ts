@@ -10,8 +10,8 @@ import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ProductRecord } from '../catalog/products.repo.js';
-import type { Logger } from '../logger.js';
-import { readFileSnapshot } from '../images/read-file.js';
+import type { Logger } from '../base/logger.js';
+import { readFileSnapshot } from '../base/read-file.js';
 import { walk } from '../scan/walk.js';
 
 export const PRODUCT_FIELDS = ['sku', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image'] as const;

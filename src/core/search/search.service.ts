@@ -5,8 +5,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
 import { decodeForModel, readImageFile } from '../images/decode.js';
-import type { ModelState } from '../model-state.js';
-import { decodeF16 } from '../vectors/f16.js';
+import type { ModelState } from '../models/model-state.js';
+import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
 
 export type QueryImage = { kind: 'item'; id: number } | { kind: 'bytes'; base64: string } | { kind: 'path'; path: string } | { kind: 'buffer'; bytes: Buffer };

@@ -16,7 +16,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { AnnIndex, IdsMismatchError, sameIds, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
 import type { VectorTransform } from './transform.js';
 

@@ -13,7 +13,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { decodeWhitening, encodeWhitening, type Whitening, type WhiteningKind } from './whitening.js';
 
 export const WHITENING_FILE = 'vector-transform.bin';

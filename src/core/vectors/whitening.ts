@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { l2NormalizeInPlace } from '../models/fusion.js';
-import { createMatMul, topEigenpairs, transpose, type MatMul } from './linalg.js';
+import { createMatMul, topEigenpairs, transpose, type MatMul } from '../base/linalg.js';
 import type { VectorTransform } from './transform.js';
 
 export type WhiteningKind = 'center' | 'pca';
