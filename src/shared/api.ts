@@ -145,6 +145,16 @@ export const StatsSchema = z.object({
 
 export const KEEPER_RULES = ['largest-pixels', 'largest-file', 'oldest', 'newest', 'shortest-path', 'preferred-folder'] as const;
 
+/** Why a file is a near-duplicate of its group's keeper (or representative), most telling first. */
+export const REASON_CODES = ['rotated', 'mirrored', 'contained', 'cropped', 'resized', 'stretched', 'recoloured', 'greyscale', 'edited', 'recompressed'] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+export const PairReasonSchema = z.object({
+  codes: z.array(z.enum(REASON_CODES)).min(1),
+  /** With 'rotated': how far one is turned from the other, whole degrees (0..180]; otherwise null. */
+  angle: z.number().min(0).max(180).nullable(),
+});
+export type PairReason = z.infer<typeof PairReasonSchema>;
+
 /** A member of a duplicate group, with what a side-by-side comparison shows (size, resolution, format, date). */
 export const DupeItemSchema = ItemSchema.extend({
   /** Detail agreement with the group's keeper, 0..1 (1: identical file). */
@@ -153,6 +163,8 @@ export const DupeItemSchema = ItemSchema.extend({
   role: z.enum(['keeper', 'remove', 'reference']),
   /** Byte-identical to the keeper. */
   identical: z.boolean(),
+  /** Why it is a near-duplicate (null for the keeper and for byte-identical files). */
+  reason: PairReasonSchema.nullable(),
 });
 
 export const DupeGroupSchema = z.object({

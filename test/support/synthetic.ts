@@ -22,7 +22,7 @@ function rng(seed: number): () => number {
 const colour = (r: () => number) => `rgb(${Math.floor(r() * 256)},${Math.floor(r() * 256)},${Math.floor(r() * 256)})`;
 
 /** An SVG scene of `width × height` for `seed`: a gradient backdrop, textured and solid shapes, outlines, soft edges. */
-export function sceneSvg(seed: number, width = 320, height = 240): string {
+export function sceneSvg(seed: number, width = 320, height = 240, options: { crisp?: boolean } = {}): string {
   const r = rng(seed);
   const defs: string[] = [
     `<linearGradient id="bg" gradientTransform="rotate(${Math.floor(r() * 180)} 0.5 0.5)"><stop offset="0" stop-color="${colour(r)}"/><stop offset="1" stop-color="${colour(r)}"/></linearGradient>`,
@@ -71,12 +71,15 @@ export function sceneSvg(seed: number, width = 320, height = 240): string {
   // Soft edges, as a lens gives: razor-sharp flat shapes would make JPEG blocking dominate what a model sees.
   const soft = (Math.min(width, height) / 120).toFixed(2);
   defs.push(`<filter id="soft" x="-10%" y="-10%" width="120%" height="120%"><feGaussianBlur stdDeviation="${soft}"/></filter>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs>${defs.join('')}</defs><rect width="100%" height="100%" fill="url(#bg)"/><g filter="url(#soft)">${shapes.join('')}</g></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs>${defs.join('')}</defs><rect width="100%" height="100%" fill="url(#bg)"/><g${options.crisp ? '' : ' filter="url(#soft)"'}>${shapes.join('')}</g></svg>`;
 }
 
-/** The scene as a sharp pipeline (callers pick the output format). */
-export function scene(seed: number, width = 320, height = 240): Sharp {
-  return sharp(Buffer.from(sceneSvg(seed, width, height)));
+/**
+ * The scene as a sharp pipeline (callers pick the output format). `crisp` leaves out the soft edges: local-feature
+ * tests need the corners a real photo has (a soft scene gives ORB a dozen keypoints, a photo hundreds).
+ */
+export function scene(seed: number, width = 320, height = 240, options: { crisp?: boolean } = {}): Sharp {
+  return sharp(Buffer.from(sceneSvg(seed, width, height, options)));
 }
 
 /** Writes the scene as a JPEG (default) or PNG file, creating folders. */

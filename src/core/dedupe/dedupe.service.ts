@@ -22,6 +22,12 @@ import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
 import { JournalRepo, pairKey, type ActionItemRow, type ActionKind, type NewActionItem } from './journal.repo.js';
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
+import { verifyLocally, type LocalCheck } from './local-verification.js';
+import { localReason, signatureReason, type ReasonFacts } from './reasons.js';
+import type { PairReason } from '../../shared/api.js';
+import type { PairVerification } from '../features/local-features.js';
+import { hueDistance, hueHistogram, type HueHistogram } from '../features/hue-histogram.js';
+import { readImageFile } from '../base/read-file.js';
 import { SignatureStore } from './signature-store.js';
 import { canRestoreFromTrash, checkTrashUsable, findTrashed, moveToTrash, restoreTrashed } from './trash.js';
 
@@ -32,6 +38,37 @@ import { canRestoreFromTrash, checkTrashUsable, findTrashed, moveToTrash, restor
  */
 export const DEFAULT_DUPES_THRESHOLD = 0.5;
 
+/**
+ * Local-feature checks (features/local-features.ts), each ~0.1–0.3 s, so only on candidates that need them:
+ * - an embedding neighbour (rank < 2) the signatures did not verify, with a cosine of at least LOCAL_COSINE, may be
+ *   a copy they cannot line up (turned a few degrees, inside a page screenshot, cropped to a quarter);
+ * - a signature-verified pair below VETO_BELOW may be two pictures that share only a frame, a page template or a
+ *   background, or one picture in two colours: the local check drops it when it finds a confident transform whose
+ *   content disagrees. Values measured on bench/near-dup (training half).
+ */
+export const LOCAL_COSINE = 0.6;
+export const VETO_BELOW = 0.9;
+/**
+ * Local checks per run at most: 1% of the pictures (~0.15 s of CPU a check, features cached across a picture's
+ * pairs: ~150 s at 100k items), and never fewer than 2,000 (a small catalog can afford all its close candidates).
+ */
+const LOCAL_BUDGET_SHARE = 0.01;
+const LOCAL_BUDGET_MIN = 2000;
+/**
+ * Hue distance (degrees, earth mover's on the hue circle) beyond which a signature-verified pair is one product in
+ * two colours ("similar", not a duplicate): the grey signatures cannot see colour.
+ */
+export const HUE_VARIANT = 60;
+/**
+ * A signature-verified pair is dropped when the local check finds the transform (VETO_INLIERS inliers) and a
+ * connected patch of disagreeing blocks covering VETO_PATCH of the overlap: a product slot or the product on a
+ * shared background. Measured on bench/near-dup: watermark bands and stickers stay under 0.13, other products
+ * in one page template or on one background mostly over 0.14 (median 0.23).
+ */
+const VETO_PATCH = 0.14;
+/** Inliers a "shared frame only" verdict needs before it overrules the signatures. */
+const VETO_INLIERS = 40;
+
 export type DupeRole = 'keeper' | 'remove' | 'reference';
 
 export interface DupeItem extends Omit<ScopeItem, 'hash' | 'vector' | 'dim' | 'modelId'> {
@@ -40,6 +77,8 @@ export interface DupeItem extends Omit<ScopeItem, 'hash' | 'vector' | 'dim' | 'm
   role: DupeRole;
   /** Byte-identical to the keeper. */
   identical: boolean;
+  /** Why it is a near-duplicate of the keeper (or of the group's representative); null for the keeper and exact copies. */
+  reason: PairReason | null;
 }
 
 export interface DupeGroup {
@@ -73,6 +112,8 @@ export interface DupesStages {
   candidates: number;
   /** Verifying the candidates on the signatures. */
   verification: number;
+  /** Local-feature checks of the candidates that need them. */
+  local: number;
   /** Groups, keepers and scores. */
   grouping: number;
 }
@@ -84,7 +125,12 @@ export interface DupesResult {
   /** Items looked at. */
   scanned: number;
   seconds: number;
-  stats: Omit<CandidateStats, 'seconds'> & { signaturesComputed: number; stages: DupesStages };
+  stats: Omit<CandidateStats, 'seconds'> & {
+    signaturesComputed: number;
+    /** Local-feature checks: pairs checked, pairs they confirmed, signature-verified pairs they dropped, open candidates over the budget. */
+    local: { checked: number; confirmed: number; vetoed: number; colourVariants: number; skipped: number };
+    stages: DupesStages;
+  };
 }
 
 export type ApplyAction = { kind: 'trash' } | { kind: 'move'; destination: string };
@@ -179,7 +225,7 @@ export class DedupeService {
     const signed = performance.now();
 
     // Candidates through the embedding index and the signature index, verified on the signatures.
-    const { pairs, stats: found } = await findNearDuplicates(
+    const { pairs, open, stats: found } = await findNearDuplicates(
       contents.pictures,
       contents.pictures,
       embeddingNeighboursIn(
@@ -194,11 +240,82 @@ export class DedupeService {
       },
     );
     const compared = performance.now();
+    const facts = (node: number): ReasonFacts => {
+      const it = contents.items[node]![0]!;
+      return { width: it.width, height: it.height, format: it.format, size: it.size, content: contents.pictures[node]!.signature?.sig.content ?? 1 };
+    };
+    const nodeKey = (x: number, y: number) => (x < y ? `${x}:${y}` : `${y}:${x}`);
+    const reasons = new Map<string, PairReason>();
+    const checks: (LocalCheck & { similarity: number; veto: boolean })[] = [];
+    const accepted: { a: number; b: number; similarity: number }[] = [];
+    // Colour: a hue histogram per picture of a verified pair (a 32-pixel decode), so that one product in two
+    // colours is not taken for a duplicate.
+    const hues = new Map<number, Promise<HueHistogram | undefined>>();
+    const hueOf = (node: number) => {
+      let h = hues.get(node);
+      if (!h) {
+        h = readImageFile(contents.items[node]![0]!.path)
+          .then((bytes) => hueHistogram(bytes))
+          .catch(() => undefined);
+        hues.set(node, h);
+      }
+      return h;
+    };
+    const colourVariants = new Set<(typeof pairs)[number]>();
+    for (let i = 0; i < pairs.length; i += 16) {
+      throwIfAborted(options.signal);
+      await Promise.all(
+        pairs.slice(i, i + 16).map(async (p) => {
+          const [ha, hb] = await Promise.all([hueOf(p.query), hueOf(p.target)]);
+          const d = ha && hb ? hueDistance(ha, hb) : undefined;
+          if (d !== undefined && d > HUE_VARIANT) colourVariants.add(p);
+        }),
+      );
+    }
+    hues.clear();
+    const coloured = pairs.filter((p) => !colourVariants.has(p));
+    // A budget keeps a dense catalog within its time: the least certain signature pairs first, then the closest
+    // open candidates; what is over it keeps the signatures' verdict (or stays apart).
+    let budget = Math.max(LOCAL_BUDGET_MIN, Math.ceil(contents.pictures.length * LOCAL_BUDGET_SHARE));
+    const uncertain = coloured.filter((p) => p.agreement < VETO_BELOW && p.quarters === 0).sort((x, y) => x.agreement - y.agreement);
+    const reexamined = new Set(uncertain.slice(0, budget));
+    budget -= reexamined.size;
+    for (const p of coloured) {
+      if (reexamined.has(p)) checks.push({ a: p.query, b: p.target, similarity: p.agreement, veto: true });
+      else accepted.push({ a: p.query, b: p.target, similarity: p.agreement });
+      reasons.set(nodeKey(p.query, p.target), signatureReason(p.alignment, p.quarters, facts(p.query), facts(p.target)));
+    }
+    const worthIt = open.filter((c) => c.score >= LOCAL_COSINE).sort((x, y) => y.score - x.score);
+    for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: c.query, b: c.target, similarity: 0, veto: false });
+    // Node order, so that the feature cache serves a picture's pairs together.
+    checks.sort((x, y) => x.a - y.a || x.b - y.b);
+    const verdicts = await verifyLocally(checks, {
+      pathOf: (node) => contents.items[node]![0]!.path,
+      logger: this.deps.logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (done, total) => options.onProgress?.('comparing', done, total),
+    });
+    const local = { checked: checks.length, confirmed: 0, vetoed: 0, colourVariants: colourVariants.size, skipped: uncertain.length - reexamined.size + Math.max(0, worthIt.length - budget) };
+    checks.forEach((c, i) => {
+      const v = verdicts[i];
+      if (c.veto) {
+        if (v && overrules(v)) {
+          local.vetoed++;
+          reasons.delete(nodeKey(c.a, c.b));
+        } else accepted.push(c);
+      } else if (v?.verdict === 'duplicate') {
+        local.confirmed++;
+        // The score is the local check's own agreement: the share of the overlap's informative blocks that match.
+        accepted.push({ a: c.a, b: c.b, similarity: v.agreement });
+        reasons.set(nodeKey(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
+      }
+    });
+    const localDone = performance.now();
     const edges: VerifiedEdge[] = [];
-    for (const p of pairs) {
-      const a = contents.items[p.query]![0]!.hash;
-      const b = contents.items[p.target]![0]!.hash;
-      if (!notDuplicates.has(pairKey(a, b))) edges.push({ a: p.query, b: p.target, similarity: p.agreement });
+    for (const p of accepted) {
+      const a = contents.items[p.a]![0]!.hash;
+      const b = contents.items[p.b]![0]!.hash;
+      if (!notDuplicates.has(pairKey(a, b))) edges.push({ a: p.a, b: p.b, similarity: p.similarity });
     }
 
     const keeperOptions = { rules, preferredFolders: options.preferredFolders ?? [], sep };
@@ -207,11 +324,11 @@ export class DedupeService {
     for (const g of groupWithoutChaining(edges)) {
       const nodes = [{ node: g.representative, similarity: 1 }, ...g.members];
       nodes.forEach((n) => grouped.add(n.node));
-      groups.push(this.buildGroup(contents, nodes, keeperOptions));
+      groups.push(this.buildGroup(contents, nodes, keeperOptions, (x, y) => reasons.get(nodeKey(x, y))));
     }
     // Exact duplicates with no near-duplicate of their own.
     contents.items.forEach((list, node) => {
-      if (list.length > 1 && !grouped.has(node)) groups.push(this.buildGroup(contents, [{ node, similarity: 1 }], keeperOptions));
+      if (list.length > 1 && !grouped.has(node)) groups.push(this.buildGroup(contents, [{ node, similarity: 1 }], keeperOptions, () => undefined));
     });
     groups.sort((x, y) => y.reclaimableBytes - x.reclaimableBytes || x.items[0]!.path.localeCompare(y.items[0]!.path));
 
@@ -232,12 +349,14 @@ export class DedupeService {
       stats: {
         ...stats,
         signaturesComputed: computed,
+        local,
         stages: {
           load: (loaded - started) / 1000,
           signatures: (signed - loaded) / 1000,
           candidates: searched.candidates,
           verification: searched.verification,
-          grouping: (finished - compared) / 1000,
+          local: (localDone - compared) / 1000,
+          grouping: (finished - localDone) / 1000,
         },
       },
     };
@@ -247,6 +366,7 @@ export class DedupeService {
     contents: ReturnType<typeof toContents>,
     nodes: readonly { node: number; similarity: number }[],
     keeperOptions: Parameters<typeof chooseKeeper>[1],
+    reasonOf: (x: number, y: number) => PairReason | undefined,
   ): DupeGroup {
     const members = nodes.flatMap((n) => contents.items[n.node]!.map((item) => ({ item, node: n.node, similarity: n.similarity })));
     const decision = chooseKeeper(
@@ -272,6 +392,7 @@ export class DedupeService {
         score: m.item.id === keeper.item.id ? 1 : scoreOf(m),
         role: m.item.id === keeper.item.id ? 'keeper' : removable.has(m.item.id) ? 'remove' : 'reference',
         identical: m.node === keeper.node,
+        reason: m.node === keeper.node ? null : (reasonOf(keeper.node, m.node) ?? reasonOf(representative, m.node) ?? null),
       };
     });
     items.sort((x, y) => (x.role === 'keeper' ? -1 : y.role === 'keeper' ? 1 : y.score - x.score || x.path.localeCompare(y.path)));
@@ -512,6 +633,12 @@ export class DedupeService {
       release();
     }
   }
+}
+
+/** A local verdict that drops a signature-verified pair: one colour of a product against another, or a confident
+ * transform whose matched region is only what the two share (frame, template, background). */
+function overrules(v: PairVerification): boolean {
+  return v.verdict === 'similar' || (v.inliers >= VETO_INLIERS && (v.disagreement >= VETO_PATCH || v.agreement < 0.5));
 }
 
 function snapshot(item: ScopeItem): NewActionItem {
