@@ -26,6 +26,10 @@ const SECTIONS: Record<string, Section> = {
     script: 'dedupe-match.js',
     what: 'dupes precision/recall per alteration, findimagedupes beside it, match Recall@1 and false-same rate, 10k dupes time',
   },
+  'near-dup': {
+    script: 'near-dup.js',
+    what: 'dupes on 29 alteration kinds and 3 hard negatives (rotations, screenshots, crops, colour variants), held-out half, findimagedupes beside it',
+  },
   'dedupe-scale': {
     script: 'dedupe-scale.js',
     what: 'all near-duplicate groups of 10k/30k/100k items: time per stage, growth, precision/recall',
