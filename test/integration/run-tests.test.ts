@@ -12,7 +12,7 @@ import { tempDir, type TempDir } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const RUNNER = join(REPO, 'scripts', 'run-tests.mjs');
-const INCLUDE_ALL = ['src/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
+const INCLUDE_ALL = ['src/**/*.test.ts', 'bench/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
 
 const PASSING = "import { it, expect } from 'vitest';\nit('passes', () => expect(1).toBe(1));\n";
 const ONE_FAILING_IN_SUITES =
@@ -62,6 +62,16 @@ describe('scripts/run-tests.mjs', () => {
     expect(r.lines).toContain('run-tests: e2e (test/e2e): no test file ran (1 on disk)');
     expect(r.lines).toContain('run-tests: integration (test/integration): 1 of 2 test files ran; not run: test/integration/sub/d.test.ts');
     expect(r.lines.at(-1)).toBe('tests: 2 passed, 0 failed, 0 skipped');
+  }, 120_000);
+
+  it('lets a project have no bench tests, but runs every one it has', () => {
+    const root = project(
+      { 'src/a.test.ts': PASSING, 'bench/x.test.ts': PASSING, 'test/integration/b.test.ts': PASSING, 'test/e2e/c.test.ts': PASSING },
+      ['src/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    );
+    const r = runTests(root);
+    expect(r.code).toBe(1);
+    expect(r.lines).toContain('run-tests: bench (bench): no test file ran (1 on disk)');
   }, 120_000);
 
   it('passes a full run of every area', () => {
