@@ -239,7 +239,7 @@ async function realCopies(real: RealVectors, realOrder: readonly number[]): Prom
   }
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), nullLogger);
   try {
-    const signatures = new SignatureStore(catalog.db, nullLogger);
+    const signatures = new SignatureStore(catalog.signatures, nullLogger);
     const rows = catalog.db
       .prepare('SELECT i.path, i.size, i.width, i.height, i.format, i.hash, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id')
       .all() as { path: string; size: number; width: number; height: number; format: string; hash: Buffer; vector: Buffer }[];
@@ -382,7 +382,7 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
   const { dataDir, photosDir, members } = folder;
   mkdirSync(dataDir, { recursive: true });
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), nullLogger);
-  const signatures = new SignatureStore(catalog.db, nullLogger);
+  const signatures = new SignatureStore(catalog.signatures, nullLogger);
   const transform = whiteningTransform(whitening);
   const store = new VectorStore({ dir: dataDir, embedderId: real.embedderId, transform, source: noSource, logger: nullLogger });
   try {

@@ -9,6 +9,7 @@ import { isAbsolute, resolve, sep } from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { pairKey, type ActionItemRow, type ActionKind, type DedupeJournalRepo, type NewActionItem } from '../catalog/dedupe-journal.repo.js';
 import { matchPictures, prepareSignature } from '../images/phash.js';
 import { acquireDataDirLock } from '../base/data-dir-lock.js';
 import { isInside } from '../base/confine.js';
@@ -19,7 +20,6 @@ import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, resolveCollections, toContents, type ScopeItem } from './catalog-view.js';
 import { moveIntoFolder, moveNoOverwrite, pathExists } from './file-ops.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
-import { JournalRepo, pairKey, type ActionItemRow, type ActionKind, type NewActionItem } from './journal.repo.js';
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
 import { SignatureStore } from './signature-store.js';
@@ -138,11 +138,11 @@ export interface DedupeServiceDeps {
 /** Duplicate groups, the actions on them and their undo, over one catalog. */
 export class DedupeService {
   readonly signatures: SignatureStore;
-  private readonly journal: JournalRepo;
+  private readonly journal: DedupeJournalRepo;
 
   constructor(private readonly deps: DedupeServiceDeps) {
-    this.signatures = new SignatureStore(deps.catalog.db, deps.logger);
-    this.journal = new JournalRepo(deps.catalog.db);
+    this.signatures = new SignatureStore(deps.catalog.signatures, deps.logger);
+    this.journal = deps.catalog.dedupeJournal;
   }
 
   /**
@@ -459,8 +459,8 @@ export class DedupeService {
   /**
    * Puts a restored file's catalog row back: the row that followed a move moves back; a deleted row is inserted
    * again from the journal's snapshot (a new id; the stored embedding, so no re-embedding).
-   * @returns the row's id, or undefined when the catalog cannot take it (collection gone, other model): the next
-   *   index run picks the file up.
+   * @returns the row's id, or undefined when the catalog cannot take it (collection gone, other model, the path
+   *   catalogued again meanwhile): the next index run picks the file up.
    */
   private restoreRow(item: ActionItemRow): number | undefined {
     const { catalog } = this.deps;
@@ -472,10 +472,8 @@ export class DedupeService {
     }
     if (!catalog.collections.findById(asCollectionId(item.collectionId))) return undefined;
     if (!item.vector || !item.modelId || item.dim === null || item.modelId !== catalog.meta.get('embedder_id')) return undefined;
-    const taken = catalog.db.prepare('SELECT id FROM items WHERE collection_id = ? AND path = ?').pluck().get(item.collectionId, item.path);
-    if (taken !== undefined) return undefined;
     const id = catalog.transaction(() =>
-      catalog.items.insertIndexed({
+      catalog.items.insertIndexedUnlessTaken({
         collectionId: asCollectionId(item.collectionId),
         path: item.path,
         size: item.size,
@@ -489,6 +487,7 @@ export class DedupeService {
         vector: item.vector!,
       }),
     );
+    if (id === undefined) return undefined;
     vectors?.add(asCollectionId(item.collectionId), [{ id, vector: decodeF16(item.vector) }]);
     return id;
   }
