@@ -1,8 +1,11 @@
-/** The catalog: one SQLite database and the repositories over it. */
+/**
+ * The catalog: one SQLite database and the repositories over it. The connection stays in here: features read and
+ * write through the repositories (sql-boundary.test.ts keeps SQL out of the rest of src/).
+ */
 import type { CollectionId } from '../../shared/types.js';
 import type { Logger } from '../base/logger.js';
 import { CollectionsRepo } from './collections.repo.js';
-import { classifySqliteError, openDatabase, type Db } from './database.js';
+import { classifySqliteError, openDatabase } from './database.js';
 import { DedupeJournalRepo } from './dedupe-journal.repo.js';
 import { forgetCollectionRows, type ForgottenRows } from './forget-collection.js';
 import { IntegrityRepo } from './integrity.repo.js';
@@ -10,12 +13,12 @@ import { ItemsRepo } from './items.repo.js';
 import { MatchDecisionsRepo } from './match-decisions.repo.js';
 import { MetaRepo } from './meta.repo.js';
 import { ProductsRepo } from './products.repo.js';
+import { registerRawDatabase } from './raw-database.js';
 import { SignaturesRepo } from './signatures.repo.js';
 import { TextRepo } from './text.repo.js';
 
 export interface Catalog {
   readonly file: string;
-  readonly db: Db;
   readonly items: ItemsRepo;
   readonly collections: CollectionsRepo;
   readonly meta: MetaRepo;
@@ -61,9 +64,8 @@ export function openCatalog(file: string, logger: Logger): Catalog {
       throw isSqliteError(err) ? classifySqliteError(err, file) : err;
     }
   };
-  return {
+  const catalog: Catalog = {
     file,
-    db,
     items: new ItemsRepo(db),
     collections: new CollectionsRepo(db),
     meta: new MetaRepo(db),
@@ -78,6 +80,8 @@ export function openCatalog(file: string, logger: Logger): Catalog {
     dataVersion: () => dataVersion.get() as number,
     close: () => db.close(),
   };
+  registerRawDatabase(catalog, db);
+  return catalog;
 }
 
 /** better-sqlite3's own errors carry an `SQLITE_*` code; anything else came from the caller's code. */
