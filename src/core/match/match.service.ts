@@ -13,7 +13,7 @@ import type { Logger } from '../base/logger.js';
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
-import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/dedupe.service.js';
+import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/duplicate-groups.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
