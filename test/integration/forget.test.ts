@@ -16,6 +16,7 @@ import { fnName } from '../../src/shared/bridge.js';
 import { dispatch } from '../../src/shared/dispatch.js';
 import { runCli } from './cli-run.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 const MARKER = 'ForgetMe7c1d';
@@ -47,7 +48,7 @@ describe('forget a collection', () => {
       const ch = (name: string) => channels.find((c) => fnName(c) === name)!;
       const call = (name: string, input: unknown) => dispatch(api, engine.api, ch(name), input);
       const idsOf = (collection: string) =>
-        engine.catalog.db
+        rawDatabase(engine.catalog)
           .prepare('SELECT i.id FROM items i JOIN collections c ON c.id = i.collection_id WHERE c.name = ?')
           .pluck()
           .all(collection) as number[];
@@ -55,7 +56,7 @@ describe('forget a collection', () => {
       const ourIds = idsOf('ours');
       const theirsId = engine.catalog.collections.require('theirs').id;
       theirVector = engine.catalog.items.vector(theirIds[0]! as never)!.vector;
-      const theirHashes = engine.catalog.db.prepare('SELECT hash FROM items WHERE collection_id = ?').pluck().all(theirsId) as Buffer[];
+      const theirHashes = rawDatabase(engine.catalog).prepare('SELECT hash FROM items WHERE collection_id = ?').pluck().all(theirsId) as Buffer[];
 
       // Derived data of both collections: thumbnails, dedupe signatures, a match decision between them.
       const served = toServedEngine(engine);
@@ -82,7 +83,7 @@ describe('forget a collection', () => {
       expect(result).toEqual({ ok: true, value: { collection: 'theirs', items: 6, vectors: 6, thumbnails: 3 } });
 
       // Rows.
-      const db = engine.catalog.db;
+      const db = rawDatabase(engine.catalog);
       expect(engine.catalog.collections.findByName('theirs')).toBeUndefined();
       expect(db.prepare('SELECT COUNT(*) FROM items WHERE collection_id = ?').pluck().get(theirsId)).toBe(0);
       expect(db.prepare('SELECT COUNT(*) FROM roots WHERE collection_id = ?').pluck().get(theirsId)).toBe(0);

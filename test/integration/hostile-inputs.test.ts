@@ -13,6 +13,7 @@ import { writeHostileSet, type HostileSet } from '../support/hostile-set.js';
 import { scene, writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 let set: HostileSet;
@@ -72,7 +73,7 @@ describe('hostile and odd inputs', () => {
       const errors = engine.library.errors('hostile');
       expect(new Map(errors.map((e) => [e.path, e.code]))).toEqual(failed);
       for (const e of errors) expect(e.reason.length).toBeGreaterThan(5);
-      const rows = engine.catalog.db.prepare('SELECT path FROM items').pluck().all() as string[];
+      const rows = rawDatabase(engine.catalog).prepare('SELECT path FROM items').pluck().all() as string[];
       expect(rows.sort()).toEqual([...set.indexed, ...extra, ...failed.keys()].sort());
       for (const gone of [...set.skipped, toDelete, ...vanishing]) expect(rows).not.toContain(gone);
 

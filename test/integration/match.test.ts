@@ -12,6 +12,7 @@ import type { MatchResult } from '../../src/core/match/match.service.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
 import { scene } from '../support/synthetic.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {
   let stdout = '';
@@ -61,7 +62,7 @@ describe('match (real model and catalog)', () => {
   });
 
   const row = (r: MatchResult, path: string) => r.rows.find((x) => x.ours.path === path)!;
-  const idOf = (path: string) => engine.catalog.db.prepare('SELECT id FROM items WHERE path = ?').pluck().get(path) as number;
+  const idOf = (path: string) => rawDatabase(engine.catalog).prepare('SELECT id FROM items WHERE path = ?').pluck().get(path) as number;
 
   it('finds each copy first with a `same` verdict and lists what each side lacks', async () => {
     const r = await engine.match.run({ ours: 'ours', theirs: 'theirs' });

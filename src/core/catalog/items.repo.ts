@@ -30,6 +30,15 @@ export interface ItemRecord {
   product?: ProductRecord | null;
 }
 
+/** An item with its content hash and the embedding stored for it by one model. */
+export interface EmbeddedItemRecord extends ItemRecord {
+  hash: Buffer;
+  /** f16 little-endian, `dim * 2` bytes. */
+  vector: Buffer;
+  dim: number;
+  modelId: string;
+}
+
 export interface FailedRecord {
   id: ItemId;
   path: string;
@@ -107,6 +116,7 @@ function prefixRange(dir: string, sep: string): [string, string] {
 export class ItemsRepo {
   private readonly stmts;
   private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
+  private readonly insertUnlessTakenTx: (item: NewIndexedItem, now: number) => ItemId | undefined;
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -125,6 +135,7 @@ export class ItemsRepo {
       ),
       vector: db.prepare('SELECT model_id AS modelId, dim, vector FROM embeddings WHERE item_id = ?'),
       get: db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id WHERE i.id = ?`),
+      hash: db.prepare('SELECT hash FROM items WHERE id = ?'),
     };
     const { insertItem, insertVector } = this.stmts;
     this.insertIndexedTx = db.transaction((item: NewIndexedItem, now: number): ItemId => {
@@ -132,6 +143,10 @@ export class ItemsRepo {
       insertVector.run(id, item.modelId, item.dim, item.vector);
       return id;
     });
+    const taken = db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck();
+    this.insertUnlessTakenTx = db.transaction((item: NewIndexedItem, now: number): ItemId | undefined =>
+      taken.get(item.collectionId, item.path) === undefined ? this.insertIndexedTx(item, now) : undefined,
+    );
   }
 
   /** Every item of a collection with what change detection needs. */
@@ -152,6 +167,15 @@ export class ItemsRepo {
   /** Inserts an indexed item and its embedding, both or neither (a savepoint inside the batch transaction). */
   insertIndexed(item: NewIndexedItem, now = Date.now()): ItemId {
     return this.insertIndexedTx(item, now);
+  }
+
+  /**
+   * insertIndexed() unless the collection already has an item at that path (a row put back from the dedupe journal
+   * while the index job has catalogued the file again): the check and the insert are one savepoint.
+   * @returns the new id, or undefined when the path was taken.
+   */
+  insertIndexedUnlessTaken(item: NewIndexedItem, now = Date.now()): ItemId | undefined {
+    return this.insertUnlessTakenTx(item, now);
   }
 
   /** Records a file that could not be indexed, with its code and reason. */
@@ -193,6 +217,55 @@ export class ItemsRepo {
     const item = this.get(id);
     if (!item) throw new AppError('ITEM_NOT_FOUND', `No item with id ${id}.`);
     return item;
+  }
+
+  /** The content hash of an item (null until it was read; undefined for an unknown id). */
+  hash(id: ItemId): Buffer | null | undefined {
+    const r = this.stmts.hash.get(id) as { hash: Buffer | null } | undefined;
+    return r?.hash;
+  }
+
+  /**
+   * Every item of the collections with a content hash and an embedding by `modelId`, by id, with that embedding:
+   * what deduplication and matching compare.
+   */
+  embedded(collectionIds: readonly CollectionId[], modelId: string): EmbeddedItemRecord[] {
+    if (collectionIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT ${ITEM_COLUMNS}, i.hash, e.vector, e.dim, e.model_id
+         FROM items i JOIN collections c ON c.id = i.collection_id JOIN embeddings e ON e.item_id = i.id
+         WHERE e.model_id = ? AND i.hash IS NOT NULL AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
+         ORDER BY i.id`,
+      )
+      .all(modelId, ...collectionIds) as (RawItem & { hash: Buffer; vector: Buffer; dim: number; model_id: string })[];
+    return rows.map((r) => ({ ...toItem(r), hash: r.hash, vector: r.vector, dim: r.dim, modelId: r.model_id }));
+  }
+
+  /** Every item's id with what its thumbnail's name is made of (thumbs/thumbnails.ts thumbKey). */
+  *contentKeys(): IterableIterator<{ id: ItemId; hash: Buffer | null; size: number; mtimeMs: number }> {
+    const stmt = this.db.prepare('SELECT id, hash, size, mtime_ms FROM items');
+    for (const r of stmt.iterate() as IterableIterator<{ id: number; hash: Buffer | null; size: number; mtime_ms: number }>) {
+      yield { id: asItemId(r.id), hash: r.hash, size: r.size, mtimeMs: r.mtime_ms };
+    }
+  }
+
+  /** Items recorded as indexed that have no embedding (a broken invariant `doctor` reports). */
+  indexedWithoutVector(): { id: ItemId; path: string }[] {
+    return (
+      this.db
+        .prepare('SELECT id, path FROM items i WHERE model_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id)')
+        .all() as { id: number; path: string }[]
+    ).map((r) => ({ id: asItemId(r.id), path: r.path }));
+  }
+
+  /** Items whose embedding another model than `modelId` made (the catalog's vectors must all be of one model). */
+  embeddedByOtherModel(modelId: string): { id: ItemId; path: string }[] {
+    return (
+      this.db
+        .prepare('SELECT i.id, i.path FROM items i JOIN embeddings e ON e.item_id = i.id WHERE e.model_id <> ?')
+        .all(modelId) as { id: number; path: string }[]
+    ).map((r) => ({ id: asItemId(r.id), path: r.path }));
   }
 
   /** Items by id, in one query; unknown ids are absent from the map. */

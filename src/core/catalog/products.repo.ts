@@ -94,6 +94,11 @@ export class ProductsRepo {
     for (const path of paths) ins.run(collectionId, path, productId);
   }
 
+  /** The image paths of a collection that some product claims. */
+  linkedPaths(collectionId: CollectionId): string[] {
+    return this.db.prepare('SELECT path FROM product_images WHERE collection_id = ?').pluck().all(collectionId) as string[];
+  }
+
   /** How many products a collection holds. */
   count(collectionId: CollectionId): number {
     return this.db.prepare('SELECT COUNT(*) FROM products WHERE collection_id = ?').pluck().get(collectionId) as number;

@@ -7,19 +7,20 @@
 import { AppError } from '../../shared/errors.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { MatchDecision } from '../catalog/match-decisions.repo.js';
 import { prepareSignature } from '../images/phash.js';
 import type { Logger } from '../base/logger.js';
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
-import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/dedupe.service.js';
+import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/duplicate-groups.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
 import { toCsv, type CsvCell } from './csv.js';
 import { BUILTIN_THRESHOLDS, calibrateFromNeighbours, verdictOf, type MatchThresholds, type Verdict } from './thresholds.js';
 
-export type MatchDecision = 'accepted' | 'rejected';
+export type { MatchDecision };
 
 export interface MatchHit {
   item: ItemRecord;
@@ -174,10 +175,9 @@ export class MatchService {
     // A pair the user accepted stays listed even when it is no longer among the candidates (scores change with
     // the model or the catalog; the user's word does not).
     const oursByHash = new Map(ours.items.map((list, i) => [list[0]!.hash.toString('hex'), i]));
-    const accepted = catalog.db.prepare("SELECT ours_hash AS o, theirs_hash AS t FROM match_decisions WHERE decision = 'accepted'").all() as { o: Buffer; t: Buffer }[];
-    for (const d of accepted) {
-      const o = oursByHash.get(d.o.toString('hex'));
-      const t = theirsByHash.get(d.t.toString('hex'));
+    for (const d of catalog.matchDecisions.accepted()) {
+      const o = oursByHash.get(d.oursHash.toString('hex'));
+      const t = theirsByHash.get(d.theirsHash.toString('hex'));
       if (o !== undefined && t !== undefined && !byOurs.get(o)?.has(t)) note(o, t, cosine(o, t), null);
     }
     const decisions = this.loadDecisions(ours, theirs, byOurs);
@@ -237,13 +237,7 @@ export class MatchService {
   setDecision(oursId: number, theirsId: number, decision: MatchDecision | null): MatchDecision | null {
     const [ours, theirs] = requireScopeItems(this.deps.catalog, [oursId, theirsId]);
     if (!ours || !theirs) throw new AppError('INVALID_INPUT', 'A match needs two different items.');
-    const db = this.deps.catalog.db;
-    if (decision === null) db.prepare('DELETE FROM match_decisions WHERE ours_hash = ? AND theirs_hash = ?').run(ours.hash, theirs.hash);
-    else
-      db.prepare(
-        `INSERT INTO match_decisions (ours_hash, theirs_hash, decision, decided_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (ours_hash, theirs_hash) DO UPDATE SET decision = excluded.decision, decided_at = excluded.decided_at`,
-      ).run(ours.hash, theirs.hash, decision, Date.now());
+    this.deps.catalog.matchDecisions.set(ours.hash, theirs.hash, decision);
     return decision;
   }
 
@@ -310,10 +304,10 @@ export class MatchService {
 
   private loadDecisions(ours: Contents, theirs: Contents, pairs: Map<number, Map<number, unknown>>): Map<string, MatchDecision> {
     const out = new Map<string, MatchDecision>();
-    const stmt = this.deps.catalog.db.prepare('SELECT decision FROM match_decisions WHERE ours_hash = ? AND theirs_hash = ?').pluck();
+    const decisionOf = this.deps.catalog.matchDecisions.lookup();
     for (const [o, m] of pairs) {
       for (const t of m.keys()) {
-        const d = stmt.get(ours.items[o]![0]!.hash, theirs.items[t]![0]!.hash) as MatchDecision | undefined;
+        const d = decisionOf(ours.items[o]![0]!.hash, theirs.items[t]![0]!.hash);
         if (d) out.set(`${o}:${t}`, d);
       }
     }
