@@ -4,7 +4,7 @@
  * Converts in memory, so it needs neither `npm run build:models` nor any file outside the repo.
  */
 import * as tf from '@tensorflow/tfjs';
-import ort from 'onnxruntime-node';
+import ort from '../../src/core/base/onnx-runtime.js';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/builtin-models.js';

@@ -7,7 +7,8 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { asItemId } from '../../shared/types.js';
-import type { Engine } from '../app/engine.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ModelState } from '../models/model-state.js';
 import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../base/data-dir-lock.js';
 import { isInside } from '../base/confine.js';
 import { listThumbnails, thumbKey } from '../thumbs/thumbnails.js';
@@ -40,11 +41,18 @@ export interface DoctorOptions {
 
 const MAX_DETAILS = 20;
 
+/** The open data folder the doctor examines (an Engine is one; a feature may not name the app above it). */
+export interface DoctorSubject {
+  readonly dataDir: string;
+  readonly catalog: Catalog;
+  readonly model: Pick<ModelState, 'vectors'>;
+}
+
 /**
  * Runs every check (and, with `repair`, the repairs) on an open engine's data folder.
  * @throws AppError DATA_DIR_LOCKED when repairing while another process indexes the folder.
  */
-export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(engine: DoctorSubject, options: DoctorOptions = {}): Promise<DoctorReport> {
   const started = performance.now();
   const repair = options.repair ?? false;
   const { catalog, dataDir } = engine;
@@ -211,7 +219,7 @@ export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Pr
   };
 }
 
-function integrityProblems(db: Engine['catalog']['db']): string[] {
+function integrityProblems(db: Catalog['db']): string[] {
   const rows = db.pragma('integrity_check') as { integrity_check: string }[];
   const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
   const fk = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
