@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ModelManifest } from '../../src/core/models/manifest.js';
 import { modelManifestSchema } from '../../src/core/models/manifest.js';
-import type { BuiltinModelConfig } from '../../src/core/models/builtin-models.js';
+import type { BuiltinModelConfig } from './builtin-config.js';
 import { convertKerasToOnnx, type ConvertResult } from './keras-to-onnx.js';
 import { parseKerasTopology } from './keras-topology.js';
 import { encodeModel } from '../../src/core/base/onnx/onnx-proto.js';

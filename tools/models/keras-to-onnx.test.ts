@@ -4,7 +4,7 @@
  * depth multiplier, biases, BN without gamma/beta, conv with its own ReLU, zero padding before a pool).
  */
 import * as tf from '@tensorflow/tfjs';
-import ort from 'onnxruntime-node';
+import ort from '../../src/core/base/onnx-runtime.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { centrePrior, convertKerasToOnnx, type TapRequest } from './keras-to-onnx.js';
 import { parseKerasTopology } from './keras-topology.js';

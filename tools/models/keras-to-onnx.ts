@@ -19,7 +19,7 @@ import type { Weight } from './tfjs-artifacts.js';
  * Gaussian centre prior whose σ is that fraction of the map's side (products are photographed centred, the
  * background at the edges is noise for retrieval).
  */
-import type { TapPooling } from '../../src/core/models/builtin-models.js';
+import type { TapPooling } from './builtin-config.js';
 export type { TapPooling };
 
 export interface TapRequest {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger, type LogLevel } from '../../core/base/logger.js';
 import { ALTERATION_KINDS, ALTERATION_LABELS, type AlterationKind } from '../../core/eval/alterations.js';
-import { runEval, type EvalReport } from '../../core/eval/run-eval.js';
+import { runEval, type EvalReport } from '../run-eval.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';

@@ -17,7 +17,7 @@ import { LibraryService } from '../library/library.service.js';
 import { removeLeftovers } from '../doctor/leftovers.js';
 import { nullLogger, type Logger } from '../base/logger.js';
 import { ModelState, type OpenEmbedder } from '../models/model-state.js';
-import { ModelsService } from '../models/models.service.js';
+import { ModelsService } from '../library/models.service.js';
 import { openBulkEmbedder } from '../models/bulk-embedder.js';
 import { openEmbedder } from '../models/registry.js';
 import type { WhiteningPolicy } from '../vectors/whitening-store.js';

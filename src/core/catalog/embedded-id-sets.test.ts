@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CollectionId } from '../../shared/types.js';
 import { nullLogger } from '../base/logger.js';
-import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../vectors/ann-index.js';
+import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../base/id-digest.js';
 import { openCatalog, type Catalog } from './catalog.js';
 import { CollectionsRepo } from './collections.repo.js';
 import { openDatabase } from './database.js';

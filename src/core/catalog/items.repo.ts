@@ -324,7 +324,7 @@ export class ItemsRepo {
   }
 
   /**
-   * embeddedIds() summarised (count, sum, sum of squares mod 4294967291: vectors/ann-index.ts IdDigest), what a
+   * embeddedIds() summarised (count, sum, sum of squares mod 4294967291: base/id-digest.ts), what a
    * vector index file is checked against on open. One row kept by triggers (migration 0004), not a scan.
    */
   embeddedIdDigest(collectionId: CollectionId, modelId: string): { count: number; sum: bigint; squares: bigint } {

@@ -6,7 +6,8 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Engine } from '../app/engine.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ModelState } from '../models/model-state.js';
 import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../base/data-dir-lock.js';
 import { isInside } from '../base/confine.js';
 import { listThumbnails, thumbKey } from '../thumbs/thumbnails.js';
@@ -39,11 +40,18 @@ export interface DoctorOptions {
 
 const MAX_DETAILS = 20;
 
+/** The open data folder the doctor examines (an Engine is one; a feature may not name the app above it). */
+export interface DoctorSubject {
+  readonly dataDir: string;
+  readonly catalog: Catalog;
+  readonly model: Pick<ModelState, 'vectors'>;
+}
+
 /**
  * Runs every check (and, with `repair`, the repairs) on an open engine's data folder.
  * @throws AppError DATA_DIR_LOCKED when repairing while another process indexes the folder.
  */
-export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(engine: DoctorSubject, options: DoctorOptions = {}): Promise<DoctorReport> {
   const started = performance.now();
   const repair = options.repair ?? false;
   const { catalog, dataDir } = engine;

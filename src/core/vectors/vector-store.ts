@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { isAppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Logger } from '../base/logger.js';
-import { AnnIndex, IdsMismatchError, sameIds, type AnnHit, type AnnParams, type IdDigest } from './ann-index.js';
+import { sameIds, type IdDigest } from '../base/id-digest.js';
+import { AnnIndex, IdsMismatchError, type AnnHit, type AnnParams } from './ann-index.js';
 import type { VectorTransform } from './transform.js';
 
 /** Where rebuilds read from: the catalog's stored raw embeddings. */

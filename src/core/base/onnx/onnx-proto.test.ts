@@ -1,5 +1,5 @@
 /** Round-trips hand-encoded graphs through the real ONNX Runtime: if the encoding were wrong, it would not load. */
-import ort from 'onnxruntime-node';
+import ort from '../onnx-runtime.js';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, int, ints } from './graph-builder.js';
 import { encodeModel, type OnnxModel } from './onnx-proto.js';

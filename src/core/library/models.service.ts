@@ -10,9 +10,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { IndexJobs, StartIndexOptions, TaskContext, TaskHandle } from '../jobs/index-jobs.js';
 import { reembedFolder, type ReembedSummary } from '../jobs/reembed.job.js';
 import type { Logger } from '../base/logger.js';
-import type { ModelState, OpenEmbedder } from './model-state.js';
-import { listModels, type ModelInfo } from './registry.js';
-import { addUserModel, type AddUserModelOptions } from './user-models.js';
+import type { ModelState, OpenEmbedder } from '../models/model-state.js';
+import { listModels, type ModelInfo } from '../models/registry.js';
+import { addUserModel, type AddUserModelOptions } from '../models/user-models.js';
 
 export type ModelListing = {
   active: string;
