@@ -32,6 +32,11 @@ export interface BuiltinModelConfig {
   /** value = (pixel × scale − mean) / std. */
   scaling: { scale: number; mean: [number, number, number]; std: [number, number, number] };
   taps: TapConfig[];
+  /**
+   * A layer whose channel-summed activation map the model also outputs (the manifest's `saliency`): where the object
+   * is, for localising it (SCDA), from the same pass. Changes no vector, so not the catalog identity either.
+   */
+  saliency?: { layer: string };
 }
 
 /**
@@ -104,6 +109,8 @@ export const BUILTIN_MODELS: readonly BuiltinModelConfig[] = [
       // mixed8 lies inside the part fine-tuned for the NSFW task: it helps, at a lower weight.
       { layer: 'mixed8', pooling: CENTRED_GEM, weight: 0.4 },
     ],
+    // The tap SCDA localised best on (docs/research/same-product.md): 10 × 10 at 192.
+    saliency: { layer: 'mixed6' },
   },
   {
     id: 'fast',
