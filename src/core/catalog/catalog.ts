@@ -5,6 +5,7 @@ import { classifySqliteError, openDatabase, type Db } from './database.js';
 import { ItemsRepo } from './items.repo.js';
 import { MetaRepo } from './meta.repo.js';
 import { ProductsRepo } from './products.repo.js';
+import { RegionsRepo } from './regions.repo.js';
 
 export interface Catalog {
   readonly file: string;
@@ -13,6 +14,7 @@ export interface Catalog {
   readonly collections: CollectionsRepo;
   readonly meta: MetaRepo;
   readonly products: ProductsRepo;
+  readonly regions: RegionsRepo;
   /**
    * Runs `fn` in one write transaction (nested calls become savepoints); on any error nothing of it is kept.
    * @throws AppError DISK_FULL, DATA_DIR_LOCKED, DB_CORRUPT... for SQLite's own failures; `fn`'s errors as thrown.
@@ -38,6 +40,7 @@ export function openCatalog(file: string, logger: Logger): Catalog {
     collections: new CollectionsRepo(db),
     meta: new MetaRepo(db),
     products: new ProductsRepo(db),
+    regions: new RegionsRepo(db),
     transaction: <T>(fn: () => T): T => {
       try {
         return db.transaction(fn).immediate();

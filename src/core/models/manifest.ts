@@ -135,7 +135,7 @@ export const modelManifestSchema = baseSchema.superRefine(checkConsistency);
 /** A manifest a user brings with their own model: the checksum and size are computed on registration. */
 export const userManifestSchema = baseSchema
   // A user's model is identified by its own file: it cannot claim another graph's identity.
-  .extend({ sha256: baseSchema.shape.sha256.optional(), bytes: baseSchema.shape.bytes.optional(), embeddingSha256: z.undefined() })
+  .extend({ sha256: baseSchema.shape.sha256.optional(), bytes: baseSchema.shape.bytes.optional(), embeddingSha256: z.undefined().optional() })
   .superRefine(checkConsistency);
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
