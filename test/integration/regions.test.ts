@@ -5,6 +5,7 @@ import type { Engine } from '../../src/core/app/engine.js';
 import { asItemId, type Progress } from '../../src/shared/types.js';
 import { decodeF16 } from '../../src/core/base/f16.js';
 import { productOnPlain } from '../support/synthetic.js';
+import { runCli } from './cli-run.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 /** Where each seed's product stands in its 480 × 480 shot. */
@@ -95,6 +96,18 @@ describe('product regions (real accurate model, SQLite, usearch)', () => {
     const { x, y, width, height } = engine.catalog.regions.get(item.id)!.box;
     expect(out.objects).toEqual([{ x, y, width, height }]);
   });
+
+  it('keeps `lookalike index --regions` as the collection setting until --no-regions', async () => {
+    const data = join(tmp.path, 'cli-data');
+    const index = async (...flags: string[]) => {
+      const run = await runCli(['--data', data, '--model', 'accurate', 'index', join(tmp.path, 'plain'), '--collection', 'cli', '--json', ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.lines.at(-1)!) as { indexed: number; unchanged: number };
+    };
+    expect(await index('--regions')).toMatchObject({ indexed: SHOTS.length });
+    expect(await index()).toMatchObject({ indexed: 0, unchanged: SHOTS.length });
+    expect(await index('--no-regions')).toMatchObject({ indexed: SHOTS.length, unchanged: 0 });
+  }, 180_000);
 
   it('re-embeds a collection when index:start turns its regions off', async () => {
     const finished = new Promise<Progress>((resolve) =>

@@ -342,6 +342,9 @@ export class ItemsRepo {
   replaceVector(id: ItemId, modelId: string, dim: number, vector: Buffer): void {
     this.db.prepare('UPDATE embeddings SET model_id = ?, dim = ?, vector = ? WHERE item_id = ?').run(modelId, dim, vector, id);
     this.db.prepare('UPDATE items SET model_id = ? WHERE id = ? AND model_id IS NOT NULL').run(modelId, id);
+    // The box came from the old model's map and the new vector averages no crop: a collection with product regions on
+    // re-embeds the item on its next index run.
+    this.db.prepare('DELETE FROM item_regions WHERE item_id = ?').run(id);
   }
 
   /** Records an indexed item as failed (its file could not be re-embedded): its embedding is dropped. */
