@@ -199,6 +199,8 @@ const CONFIGS: Config[] = [
   { group: '(a+c)', name: 'LDA 80 on CroW', variant: 'crow', regions: 'full', proj: 'lda' },
   { group: '(b+c)', name: 'within-product whitening, photo & crop averaged', variant: 'acc', regions: 'avg', proj: 'wcw' },
   { group: '(a+b+c)', name: 'LDA 80, no power normalisation, photo & crop averaged', variant: 'acc-nopow', regions: 'avg', proj: 'lda' },
+  // What the engine's opt-in crop average stores (issue 20, capability 1), under the app's own whitening.
+  { group: '(a+b)', name: 'app PCA-whitening, no power normalisation, photo & crop averaged', variant: 'acc-nopow', regions: 'avg', proj: 'app' },
 ];
 
 const results = new Map<string, Map<string, Outcome>>();

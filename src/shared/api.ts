@@ -47,6 +47,8 @@ export const CollectionSchema = z.object({
   roots: z.array(z.object({ path: z.string(), reference: z.boolean() })),
   itemCount: z.number().int(),
   failedCount: z.number().int(),
+  /** Product regions on: each photo's vector averages in the crop of its main object (opt-in; absent: off). */
+  regions: z.boolean().optional(),
 });
 
 /** The imported product data of an item (from `catalog:importCsv`). */
@@ -328,7 +330,8 @@ export const api = {
     z.object({ collection: collectionName }),
     z.object({ collection: z.string(), items: z.number().int(), vectors: z.number().int(), thumbnails: z.number().int() }),
   ),
-  'index:start': op(z.object({ collection: collectionName.optional() }), z.object({ jobId: z.string() })),
+  /** `regions`: first turn the collections' product regions on or off (kept as their setting; see CollectionSchema). */
+  'index:start': op(z.object({ collection: collectionName.optional(), regions: z.boolean().optional() }), z.object({ jobId: z.string() })),
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
   'items:get': op(z.object({ id: itemId }), ItemSchema),
@@ -353,7 +356,15 @@ export const api = {
       /** Query expansion; default: on once the folder has learned its PCA-whitening (false: plain similarity). */
       expand: z.boolean().optional(),
     }),
-    z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
+    z.object({
+      hits: z.array(SearchHitSchema),
+      queryMs: z.number(),
+      /**
+       * The objects found in the query image (its oriented pixels, main first), each worth a search of its own (as
+       * `crop`); absent when the model cannot localise. At most images/locate.ts MAX_OBJECTS.
+       */
+      objects: z.array(CropSchema).max(8).optional(),
+    }),
   ),
   /** Items by filter and free text alone; `score` is the FTS5 relevance (−bm25, higher is better; 0 without text). */
   'search:byText': op(

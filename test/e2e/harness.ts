@@ -25,13 +25,14 @@ export async function buildRenderer(outDir: string): Promise<void> {
   await build({ ...rendererConfig(outDir), configFile: false, logLevel: 'warn' });
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `modelId`: the built-in model the engine runs (default `fast`; `accurate` is the one with a saliency map). */
+export async function startHarness(options: { modelId?: string } = {}): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), 'lookalike-e2e-'));
   const rendererDir = join(root, 'renderer');
   await buildRenderer(rendererDir);
   const errors: string[] = [];
   const logger = createLogger({ level: 'warn', sink: (line) => errors.push(line) });
-  const engine = await createEngine({ dataDir: join(root, 'data'), modelId: 'fast', device: 'cpu', logger });
+  const engine = await createEngine({ dataDir: join(root, 'data'), modelId: options.modelId ?? 'fast', device: 'cpu', logger });
   const server = await startServer({ engine: toServedEngine(engine), rendererDir, logger });
   return {
     root,

@@ -39,6 +39,11 @@ export interface BuiltinModelConfig {
   /** value = (pixel × scale − mean) / std. */
   scaling: { scale: number; mean: [number, number, number]; std: [number, number, number] };
   taps: TapConfig[];
+  /**
+   * A layer whose channel-summed activation map the model also outputs (the manifest's `saliency.tap`): where the
+   * object is, for localising it (SCDA), from the same pass. Changes no vector, so not the catalog identity either.
+   */
+  saliency?: { layer: string };
 }
 
 /**
@@ -68,6 +73,7 @@ export function builtinConfig(manifest: ModelManifest, where: string): BuiltinMo
     ...(manifest.fusion.power === undefined ? {} : { power: manifest.fusion.power }),
     scaling: manifest.input.scaling,
     taps,
+    ...(manifest.saliency === undefined ? {} : { saliency: { layer: manifest.saliency.tap ?? fail('saliency.tap', 'a built-in saliency output names the layer it sums') } }),
   };
 }
 

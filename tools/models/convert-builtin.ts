@@ -32,20 +32,29 @@ export interface ConvertedModel {
 export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifacts, nsfwjsVersion: string): ConvertedModel {
   const model = parseKerasTopology(artifacts.modelTopology);
   const weights = dequantizeWeights(artifacts.weightSpecs, artifacts.weightData);
-  const result = convertKerasToOnnx(model, weights, {
-    graphName: `lookalike-${config.id}`,
-    inputName: INPUT_NAME,
-    taps: config.taps.map((t) => ({ layer: t.layer, pooling: t.pooling })),
-    ...(config.inputSize === undefined ? {} : { inputSize: { height: config.inputSize, width: config.inputSize } }),
-  });
-  const onnx = encodeModel({
-    irVersion: IR_VERSION,
-    opsetVersion: OPSET,
-    producerName: 'lookalike-keras-to-onnx',
-    producerVersion: String(CONVERTER_VERSION),
-    docString: `${config.name}: ${config.description} Converted from nsfwjs ${nsfwjsVersion} ${config.sourceModel}.`,
-    graph: result.graph,
-  });
+  const convert = (energy: readonly string[]) => {
+    const result = convertKerasToOnnx(model, weights, {
+      graphName: `lookalike-${config.id}`,
+      inputName: INPUT_NAME,
+      taps: config.taps.map((t) => ({ layer: t.layer, pooling: t.pooling })),
+      ...(config.inputSize === undefined ? {} : { inputSize: { height: config.inputSize, width: config.inputSize } }),
+      ...(energy.length > 0 ? { energy } : {}),
+    });
+    const onnx = encodeModel({
+      irVersion: IR_VERSION,
+      opsetVersion: OPSET,
+      producerName: 'lookalike-keras-to-onnx',
+      producerVersion: String(CONVERTER_VERSION),
+      docString: `${config.name}: ${config.description} Converted from nsfwjs ${nsfwjsVersion} ${config.sourceModel}.`,
+      graph: result.graph,
+    });
+    return { result, onnx };
+  };
+  const { result, onnx } = convert(config.saliency ? [config.saliency.layer] : []);
+  // The same graph without the saliency output is what the vectors come from: its hash keeps the catalog identity of
+  // a model that gained the map (bytes of the model file it was, before), so no catalog re-embeds for it.
+  const embeddingSha256 = config.saliency ? createHash('sha256').update(convert([]).onnx).digest('hex') : undefined;
+  const [energy] = result.energy;
   const outputs = result.taps.map((tap, i) => {
     const cfg = config.taps[i];
     if (cfg === undefined) throw new Error('tap/config mismatch');
@@ -69,8 +78,10 @@ export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifa
     outputs,
     fusion: { kind: 'weighted-concat', perOutputL2: true, ...(config.power === undefined ? {} : { power: config.power }) },
     ...(config.tta === undefined ? {} : { tta: config.tta }),
+    ...(energy === undefined ? {} : { saliency: { name: energy.output, tap: energy.layer, height: energy.height, width: energy.width } }),
     dim: outputs.reduce((s, o) => s + o.dim, 0),
     sha256: createHash('sha256').update(onnx).digest('hex'),
+    ...(embeddingSha256 === undefined ? {} : { embeddingSha256 }),
     bytes: onnx.length,
     license: NSFWJS_LICENSE,
     source: {

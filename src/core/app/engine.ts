@@ -224,7 +224,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     'library:stats': async () => library.stats(),
     'library:forget': async ({ collection }) =>
       forgetCollection({ catalog, model, dataDir, logger, indexRunning: () => jobs.busy() }, collection),
-    'index:start': async ({ collection }) => {
+    'index:start': async ({ collection, regions }) => {
+      if (regions !== undefined) for (const c of collection === undefined ? catalog.collections.list() : [catalog.collections.require(collection)]) library.setRegions(c.name, regions);
       const { jobId } = await indexer.start(collection === undefined ? undefined : [collection]);
       return { jobId };
     },

@@ -16,6 +16,7 @@ import { ProductsRepo } from './products.repo.js';
 import { registerRawDatabase } from './raw-database.js';
 import { SignaturesRepo } from './signatures.repo.js';
 import { TextRepo } from './text.repo.js';
+import { RegionsRepo } from './regions.repo.js';
 
 export interface Catalog {
   readonly file: string;
@@ -32,6 +33,7 @@ export interface Catalog {
   readonly matchDecisions: MatchDecisionsRepo;
   /** SQLite's integrity checks and their repair (`doctor`). */
   readonly integrity: IntegrityRepo;
+  readonly regions: RegionsRepo;
   /**
    * Runs `fn` in one write transaction (nested calls become savepoints); on any error nothing of it is kept.
    * @throws AppError DISK_FULL, DATA_DIR_LOCKED, DB_CORRUPT... for SQLite's own failures; `fn`'s errors as thrown.
@@ -77,6 +79,7 @@ export function openCatalog(file: string, logger: Logger): Catalog {
     integrity: new IntegrityRepo(db),
     transaction,
     forgetCollection: (id) => forgetCollectionRows(db, id, { file, logger, transaction }),
+    regions: new RegionsRepo(db),
     dataVersion: () => dataVersion.get() as number,
     close: () => db.close(),
   };

@@ -1,8 +1,10 @@
 /** Items (one image file in one collection) and their stored embeddings (f16 BLOBs). */
 import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './database.js';
 import type { ProductRecord } from './products.repo.js';
+import type { ItemRegion } from './regions.repo.js';
 
 /** What the index job compares a scanned file against. */
 export interface ScanRow {
@@ -13,6 +15,8 @@ export interface ScanRow {
   hash: Buffer | null;
   /** True when the item has an embedding; false when it is recorded as failed. */
   indexed: boolean;
+  /** Whether its vector averages its product region's crop in (RegionsRepo). */
+  averaged: boolean;
 }
 
 /** One catalog item as the API shows it. */
@@ -64,6 +68,8 @@ export interface NewIndexedItem extends FileFacts {
   dim: number;
   /** f16 little-endian, `dim * 2` bytes. */
   vector: Buffer;
+  /** Its main object box, written with it (RegionsRepo). */
+  region?: ItemRegion;
 }
 
 export interface NewFailedItem extends FileFacts {
@@ -79,6 +85,8 @@ export interface StoredVector {
   format: string | null;
   dim: number;
   vector: Buffer;
+  /** The source item's main box, when it has one (it is the same content's). */
+  region?: ItemRegion;
 }
 
 type RawItem = {
@@ -117,6 +125,8 @@ export class ItemsRepo {
   private readonly stmts;
   private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
   private readonly insertUnlessTakenTx: (item: NewIndexedItem, now: number) => ItemId | undefined;
+  /** Prepared on first use, as insertIndexed's region statement (it reads item_regions, migration 0005). */
+  private vectorByHashStmt: Database.Statement<unknown[]> | undefined;
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -128,19 +138,17 @@ export class ItemsRepo {
       updateStat: db.prepare('UPDATE items SET size = ?, mtime_ms = ? WHERE id = ?'),
       move: db.prepare('UPDATE items SET path = ?, size = ?, mtime_ms = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM items WHERE id = ?'),
-      vectorByHash: db.prepare(
-        `SELECT i.id AS itemId, i.width, i.height, i.format, e.dim, e.vector
-         FROM items i JOIN embeddings e ON e.item_id = i.id
-         WHERE i.hash = ? AND e.model_id = ? LIMIT 1`,
-      ),
       vector: db.prepare('SELECT model_id AS modelId, dim, vector FROM embeddings WHERE item_id = ?'),
       get: db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id WHERE i.id = ?`),
       hash: db.prepare('SELECT hash FROM items WHERE id = ?'),
     };
     const { insertItem, insertVector } = this.stmts;
+    // Prepared on first use: a catalog opened before migration 0005 (tests of older schemas) has no item_regions.
+    let insertRegion: Database.Statement<unknown[]> | undefined;
     this.insertIndexedTx = db.transaction((item: NewIndexedItem, now: number): ItemId => {
       const id = asItemId(Number(insertItem.run({ ...item, code: null, reason: null, now }).lastInsertRowid));
       insertVector.run(id, item.modelId, item.dim, item.vector);
+      if (item.region) (insertRegion ??= db.prepare('INSERT INTO item_regions (item_id, x, y, width, height, area, averaged) VALUES (?, ?, ?, ?, ?, ?, ?)')).run(id, item.region.box.x, item.region.box.y, item.region.box.width, item.region.box.height, item.region.box.area, item.region.averaged ? 1 : 0);
       return id;
     });
     const taken = db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck();
@@ -152,8 +160,11 @@ export class ItemsRepo {
   /** Every item of a collection with what change detection needs. */
   scanRows(collectionId: CollectionId): ScanRow[] {
     const rows = this.db
-      .prepare('SELECT id, path, size, mtime_ms, hash, model_id FROM items WHERE collection_id = ?')
-      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null }[];
+      .prepare(
+        `SELECT i.id, i.path, i.size, i.mtime_ms, i.hash, i.model_id, COALESCE(r.averaged, 0) AS averaged
+         FROM items i LEFT JOIN item_regions r ON r.item_id = i.id WHERE i.collection_id = ?`,
+      )
+      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null; averaged: number }[];
     return rows.map((r) => ({
       id: asItemId(r.id),
       path: r.path,
@@ -161,6 +172,7 @@ export class ItemsRepo {
       mtimeMs: r.mtime_ms,
       hash: r.hash,
       indexed: r.model_id !== null,
+      averaged: r.averaged === 1,
     }));
   }
 
@@ -197,10 +209,23 @@ export class ItemsRepo {
     this.stmts.delete.run(id);
   }
 
-  /** Any embedding made by `modelId` for content with this hash (so identical files are embedded once). */
-  vectorByHash(hash: Buffer, modelId: string): StoredVector | undefined {
-    const r = this.stmts.vectorByHash.get(hash, modelId) as (Omit<StoredVector, 'itemId'> & { itemId: number }) | undefined;
-    return r && { ...r, itemId: asItemId(r.itemId) };
+  /**
+   * Any embedding made by `modelId` for content with this hash (so identical files are embedded once), of the kind
+   * asked for: with the product region's crop averaged in or not (a copy must not mix the two in one collection).
+   */
+  vectorByHash(hash: Buffer, modelId: string, averaged = false): StoredVector | undefined {
+    type Raw = Omit<StoredVector, 'itemId' | 'region'> & { itemId: number; x: number | null; y: number; rw: number; rh: number; area: number; averaged: number };
+    this.vectorByHashStmt ??= this.db.prepare(
+      `SELECT i.id AS itemId, i.width, i.height, i.format, e.dim, e.vector,
+              r.x, r.y, r.width AS rw, r.height AS rh, r.area, r.averaged
+       FROM items i JOIN embeddings e ON e.item_id = i.id LEFT JOIN item_regions r ON r.item_id = i.id
+       WHERE i.hash = ? AND e.model_id = ? AND COALESCE(r.averaged, 0) = ? LIMIT 1`,
+    );
+    const r = this.vectorByHashStmt.get(hash, modelId, averaged ? 1 : 0) as Raw | undefined;
+    if (!r) return undefined;
+    const { x, y, rw, rh, area, averaged: avg, ...rest } = r;
+    const region = x === null ? {} : { region: { box: { x, y, width: rw, height: rh, area }, averaged: avg === 1 } };
+    return { ...rest, itemId: asItemId(r.itemId), ...region };
   }
 
   vector(id: ItemId): { modelId: string; dim: number; vector: Buffer } | undefined {
@@ -390,6 +415,9 @@ export class ItemsRepo {
   replaceVector(id: ItemId, modelId: string, dim: number, vector: Buffer): void {
     this.db.prepare('UPDATE embeddings SET model_id = ?, dim = ?, vector = ? WHERE item_id = ?').run(modelId, dim, vector, id);
     this.db.prepare('UPDATE items SET model_id = ? WHERE id = ? AND model_id IS NOT NULL').run(modelId, id);
+    // The box came from the old model's map and the new vector averages no crop: a collection with product regions on
+    // re-embeds the item on its next index run.
+    this.db.prepare('DELETE FROM item_regions WHERE item_id = ?').run(id);
   }
 
   /** Records an indexed item as failed (its file could not be re-embedded): its embedding is dropped. */

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../base/logger.js';
-import type { Embedder, ModelInputSpec } from './embedder.js';
+import type { EmbedDetailOptions, EmbedTimings, Embedder, ModelInputSpec } from './embedder.js';
 import type { DeviceRequest } from './execution-providers.js';
 import { MANIFEST_FILE, MODEL_FILE, readManifest, type ModelManifest } from './manifest.js';
 import { openModelDir } from './model-loader.js';
@@ -136,6 +136,13 @@ function handle(inner: Embedder, release: () => Promise<void>): Embedder {
     embed(pixels, timings) {
       return closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embed(pixels, timings);
     },
+    ...(inner.saliency && inner.embedDetailed
+      ? {
+          saliency: inner.saliency,
+          embedDetailed: (pixels: readonly Buffer[], options?: EmbedDetailOptions, timings?: EmbedTimings) =>
+            closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embedDetailed!(pixels, options, timings),
+        }
+      : {}),
     async close() {
       if (closed) return;
       closed = true;

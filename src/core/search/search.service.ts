@@ -8,6 +8,13 @@ import { decodeForModel, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
+import type { ObjectBox } from '../images/locate.js';
+import { embedWithRegions, queryRegionInput } from '../locate/region-embedding.js';
+
+/**
+ * A located object covering this much of the searched image is the image itself: not offered as a crop of it.
+ */
+const WHOLE_IMAGE_SHARE = 0.9;
 
 export type QueryImage = { kind: 'item'; id: number } | { kind: 'bytes'; base64: string } | { kind: 'path'; path: string } | { kind: 'buffer'; bytes: Buffer };
 
@@ -41,6 +48,18 @@ export interface SearchHitRecord extends ItemRecord {
 export interface SearchResult {
   hits: SearchHitRecord[];
   queryMs: number;
+  /**
+   * The objects found in the query image (oriented pixels of the whole image, main first) that are worth a search of
+   * their own; absent when the model cannot localise.
+   */
+  objects?: Omit<ObjectBox, 'area'>[];
+}
+
+/** A query image's raw vectors: the photo's own, and the crop-averaged one for collections that opt in. */
+export interface QueryEmbedding {
+  photo: Float32Array;
+  averaged?: Float32Array;
+  objects?: ObjectBox[];
 }
 
 export interface SearchServiceDeps {
@@ -64,9 +83,42 @@ export class SearchService {
   async byImage(image: QueryImage, options: SearchOptions & { crop?: CropRect }): Promise<SearchResult> {
     const started = performance.now();
     const collectionIds = this.resolveCollections(options.collections);
-    const query = await this.embedQuery(image, options.crop);
-    const hits = this.byVector(query, options, collectionIds);
-    return { hits, queryMs: performance.now() - started };
+    const averaging = collectionIds.filter((id) => this.deps.catalog.regions.enabled(id));
+    const query = await this.embedQueryWithRegions(image, options.crop, averaging.length > 0);
+    const plain = collectionIds.filter((id) => !averaging.includes(id));
+    // Each collection is searched with the vector of its own kind; scores are cosines in one space, so they merge.
+    const hits =
+      query.averaged === undefined || plain.length === 0
+        ? this.byVector(query.averaged ?? query.photo, options, collectionIds)
+        : [...this.byVector(query.photo, options, plain), ...this.byVector(query.averaged, options, averaging)]
+            .sort((a, b) => b.score - a.score || a.id - b.id)
+            .slice(0, options.k);
+    const objects = query.objects?.map(({ x, y, width, height }) => ({ x, y, width, height }));
+    return { hits, queryMs: performance.now() - started, ...(objects ? { objects } : {}) };
+  }
+
+  /**
+   * The query image's vectors and objects (embedWithRegions): the photo's vector, and with `averaged` the
+   * crop-averaged one too. An uncropped catalog item answers from the catalog: its stored vector and main box.
+   */
+  async embedQueryWithRegions(image: QueryImage, crop: CropRect | undefined, averaged: boolean): Promise<QueryEmbedding> {
+    if (image.kind === 'item' && !crop) {
+      const stored = await this.embedQuery(image);
+      const region = this.deps.catalog.regions.get(asItemId(image.id));
+      const item = this.deps.catalog.items.require(asItemId(image.id));
+      const objects = region ? worthCropping([region.box], { width: item.width ?? 0, height: item.height ?? 0 }) : undefined;
+      return { photo: stored, ...(averaged ? { averaged: stored } : {}), ...(objects ? { objects } : {}) };
+    }
+    const bytes = await this.queryBytes(image);
+    const embedder = await this.deps.model.embedder();
+    const decoded = await decodeForModel(bytes, embedder.input, { ...(crop ? { crop } : {}), maxPixels: this.deps.maxPixels });
+    const input = queryRegionInput(bytes, decoded, embedder.input, { ...(crop ? { region: crop } : {}), ...(this.deps.maxPixels === undefined ? {} : { maxPixels: this.deps.maxPixels }) });
+    const [r] = await embedWithRegions(embedder, [input], { cropAverage: averaged });
+    if (!r) throw new Error('The embedder returned no vector.');
+    // Boxes of a crop are in the crop's pixels: the caller shows them on the whole image.
+    const shown = crop ?? { width: decoded.width, height: decoded.height };
+    const objects = worthCropping(r.objects, shown).map((o) => (crop ? { ...o, x: o.x + crop.x, y: o.y + crop.y } : o));
+    return { photo: r.photo, ...(r.averaged ? { averaged: r.vector } : {}), ...(r.objects.length > 0 ? { objects } : {}) };
   }
 
   /** The raw embedding of a query image (the stored one for an uncropped catalog item: no inference). */
@@ -243,4 +295,9 @@ export class SearchService {
         return missingCase(image);
     }
   }
+}
+
+/** The objects worth offering as crops of an image of `size`: those not (nearly) the whole of it. */
+function worthCropping(objects: readonly ObjectBox[], size: { width: number; height: number }): ObjectBox[] {
+  return objects.filter((o) => (o.width * o.height) / Math.max(1, size.width * size.height) < WHOLE_IMAGE_SHARE);
 }

@@ -99,6 +99,9 @@ export const en = {
     dropActive: 'Drop to search',
     fromCatalog: (name: string) => `Similar to ${name}`,
     noPreview: 'No preview of this file',
+    objectsFound: 'Found in the photo:',
+    object: (n: number) => `Object ${n}`,
+    objectLabel: (n: number) => `Search object ${n} alone`,
   },
 
   controls: {

@@ -96,6 +96,9 @@ export const zhCN: Messages = {
     dropActive: '松开即可搜索',
     fromCatalog: (name) => `与 ${name} 相似`,
     noPreview: '此文件无法预览',
+    objectsFound: '照片中找到：',
+    object: (n) => `物体 ${n}`,
+    objectLabel: (n) => `只搜索物体 ${n}`,
   },
 
   controls: {
