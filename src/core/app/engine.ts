@@ -6,9 +6,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiHandlers } from '../../shared/api.js';
+import type { EngineEvents } from '../../shared/engine-port.js';
 import { AppError } from '../../shared/errors.js';
 import { openCatalog, type Catalog } from '../catalog/catalog.js';
-import { EngineEvents } from '../base/events.js';
+import { EventHub } from '../base/events.js';
 import { indexCollection, type IndexJobOptions } from '../jobs/index-collection.job.js';
 import { IndexJobs } from '../jobs/index-jobs.js';
 import { createIndexService, type IndexService } from '../jobs/index-service.js';
@@ -131,7 +132,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     throw err;
   }
 
-  const events = new EngineEvents(logger);
+  const events = new EventHub(logger);
   const library = new LibraryService({ catalog, model });
   const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
   const jobs = new IndexJobs({
