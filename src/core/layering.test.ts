@@ -37,6 +37,19 @@ describe('layering (shared ← core ← cli | server | main)', () => {
     expect(bad).toEqual([]);
   });
 
+  it('keeps the transports apart: the server and Electron main import neither the CLI nor each other', () => {
+    const bad: string[] = [];
+    for (const [layer, others] of [
+      ['server', /(^|\/)(cli|main)\//],
+      ['main', /(^|\/)(cli|server)\//],
+    ] as const) {
+      for (const file of sources(join(SRC, layer))) {
+        for (const spec of imports(file)) if (others.test(spec)) bad.push(`${relative(SRC, file)} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('loads ONNX Runtime only through core/base/onnx-runtime.ts (its telemetry must be off before a session starts)', () => {
     const bad = sources(SRC)
       .filter((f) => !f.endsWith('.test.ts') && relative(SRC, f) !== join('core', 'base', 'onnx-runtime.ts'))
