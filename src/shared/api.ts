@@ -531,8 +531,16 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: (ty
 
 export const channels = Object.keys(api) as Channel[];
 
+/** One entry of a contract (`api`, `hostApi`): its input and output schemas. */
+export type Operation = { input: z.ZodType; output: z.ZodType };
+
+/** One async function per operation of a contract, taking the parsed input: what dispatch and the transports register. */
+export type Handlers<A extends Record<string, Operation>> = {
+  [C in keyof A]: (input: z.output<A[C]['input']>) => Promise<z.output<A[C]['output']>>;
+};
+
 /** What the engine implements and every transport calls: one async function per contract entry. */
-export type ApiHandlers = { [C in Channel]: (input: ApiParsedInput<C>) => Promise<ApiOutput<C>> };
+export type ApiHandlers = Handlers<Api>;
 
 /**
  * Operations only the desktop host provides (native folder picker, the OS file manager). Kept apart from `api`

@@ -6,11 +6,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
 import { scene } from '../support/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { eventually, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 const OURS = [1, 2, 3, 4, 5, 6];
 const COPIES: Record<number, AlterationKind> = { 1: 'resize', 2: 'jpeg', 3: 'watermark' };
@@ -18,9 +18,7 @@ const DISTRACTORS = [31, 32, 33];
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}`;
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
-const pageErrors: string[] = [];
 
 const row = (file: string) => page.locator(`[data-testid=match-row][data-name="${file}"]`);
 
@@ -40,28 +38,25 @@ async function runMatch() {
   await page.locator('[data-testid=match-row]').first().waitFor();
 }
 
-beforeAll(async () => {
-  h = await startHarness();
-  for (const seed of OURS) {
-    const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
-    mkdirSync(join(h.root, 'ours'), { recursive: true });
-    writeFileSync(join(h.root, 'ours', `${name(seed)}.jpg`), original);
-    const kind = COPIES[seed];
-    if (kind) {
-      const altered = await alterImage(original, kind);
-      mkdirSync(join(h.root, 'theirs'), { recursive: true });
-      writeFileSync(join(h.root, 'theirs', `${name(seed)}-${kind}.${altered.ext}`), altered.data);
+const e2e = setupE2e({
+  async prepare(harness) {
+    h = harness;
+    for (const seed of OURS) {
+      const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
+      mkdirSync(join(h.root, 'ours'), { recursive: true });
+      writeFileSync(join(h.root, 'ours', `${name(seed)}.jpg`), original);
+      const kind = COPIES[seed];
+      if (kind) {
+        const altered = await alterImage(original, kind);
+        mkdirSync(join(h.root, 'theirs'), { recursive: true });
+        writeFileSync(join(h.root, 'theirs', `${name(seed)}-${kind}.${altered.ext}`), altered.data);
+      }
     }
-  }
-  for (const seed of DISTRACTORS) writeFileSync(join(h.root, 'theirs', `${name(seed)}.jpg`), await scene(seed).jpeg().toBuffer());
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
+    for (const seed of DISTRACTORS) writeFileSync(join(h.root, 'theirs', `${name(seed)}.jpg`), await scene(seed).jpeg().toBuffer());
+  },
+  ready(session) {
+    page = session.page;
+  },
 });
 
 describe('match view, end to end', () => {
@@ -147,6 +142,6 @@ describe('match view, end to end', () => {
   });
 
   it('raised no page errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

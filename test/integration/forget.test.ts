@@ -7,14 +7,12 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { toServedEngine } from '../../src/core/app/host/served-engine.js';
 import { writeScene } from '../support/synthetic.js';
 import { api, channels } from '../../src/shared/api.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { dispatch } from '../../src/shared/dispatch.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
@@ -142,9 +140,8 @@ describe('forget a collection', () => {
   });
 
   it('refuses an unknown collection from the command line in one line', async () => {
-    let stderr = '';
-    const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd: '/', onInterrupt: () => () => undefined };
-    expect(await main(['node', 'lookalike', '--data', join(tmp.path, 'data'), 'forget', 'nope'], io)).toBe(1);
+    const { code, stderr } = await runCli(['--data', join(tmp.path, 'data'), 'forget', 'nope']);
+    expect(code).toBe(1);
     expect(stderr.trim()).toBe('lookalike: No collection named "nope". (COLLECTION_NOT_FOUND)');
   });
 });

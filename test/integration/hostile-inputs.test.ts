@@ -6,9 +6,8 @@
 import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { runCli } from '../support/cli-process.js';
+import { runCli as cli } from '../support/cli-run.js';
 import { writeHostileSet, type HostileSet } from '../support/hostile-set.js';
 import { scene, writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
@@ -17,20 +16,6 @@ import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 let set: HostileSet;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   tmp = tempDir('hostile');

@@ -5,28 +5,13 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
+import { runCli as cli } from '../support/cli-run.js';
 import type { Engine } from '../../src/core/app/engine.js';
 import type { MatchResult } from '../../src/core/match/match.service.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
 import { scene } from '../support/synthetic.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 import { rawDatabase } from '../../src/core/catalog/raw-database.js';
-
-async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd,
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
-}
 
 describe('match (real model and catalog)', () => {
   let tmp: TempDir;
@@ -142,7 +127,7 @@ describe('match (real model and catalog)', () => {
 
   it('speaks the CLI contract: JSON lines, --csv, exit codes', async () => {
     await engine.close();
-    const r = await cli(['--data', data, '--model', TEST_MODEL, 'match', '--ours', 'ours', '--theirs', 'theirs', '--json', '--csv', 'm.csv'], tmp.path);
+    const r = await cli(['--data', data, '--model', TEST_MODEL, 'match', '--ours', 'ours', '--theirs', 'theirs', '--json', '--csv', 'm.csv'], { cwd: tmp.path });
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(5);
     for (const l of r.lines) {

@@ -5,7 +5,7 @@ import type { Engine } from '../../src/core/app/engine.js';
 import { asItemId, type Progress } from '../../src/shared/types.js';
 import { decodeF16 } from '../../src/core/base/f16.js';
 import { productOnPlain } from '../support/synthetic.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 /** Where each seed's product stands in its 480 × 480 shot. */

@@ -17,7 +17,7 @@ import { EXIT_INTERRUPTED } from './index.command.js';
 /** Where a packager (or a test of this command) puts the built renderer instead of out/renderer. */
 export const RENDERER_DIR_ENV = 'LOOKALIKE_RENDERER_DIR';
 
-/** electron-vite's renderer output, shared with the desktop app (dist/server → out/renderer). */
+/** electron-vite's renderer output, shared with the desktop app (dist/cli/commands → out/renderer). */
 export function defaultRendererDir(env: NodeJS.ProcessEnv = process.env): string {
   return env[RENDERER_DIR_ENV] || fileURLToPath(new URL('../../../out/renderer/', import.meta.url));
 }

@@ -82,7 +82,7 @@ export class SearchService {
    */
   async byImage(image: QueryImage, options: SearchOptions & { crop?: CropRect }): Promise<SearchResult> {
     const started = performance.now();
-    const collectionIds = this.resolveCollections(options.collections);
+    const collectionIds = this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
     const averaging = collectionIds.filter((id) => this.deps.catalog.regions.enabled(id));
     const query = await this.embedQueryWithRegions(image, options.crop, averaging.length > 0);
     const plain = collectionIds.filter((id) => !averaging.includes(id));
@@ -145,7 +145,7 @@ export class SearchService {
    * leave an over-fetched ANN result short); only very large candidate sets go through the ANN index.
    */
   byVector(query: Float32Array, options: SearchOptions, collectionIds?: readonly CollectionId[]): SearchHitRecord[] {
-    const ids = collectionIds ?? this.resolveCollections(options.collections);
+    const ids = collectionIds ?? this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
     const vectors = this.deps.model.vectors();
     if (!vectors || ids.length === 0) return [];
     const q = vectors.prepare(query);
@@ -201,7 +201,7 @@ export class SearchService {
    */
   byText(filter: ItemFilter, options: { k: number; collections?: readonly string[] }): SearchResult {
     const started = performance.now();
-    const ids = this.resolveCollections(options.collections);
+    const ids = this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
     if (!isFilterActive(filter)) return { hits: [], queryMs: performance.now() - started };
     const found = this.deps.catalog.products.filter(ids, filter, null, options.k);
     return { hits: this.toHits(found.map((f) => ({ id: f.id, score: f.rank === null ? 0 : -f.rank }))), queryMs: performance.now() - started };
@@ -269,12 +269,6 @@ export class SearchService {
   /** The id stored with the catalog's embeddings (null before anything was embedded). */
   private embedderId(): string | null {
     return this.deps.catalog.meta.get('embedder_id') ?? null;
-  }
-
-  private resolveCollections(names: readonly string[] | undefined): CollectionId[] {
-    const { collections } = this.deps.catalog;
-    if (!names || names.length === 0) return collections.list().map((c) => c.id);
-    return [...new Set(names)].map((n) => collections.require(n).id);
   }
 
   private fileLimits(): { maxBytes?: number } {
