@@ -1,21 +1,24 @@
 /**
- * The ONNX writer: protobufjs (src/core/base/onnx/onnx-proto.ts) against the hand-written encoder it replaced
- * (bench/legacy/onnx-writer.ts), on the two built-in models' graphs and the run-time Gemm graphs of linalg.ts:
- * sha256 of both encodings (must be equal), the median encode time and the first call's (which includes
- * loading protobufjs and parsing the schema, paid once per process: linalg.ts's Gemm graphs, the model build).
+ * The ONNX writer (protobufjs, src/core/base/onnx/onnx-proto.ts) on the two built-in models' graphs and a run-time
+ * Gemm graph of linalg.ts: the median encode time, the first call's (which includes loading protobufjs and parsing
+ * the schema, paid once per process) and whether the bytes equal the built models' (models/<id>/model.json
+ * sha256, from `npm run build:models`). At commit 95412ae this bench also ran the hand-written encoder that
+ * protobufjs replaced on the same graphs (README, "Libraries weighed against hand-written code").
  *
- *   npm run build:tools && node build/bench/onnx-writer.js [--runs 5]
+ *   npm run build:models && node build/bench/onnx-writer.js [--runs 5]
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GraphBuilder, int } from '../src/core/base/onnx/graph-builder.js';
 import { encodeModel, type OnnxModel } from '../src/core/base/onnx/onnx-proto.js';
 import { BUILTIN_MODELS } from '../src/core/models/builtin-models.js';
+import { MANIFEST_FILE } from '../src/core/models/manifest.js';
+import { builtinModelsDir } from '../src/core/models/package-root.js';
 import { builtinOnnxModel } from '../tools/models/convert-builtin.js';
 import { findNsfwjs } from '../tools/models/nsfwjs-source.js';
 import { readTfjsArtifacts } from '../tools/models/tfjs-artifacts.js';
-import { encodeModel as encodeLegacy } from './legacy/onnx-writer.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 
@@ -51,25 +54,24 @@ function gemmModel(): OnnxModel {
 async function main(): Promise<void> {
   const runs = Number(args.runs);
   const nsfwjs = findNsfwjs();
-  const models: [string, OnnxModel][] = [['linalg gemm', gemmModel()]];
+  const models: [string, OnnxModel, string | undefined][] = [['linalg gemm', gemmModel(), undefined]];
   for (const config of BUILTIN_MODELS) {
     const artifacts = await readTfjsArtifacts(join(nsfwjs.modelsDir, config.sourceModel));
-    models.push([config.id, builtinOnnxModel(config, artifacts, nsfwjs.version).model]);
+    models.push([config.id, builtinOnnxModel(config, artifacts, nsfwjs.version).model, builtSha256(config.id)]);
   }
-  for (const [name, model] of models) {
+  for (const [name, model, built] of models) {
     const lib = time(encodeModel, model, runs);
-    const legacy = time(encodeLegacy, model, runs);
-    console.log(
-      JSON.stringify({
-        model: name,
-        bytes: lib.bytes.length,
-        identical: sha(lib.bytes) === sha(legacy.bytes),
-        sha256: sha(lib.bytes).slice(0, 12),
-        protobufjsMs: lib.ms,
-        handWrittenMs: legacy.ms,
-        firstCallMs: { protobufjs: lib.firstMs, handWritten: legacy.firstMs },
-      }),
-    );
+    const hash = sha(lib.bytes);
+    console.log(JSON.stringify({ model: name, bytes: lib.bytes.length, sha256: hash.slice(0, 12), sameAsBuilt: built === undefined ? null : built === hash, ms: lib.ms, firstCallMs: lib.firstMs }));
+  }
+}
+
+/** The sha256 the built model's manifest records, or undefined when it is not built. */
+function builtSha256(id: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(builtinModelsDir(), id, MANIFEST_FILE), 'utf8')) as { sha256?: string }).sha256;
+  } catch {
+    return undefined;
   }
 }
 
