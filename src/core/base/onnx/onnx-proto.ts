@@ -3,7 +3,7 @@
  * ValueInfoProto), as plain data plus one encoder. The wire format is protobufjs's; the schema below copies the
  * names and field numbers of onnx/onnx.proto (IR version 8) for the fields written here. protobufjs writes known
  * fields in field-number order and proto2 repeated scalars unpacked, so the bytes are those of any conforming
- * writer (and the same as the hand-written encoder this replaced: bench/onnx-writer.ts).
+ * writer, and those of the hand-written encoder this replaced (README, "Libraries weighed against hand-written code").
  */
 import { createRequire } from 'node:module';
 import type protobuf from 'protobufjs';
@@ -149,8 +149,8 @@ message TensorShapeProto {
 let modelType: protobuf.Type | undefined;
 
 /**
- * protobufjs is loaded on the first encode, not at import: linalg.ts sits on the app's start-up path and loading
- * it there cost ~0.1 s of cold start (bench/onnx-writer.ts), for a writer most runs never call.
+ * protobufjs is loaded on the first encode, not at import: linalg.ts sits on the app's start-up path, and loading
+ * protobufjs there added 0.1–0.3 s to every cold start (two loaded cores) for a writer most runs never call.
  */
 function loadProtobuf(): typeof protobuf {
   return createRequire(import.meta.url)('protobufjs') as typeof protobuf;
@@ -206,13 +206,19 @@ export function encodeModel(model: OnnxModel): Uint8Array {
     producerVersion: model.producerVersion,
     ...(model.docString === undefined ? {} : { docString: model.docString }),
     graph: {
-      node: graph.nodes.map((n) => ({ input: n.inputs, output: n.outputs, name: n.name, opType: n.opType, attribute: (n.attributes ?? []).map(attributeMessage) })),
+      node: graph.nodes.map((n) => ({
+        input: n.inputs,
+        output: n.outputs,
+        name: n.name,
+        opType: n.opType,
+        attribute: (n.attributes ?? []).map(attributeMessage),
+      })),
       name: graph.name,
       initializer: graph.initializers.map(tensorMessage),
       input: graph.inputs.map(valueInfoMessage),
       output: graph.outputs.map(valueInfoMessage),
     },
-    // The default operator set is named by the empty domain, written out as onnx's own writer does.
+    // The default operator set is named by the empty domain; proto2 writes it although it is the default.
     opsetImport: [{ domain: '', version: model.opsetVersion }],
     metadataProps: Object.keys(metadata)
       .sort()
