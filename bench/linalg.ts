@@ -27,7 +27,13 @@ import { join } from 'node:path';
 import { createMatMul, mulberry32, orthonormalizeColumns, symmetricEigen, topEigenpairs } from '../src/core/base/linalg.js';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, 'full-2816': { type: 'boolean', default: false }, 'ml-matrix': { type: 'string', default: process.cwd() } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '512,544,1152' },
+    'dense-only': { type: 'boolean', default: false },
+    'full-2816': { type: 'boolean', default: false },
+    'ml-matrix': { type: 'string', default: process.cwd() },
+  },
 });
 
 /** The part of ml-matrix's API used here. */
@@ -56,15 +62,20 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timed<T>(f: () => T, times = runs): { value: T; ms: number } {
+/** Median wall and CPU time of `times` calls after one warm-up; CPU time, unlike wall, barely moves with load. */
+function timed<T>(f: () => T, times = runs): { value: T; ms: number; cpuMs: number } {
   let value = f();
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < times; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     value = f();
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
     ms.push(performance.now() - t);
   }
-  return { value, ms: Math.round(median(ms)) };
+  return { value, ms: Math.round(median(ms)), cpuMs: Math.round(median(cpu)) };
 }
 
 /** A random orthogonal n × n matrix (row-major): Gram–Schmidt of a Gaussian-ish matrix, twice for accuracy. */
@@ -172,15 +183,16 @@ function mlEigen(a: Float64Array, n: number) {
 async function main(): Promise<void> {
   const matmul = await createMatMul();
   try {
-    for (const n of [512, 544, 1152]) {
+    for (const n of args.sizes.split(',').map(Number)) {
       const { a, lambda } = knownSpectrum(n);
       const ours = timed(() => symmetricEigen(a, n), n > 600 ? 1 : runs);
       const lib = timed(() => mlEigen(a, n), n > 600 ? 1 : runs);
       // Conversion to ml-matrix's Matrix is part of using it from the app's flat arrays; report it apart too.
       const convert = timed(() => toMatrix(a, n));
-      console.log(JSON.stringify({ kernel: 'symmetric eigen (all pairs)', n, lookalike: { ms: ours.ms, ...errors(a, n, ours.value.values, (r, c) => ours.value.vectors[r * n + c]!, n, lambda) }, mlMatrix: { ms: lib.ms, toMatrixMs: convert.ms, ...errors(a, n, lib.value.values, lib.value.vector, n, lambda) } }));
+      console.log(JSON.stringify({ kernel: 'symmetric eigen (all pairs)', n, lookalike: { ms: ours.ms, cpuMs: ours.cpuMs, ...errors(a, n, ours.value.values, (r, c) => ours.value.vectors[r * n + c]!, n, lambda) }, mlMatrix: { ms: lib.ms, cpuMs: lib.cpuMs, toMatrixMs: convert.ms, ...errors(a, n, lib.value.values, lib.value.vector, n, lambda) } }));
     }
 
+    if (args['dense-only']) return;
     {
       // The range finder's step: an orthonormal basis of a 2816 × 544 block (CholeskyQR2 on ONNX Runtime against
       // ml-matrix's Householder QR).
