@@ -305,7 +305,8 @@ export const ModelInfoSchema = z.object({
 
 /** What the folder's vectors go through before the index: raw, centred, or PCA-whitened (learned from `samples`). */
 export const TransformInfoSchema = z.object({
-  kind: z.enum(['identity', 'center', 'pca']),
+  /** lda / wcw: learned from the catalog's product data (LDA, or the within-SKU whitening alone). */
+  kind: z.enum(['identity', 'center', 'pca', 'lda', 'wcw']),
   outputDim: z.number().int(),
   samples: z.number().int(),
 });

@@ -102,7 +102,8 @@ export class SearchService {
     if (isFilterActive(options.filter)) {
       const candidates = this.deps.catalog.products.filter(ids, options.filter, this.embedderId());
       // A PCA-whitened folder pays ~1 ms per candidate to bring a stored vector into the index's space.
-      const exactLimit = this.deps.model.transformInfo()?.kind === 'pca' ? EXACT_RANK_LIMIT_WHITENED : EXACT_RANK_LIMIT;
+      const kind = this.deps.model.transformInfo()?.kind;
+      const exactLimit = kind === 'pca' || kind === 'lda' || kind === 'wcw' ? EXACT_RANK_LIMIT_WHITENED : EXACT_RANK_LIMIT;
       if (candidates.length <= exactLimit) {
         const candidateIds = candidates.map((c) => c.id);
         rank = (prepared, k) => this.rankPrepared(prepared, candidateIds, k);
