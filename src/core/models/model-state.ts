@@ -20,6 +20,7 @@ import { createMatMul } from '../base/linalg.js';
 import { identityTransform, type VectorTransform } from '../vectors/transform.js';
 import { VectorStore } from '../vectors/vector-store.js';
 import type { Calibration } from '../vectors/calibration.js';
+import { calibrationFor } from '../vectors/builtin-calibrations.js';
 import { labelState, learnFromProducts, supervisionDue } from '../vectors/learn-from-products.js';
 import { fitCenter, fitPcaWhitening, isLearnedKind, whiteningTransform, type Whitening } from '../vectors/whitening.js';
 import {
@@ -246,10 +247,14 @@ export class ModelState {
     return changed;
   }
 
-  /** The verdict calibration the folder's transform came with (fitted on its held-out SKUs), if any. */
+  /**
+   * What turns a score in the index's space into a verdict: the calibration the folder's learned transform came
+   * with (its held-out SKUs), else the built-in one of the model and transform kind; undefined when neither exists.
+   */
   calibration(): Calibration | undefined {
-    this.transform();
-    return this.whitening?.calibration;
+    const info = this.transformInfo();
+    if (!info) return undefined;
+    return calibrationFor(this.o.catalog.meta.get('embedder_id'), info.kind, this.whitening?.calibration);
   }
 
   private async fitUnsupervised(plan: Exclude<WhiteningPlan, { kind: 'identity' }>, count: number, dim: number, embedderId: string, policy: WhiteningPolicy): Promise<Whitening> {

@@ -29,7 +29,7 @@ export interface SupervisionPolicy {
   ldaCoverage: number;
   /** At most this many labelled photos (an even sample) are learned from. */
   sampleCap: number;
-  /** The learned transform is kept when its held-out nearest-SKU rate beats the current one's by this much. */
+  /** The learned transform is kept when its held-out mAP beats the current one's by this much. */
   minGain: number;
   /** LDA output dimensions (at most SKUs − 1). */
   ldaDim: number;

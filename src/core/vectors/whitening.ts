@@ -57,7 +57,7 @@ export interface SupervisionRecord {
   /** The learned kind it tried, and whether it measured better than the unsupervised transform. */
   tried: 'lda' | 'wcw';
   kept: boolean;
-  /** Nearest-photo-is-same-SKU rates on held-out SKUs: the unsupervised transform and the learned one. */
+  /** Mean average precision of same-SKU photos on held-out SKUs: the unsupervised transform and the learned one. */
   current: number;
   candidate: number;
   queries: number;

@@ -270,6 +270,21 @@ export const en = {
     similarity: 'Similarity',
   },
 
+  /** What a score means: the calibrated verdict a user reads instead of a raw cosine (issue 20). */
+  scores: {
+    verdict: { same: 'Same product', similar: 'Similar', different: 'Different' },
+    withConfidence: (verdict: string, percent: string) => `${verdict} · ${percent}`,
+    textMatch: 'Text match',
+    hint: (percent: string, score: string) =>
+      `${percent} chance that this is the same product, calibrated on labelled photos (your own products once enough are imported). Similarity score ${score}.`,
+    textHint: 'Found by its text and product data; there is no photo to compare.',
+    minScoreHint: 'Hides results whose similarity score (−1 to 1, the cosine in the library’s learned space) is below this. The verdict on each result says what a score means.',
+    thresholdHint: 'How closely two pictures must agree in detail to count as copies of one photo (0 to 1). Higher: only near-identical copies; lower: looser crops and edits too.',
+    oneToOneHint: 'Pair each of their items with at most one of ours, and each of ours with at most one of theirs, best pairs first.',
+    matchCalibrated: (same: string, similar: string, source: string) => `same product from ${same} chance, similar from ${similar} (${source})`,
+    source: { catalog: 'calibrated on your products', builtin: 'built-in calibration' },
+  },
+
   errorTitle: 'Something went wrong',
   dismiss: 'Dismiss',
   errors: {

@@ -265,6 +265,19 @@ export const zhCN: Messages = {
     similarity: '相似度',
   },
 
+  scores: {
+    verdict: { same: '同一商品', similar: '相似', different: '不同' },
+    withConfidence: (verdict, percent) => `${verdict} · ${percent}`,
+    textMatch: '文本匹配',
+    hint: (percent, score) => `是同一商品的可能性为 ${percent}，依据已标注的照片校准（导入足够的商品数据后，依据您自己的商品）。相似度分数 ${score}。`,
+    textHint: '通过文本和商品数据找到，没有可比较的照片。',
+    minScoreHint: '隐藏相似度分数（−1 到 1，图库学习空间中的余弦）低于此值的结果。每个结果上的判定说明分数的含义。',
+    thresholdHint: '两张图片的细节需要多接近才算同一张照片的副本（0 到 1）。越高：只算几乎相同的副本；越低：也包括较宽松的裁剪和编辑。',
+    oneToOneHint: '对方的每件商品最多与我方一件配对，我方的每件也最多与对方一件配对，优先最佳配对。',
+    matchCalibrated: (same, similar, source) => `同一商品：可能性 ≥ ${same}，相似：≥ ${similar}（${source}）`,
+    source: { catalog: '依据您的商品校准', builtin: '内置校准' },
+  },
+
   errorTitle: '出错了',
   dismiss: '关闭',
   errors: {

@@ -11,7 +11,8 @@ import { Modal } from '../../components/Modal';
 import { ComparePane } from '../duplicates/ComparePane';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
-import { baseName, formatMs, formatScore } from '../../lib/format';
+import { baseName, formatChance, formatMs } from '../../lib/format';
+import { VerdictBadge, useVerdictText } from '../../components/VerdictBadge';
 import { useMatch, type MatchHit, type MatchItem, type MatchRow } from './use-match';
 
 const FILTERS = ['all', 'same', 'similar', 'none', 'theirs'] as const;
@@ -38,6 +39,7 @@ function savedPair(): { ours: string | null; theirs: string | null } {
 
 export function MatchView({ collectionNames }: { collectionNames: string[] }) {
   const { t } = useI18n();
+  const verdictText = useVerdictText();
   const ids = useId();
   const match = useMatch();
   const [picks, setPicks] = useState(savedPair);
@@ -166,7 +168,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             ))}
           </select>
         </label>
-        <label className="control control-check">
+        <label className="control control-check" title={t.scores.oneToOneHint}>
           <input type="checkbox" checked={oneToOne} onChange={(e) => setOneToOne(e.target.checked)} />
           <span>{t.match.oneToOne}</span>
         </label>
@@ -191,7 +193,14 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             <>
               <strong>{t.match.summary(counts.same, counts.similar, counts.none)}</strong>
               <span className="muted small">
-                {t.match.thresholds(result.thresholds.same.toFixed(2), result.thresholds.similar.toFixed(2), t.match.source[result.thresholds.source])} ·{' '}
+                {result.thresholds.calibration
+                  ? t.scores.matchCalibrated(
+                      formatChance(result.thresholds.calibration.same),
+                      formatChance(result.thresholds.calibration.similar),
+                      t.scores.source[result.thresholds.calibration.source],
+                    )
+                  : t.match.thresholds(result.thresholds.same.toFixed(3), result.thresholds.similar.toFixed(3), t.match.source[result.thresholds.source])}{' '}
+                ·{' '}
                 {formatMs(result.seconds * 1000)}
               </span>
             </>
@@ -223,7 +232,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             title={t.match.compareTitle}
             left={{ item: comparing.ours, chip: t.match.ours, chipClass: 'role-keeper' }}
             right={{ item: comparing.hit.item, chip: t.match.theirs, chipClass: 'role-remove' }}
-            relation={{ label: t.match.similarity, value: `${formatScore(comparing.hit.score)} · ${t.match.verdict[comparing.hit.verdict]}` }}
+            relation={{ label: t.match.similarity, value: verdictText(comparing.hit, 'image').text }}
             onClose={() => setComparing(null)}
             actions={
               <Decide
@@ -269,8 +278,7 @@ function HitCard({ hit, onDecide, onOpen }: { hit: MatchHit; onDecide: (d: Match
           {hit.item.product?.title ?? name}
         </span>
         <span>
-          <span className={`verdict-chip verdict-${hit.verdict}`}>{t.match.verdict[hit.verdict]}</span>{' '}
-          <span className="mono">{formatScore(hit.score)}</span>
+          <VerdictBadge hit={hit} kind="image" className={`verdict-chip verdict-${hit.verdict}`} />
         </span>
         <Decide hit={hit} name={name} onDecide={onDecide} />
       </div>
