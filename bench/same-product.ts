@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     /** The configuration local verification and calibration build on (index into CONFIGS). */
     best: { type: 'string' },
     'disjoint-configs': { type: 'string' },
+    /** Indices into the app section's runs (default all). */
+    'app-runs': { type: 'string' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -468,7 +470,8 @@ if (only.has('app')) {
     { split: SPLITS[1]!, name: 'learning from products on, every SKU labelled', labelled: all, policy: policyWith(true) },
     { split: SPLITS[1]!, name: `learning from products on, ${g.seenProducts.size} of ${g.products.length} SKUs labelled`, labelled: (id) => g.seenProducts.has(id), policy: policyWith(true), partial: true },
   ];
-  for (const run of runs) {
+  const pickedRuns = args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!);
+  for (const run of pickedRuns) {
     const space = await appSpace(folderOf(run.split.fit, run.labelled), run.policy);
     const scored = await rankIn(space, run.split);
     const r1 = recallAt(scored.iconic, 1);

@@ -248,7 +248,7 @@ export const en = {
     export: 'Export CSV',
     exported: (rows: number) => `CSV downloaded: ${rows.toLocaleString('en')} ${rows === 1 ? 'row' : 'rows'}.`,
     summary: (same: number, similar: number, none: number) => `${same} same · ${similar} similar · ${none} without a match`,
-    thresholds: (same: string, similar: string, source: string) => `same ≥ ${same}, similar ≥ ${similar} (${source})`,
+    thresholds: (same: string, similar: string, source: string) => `same ≥ ${same} or a verified copy, similar ≥ ${similar} (${source})`,
     source: { builtin: 'measured for this model', catalog: 'from this catalog' },
     filterLabel: 'Show',
     filter: { all: 'All of ours', same: 'Same', similar: 'Similar', none: 'Ours with no match', theirs: 'Theirs with no match' },

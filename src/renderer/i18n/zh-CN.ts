@@ -243,7 +243,7 @@ export const zhCN: Messages = {
     export: '导出 CSV',
     exported: (rows) => `CSV 已下载：${rows.toLocaleString('zh-CN')} 行。`,
     summary: (same, similar, none) => `${same} 件相同 · ${similar} 件相似 · ${none} 件无匹配`,
-    thresholds: (same, similar, source) => `相同 ≥ ${same}，相似 ≥ ${similar}（${source}）`,
+    thresholds: (same, similar, source) => `相同 ≥ ${same} 或已验证的副本，相似 ≥ ${similar}（${source}）`,
     source: { builtin: '按此模型测定', catalog: '由本目录推算' },
     filterLabel: '显示',
     filter: { all: '我方全部', same: '相同', similar: '相似', none: '我方无匹配', theirs: '对方无匹配' },
