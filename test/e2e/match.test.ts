@@ -137,7 +137,8 @@ describe('match view, end to end', () => {
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv.replace(/^\uFEFF/, '').split('\r\n')[0]).toMatch(/^ours_path,/);
     const accepted = csv.split('\r\n').find((l) => l.includes('scene-02-jpeg.jpg'));
-    expect(accepted).toMatch(/,accepted$/);
+    // The decision column, then the confidence (empty: `fast` has no calibration).
+    expect(accepted).toMatch(/,accepted,[0-9.]*$/);
     await page.getByTestId('match-exported').waitFor();
   });
 

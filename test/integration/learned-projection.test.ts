@@ -149,6 +149,21 @@ describe('projection learned from product data', () => {
     expect(engine.model.calibration()).toMatchObject({ source: 'catalog' });
     expect(engine.model.calibration()!.samples).toBeGreaterThan(100);
 
+    // Search reads as verdicts: find-similar of a photo calls the other photos of its SKU the same product with a
+    // high chance, and the first hit of another SKU not; a text-only hit has no verdict (no photo to compare).
+    const [queryId, sku] = [...skuOf][0]!;
+    const { hits } = await engine.search.byImage({ kind: 'item', id: queryId }, { k: 12, expand: false });
+    const others = hits.filter((h) => h.id !== queryId);
+    const mine = others.filter((h) => skuOf.get(h.id) === sku);
+    const foreign = others.filter((h) => skuOf.get(h.id) !== sku);
+    expect(mine.length).toBeGreaterThan(2);
+    expect(mine.filter((h) => h.verdict === 'same').length).toBeGreaterThanOrEqual(Math.ceil(mine.length / 2));
+    expect(mine[0]!.confidence!).toBeGreaterThan(0.75);
+    expect(foreign[0]!.verdict).not.toBe('same');
+    expect(foreign[0]!.confidence!).toBeLessThan(0.5);
+    const text = engine.search.byText({ text: 'Product' }, { k: 3 });
+    expect(text.hits[0]).toMatchObject({ matchedBy: 'text', verdict: null, confidence: null });
+
     // Nothing changed: nothing is re-learned. A re-import (product data changed) re-checks, same numbers, same id.
     expect(await engine.models.refreshTransform()).toBe(false);
     await engine.close();

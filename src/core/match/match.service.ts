@@ -132,6 +132,23 @@ class SpaceCosine {
     return s;
   }
 
+  /**
+   * Transforms these vectors in one bulk product (a PCA-whitening applied one by one costs ~1–5 ms per vector; in
+   * bulk ~50× less), so that the pairs about to be scored find them ready.
+   */
+  async warm(all: readonly Buffer[]): Promise<void> {
+    if (!this.vectors) return;
+    const todo = [...new Set(all)].filter((b) => !this.prepared.has(b)).slice(0, 4096);
+    if (todo.length === 0) return;
+    const dim = todo[0]!.length / 2;
+    const raws = new Float32Array(todo.length * dim);
+    todo.forEach((b, i) => decodeF16(b, raws, i * dim));
+    const out = await this.vectors.prepareMany(raws, todo.length);
+    const d = this.vectors.dimensions;
+    if (this.prepared.size + todo.length > 4096) this.prepared.clear();
+    todo.forEach((b, i) => this.prepared.set(b, out.slice(i * d, (i + 1) * d)));
+  }
+
   private vector(bytes: Buffer): Float32Array {
     let v = this.prepared.get(bytes);
     if (!v) {
@@ -227,6 +244,7 @@ export class MatchService {
         }
       }
     });
+    if (calibration) await spaced.warm(verified.flatMap((v) => [ours.pictures[v.query]!.vector, theirs.pictures[v.target]!.vector]));
     for (const v of verified) note(v.query, v.target, cosine(v.query, v.target), v.agreement);
     // A pair the user accepted stays listed even when it is no longer among the candidates (scores change with
     // the model or the catalog; the user's word does not).
