@@ -171,6 +171,7 @@ function judgePair(
   if (!calibration) return { verdict: thresholdVerdict(info.score, info.agreement !== null, thresholds), confidence: null };
   let other: number | undefined;
   for (const [t, c] of candidates) if (t !== target && (other === undefined || c.score > other)) other = c.score;
+  // Local-feature verification (issue 16) confirms `same` by adding `inliers` for each item's best candidate.
   const r = verdictOf({ score: info.score, ...(other === undefined ? {} : { margin: info.score - other }), copy: info.agreement !== null }, calibration);
   return { verdict: r.verdict === 'different' ? null : r.verdict, confidence: r.confidence };
 }

@@ -173,6 +173,7 @@ export class SearchService {
     const margins = marginsOf(others, hits.map((h) => (h.product ? `sku:${h.product.sku}` : undefined)));
     return hits.map((h, i) => {
       const margin = h.id === self ? undefined : margins[i];
+      // Local-feature verification (issue 16) confirms `same` by passing `inliers` here, for the first hit or two.
       const { verdict, confidence } = verdictOf({ score: scores[i]!, ...(margin === undefined || !Number.isFinite(margin) ? {} : { margin }) }, calibration);
       return { ...h, verdict, confidence, matchedBy: 'image' as const };
     });

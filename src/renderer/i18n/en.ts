@@ -247,7 +247,7 @@ export const en = {
     running: 'Matching…',
     export: 'Export CSV',
     exported: (rows: number) => `CSV downloaded: ${rows.toLocaleString('en')} ${rows === 1 ? 'row' : 'rows'}.`,
-    summary: (same: number, similar: number, none: number) => `${same} same · ${similar} similar · ${none} without a match`,
+    summary: (same: number, similar: number, none: number) => `${same} same · ${similar} similar · ${none} without the same product`,
     thresholds: (same: string, similar: string, source: string) => `same ≥ ${same} or a verified copy, similar ≥ ${similar} (${source})`,
     source: { builtin: 'measured for this model', catalog: 'from this catalog' },
     filterLabel: 'Show',

@@ -242,7 +242,7 @@ export const zhCN: Messages = {
     running: '正在比对…',
     export: '导出 CSV',
     exported: (rows) => `CSV 已下载：${rows.toLocaleString('zh-CN')} 行。`,
-    summary: (same, similar, none) => `${same} 件相同 · ${similar} 件相似 · ${none} 件无匹配`,
+    summary: (same, similar, none) => `${same} 件相同 · ${similar} 件相似 · ${none} 件无相同商品`,
     thresholds: (same, similar, source) => `相同 ≥ ${same} 或已验证的副本，相似 ≥ ${similar}（${source}）`,
     source: { builtin: '按此模型测定', catalog: '由本目录推算' },
     filterLabel: '显示',

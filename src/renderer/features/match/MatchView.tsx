@@ -68,9 +68,14 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
 
   const result = match.result;
   const counts = { all: 0, same: 0, similar: 0, none: 0, theirs: result?.unmatchedTheirs.length ?? 0 };
+  // "Ours with no match" is the engine's gap list: no `same` match (a lookalike is not the product), so a row whose
+  // best match is only similar is listed under both.
+  const gap = new Set((result?.unmatchedOurs ?? []).map((i) => i.id));
   for (const row of result?.rows ?? []) {
     counts.all += 1;
-    counts[rowVerdict(row)] += 1;
+    const v = rowVerdict(row);
+    if (v !== 'none') counts[v] += 1;
+    if (gap.has(row.ours.id)) counts.none += 1;
   }
 
   const exportCsv = async () => {
@@ -106,7 +111,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
         </ul>
       );
   } else {
-    const rows = result.rows.filter((r) => filter === 'all' || rowVerdict(r) === filter || pinned.has(r.ours.id));
+    const rows = result.rows.filter((r) => filter === 'all' || (filter === 'none' ? gap.has(r.ours.id) : rowVerdict(r) === filter) || pinned.has(r.ours.id));
     body =
       rows.length === 0 ? (
         <EmptyState icon={<ImageIcon size={36} />}>{t.match.noRows}</EmptyState>
