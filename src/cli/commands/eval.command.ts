@@ -122,7 +122,7 @@ export function formatReport(r: EvalReport): string[] {
   const t = r.model.transform;
   const lines = [
     `model        ${printable(r.model.id)} (${printable(r.model.embedderId)}, ${r.model.dim} dims, ${r.model.device})`,
-    `vectors      ${t ? (t.kind === 'identity' ? 'raw' : t.kind === 'center' ? `centred (${t.samples} photos)` : `PCA-whitened to ${t.outputDim} dims (${t.samples} photos)`) : 'none'}`,
+    `vectors      ${t ? (t.kind === 'identity' ? 'raw' : t.kind === 'center' ? `centred (${t.samples} photos)` : t.kind === 'pca' ? `PCA-whitened to ${t.outputDim} dims (${t.samples} photos)` : `learned from product data (${t.kind === 'lda' ? 'LDA' : 'within-product whitening'}, ${t.outputDim} dims, ${t.samples} photos)`) : 'none'}`,
     `dataset      ${r.dataset.images} images, ${Object.keys(r.dataset.labels).length} labels, ${r.dataset.failed} failed (${printable(r.dataset.folder)})`,
     '',
     `retrieval    leave-one-out, ${r.retrieval.queries} queries, query expansion ${r.retrieval.expand === 'auto' ? 'as the app does' : r.retrieval.expand ? 'on' : 'off'}`,
