@@ -75,7 +75,26 @@ export const ItemSchema = z.object({
   product: ProductSchema.nullable().optional(),
 });
 
-export const SearchHitSchema = ItemSchema.extend({ score: z.number() });
+/** Same product / similar / different: a calibrated verdict on a pair of photos (see VerdictFields). */
+export const SameProductVerdictSchema = z.enum(['same', 'similar', 'different']);
+
+/**
+ * What a user reads instead of a raw score: the verdict and the calibrated chance (0..1) that the pair shows the
+ * same product, measured on the catalog's own held-out SKUs or, without product data, built in per model. Null
+ * where nothing calibrates it (a model without a calibration; a text-only hit, which has no image to compare).
+ */
+const verdictFields = {
+  verdict: SameProductVerdictSchema.nullable().optional(),
+  confidence: z.number().min(0).max(1).nullable().optional(),
+};
+
+/** `score`: the cosine in the index's space (by image), or the text relevance (search:byText); see verdictFields. */
+export const SearchHitSchema = ItemSchema.extend({
+  score: z.number(),
+  ...verdictFields,
+  /** image: ranked by similarity to the query photo; text: found by filter and free text alone (no photo to compare). */
+  matchedBy: z.enum(['image', 'text']).optional(),
+});
 
 export const FailedItemSchema = z.object({
   path: z.string(),
@@ -186,6 +205,8 @@ export const MatchHitSchema = z.object({
   /** Cosine similarity of the embeddings (as in search). */
   score: z.number(),
   verdict: MatchVerdictSchema,
+  /** The calibrated chance (0..1) that the pair is the same product; null where the model has no calibration. */
+  confidence: z.number().min(0).max(1).nullable().optional(),
   /** The user's persisted decision on this pair, if any. */
   decision: MatchDecisionSchema.nullable(),
 });
@@ -200,6 +221,15 @@ export const MatchThresholdsSchema = z.object({
   similar: z.number(),
   /** builtin: measured for this model on the benchmark set; catalog: derived from this catalog's neighbour scores. */
   source: z.enum(['builtin', 'catalog']),
+  /**
+   * When set, verdicts come from this calibration instead of `same` / `similar` (which then say nothing): the
+   * chance of "same product" from which a pair is `same` / `similar`, where it was fitted, and its measured
+   * precision of `same` on held-out data (null where it gave no `same` there).
+   */
+  calibration: z
+    .object({ same: z.number(), similar: z.number(), source: z.enum(['builtin', 'catalog']), precision: z.number().nullable() })
+    .nullable()
+    .optional(),
 });
 
 const matchRunInput = z.object({
@@ -307,7 +337,8 @@ export const ModelInfoSchema = z.object({
 
 /** What the folder's vectors go through before the index: raw, centred, or PCA-whitened (learned from `samples`). */
 export const TransformInfoSchema = z.object({
-  kind: z.enum(['identity', 'center', 'pca']),
+  /** lda / wcw: learned from the catalog's product data (LDA, or the within-SKU whitening alone). */
+  kind: z.enum(['identity', 'center', 'pca', 'lda', 'wcw']),
   outputDim: z.number().int(),
   samples: z.number().int(),
 });

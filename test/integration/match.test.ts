@@ -59,9 +59,11 @@ describe('match (real model and catalog)', () => {
     expect(row(r, ours(4)).matches.some((m) => m.verdict === 'same')).toBe(false);
     // Metadata for a side-by-side look.
     expect(row(r, ours(0)).matches[0]!.item).toMatchObject({ width: 192, height: 144, format: 'jpeg', collection: 'theirs' });
-    // The gap lists are exactly the items without a match.
-    expect(r.unmatchedOurs.map((i) => i.path).sort()).toEqual(r.rows.filter((x) => x.matches.length === 0).map((x) => x.ours.path).sort());
-    const matchedTheirs = new Set(r.rows.flatMap((x) => x.matches.map((m) => m.item.path)));
+    // The gap lists are exactly the items without a `same` match: a lookalike is not the product (issue 20).
+    const sameOf = (x: MatchResult['rows'][number]) => x.matches.filter((m) => m.verdict === 'same');
+    expect(r.unmatchedOurs.map((i) => i.path).sort()).toEqual(r.rows.filter((x) => sameOf(x).length === 0).map((x) => x.ours.path).sort());
+    expect(r.unmatchedOurs.map((i) => i.path)).toContain(ours(4));
+    const matchedTheirs = new Set(r.rows.flatMap((x) => sameOf(x).map((m) => m.item.path)));
     for (const t of r.unmatchedTheirs) expect(matchedTheirs.has(t.path)).toBe(false);
     for (const copy of ['copy0.jpg', 'copy1.jpg', 'copy2.jpg', oddName]) expect(r.unmatchedTheirs.map((i) => i.path)).not.toContain(theirs(copy));
     expect(r.thresholds.modelId).toMatch(/^fast@/);
