@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine } from '../src/core/app/engine.js';
-import { labelOf } from '../src/core/eval/run-eval.js';
+import { labelOf } from '../src/cli/run-eval.js';
 import { createLogger } from '../src/core/base/logger.js';
 import { MANIFEST_FILE, embedderIdentity, readManifest } from '../src/core/models/manifest.js';
 import { builtinModelsDir, findPackageRoot } from '../src/core/models/package-root.js';

@@ -32,6 +32,7 @@ import { createLogger } from '../src/core/base/logger.js';
 import { findPackageRoot } from '../src/core/models/package-root.js';
 import { decodeF16 } from '../src/core/base/f16.js';
 import { loadScope } from '../src/core/dedupe/catalog-view.js';
+import { rawDatabase } from '../src/core/catalog/raw-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -264,7 +265,7 @@ async function dupesFor(engine: Engine, collections: string[]): Promise<{ groups
 }
 
 function clearSignatures(engine: Engine): void {
-  engine.catalog.db.prepare('DELETE FROM image_signatures').run();
+  rawDatabase(engine.catalog).prepare('DELETE FROM image_signatures').run();
 }
 
 /** The nearest non-copy neighbour of every original: cosine and whether it is of the same class. */

@@ -62,6 +62,7 @@ import { whiteningTransform, type Whitening } from '../src/core/vectors/whitenin
 import { DEFAULT_BENCH_CACHE, loadRealVectors, synthesizeVectors, type RealVectors } from './bench-vectors.js';
 import { peakRssBytes } from './peak-rss.js';
 import { summarize, type Summary } from './stats.js';
+import { rawDatabase } from '../src/core/catalog/raw-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -239,8 +240,8 @@ async function realCopies(real: RealVectors, realOrder: readonly number[]): Prom
   }
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), nullLogger);
   try {
-    const signatures = new SignatureStore(catalog.db, nullLogger);
-    const rows = catalog.db
+    const signatures = new SignatureStore(catalog.signatures, nullLogger);
+    const rows = rawDatabase(catalog)
       .prepare('SELECT i.path, i.size, i.width, i.height, i.format, i.hash, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id')
       .all() as { path: string; size: number; width: number; height: number; format: string; hash: Buffer; vector: Buffer }[];
     const sigs = signatures.load(rows.map((r) => r.hash));
@@ -382,7 +383,7 @@ async function build(folder: Folder, real: RealVectors, whitening: Whitening, co
   const { dataDir, photosDir, members } = folder;
   mkdirSync(dataDir, { recursive: true });
   const catalog = openCatalog(join(dataDir, CATALOG_FILE), nullLogger);
-  const signatures = new SignatureStore(catalog.db, nullLogger);
+  const signatures = new SignatureStore(catalog.signatures, nullLogger);
   const transform = whiteningTransform(whitening);
   const store = new VectorStore({ dir: dataDir, embedderId: real.embedderId, transform, source: noSource, logger: nullLogger });
   try {

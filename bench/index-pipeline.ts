@@ -3,7 +3,10 @@
  * split into its stages, beside the model's raw inference throughput on the same images, for each built-in model.
  *
  *   npm run build:core && npm run bench -- pipeline [--model accurate,fast] [--images N] [--runs 3]
- *     [--dataset DIR] [--baseline-dist DIR] [--json]
+ *     [--dataset DIR] [--baseline-dist DIR] [--regions] [--json]
+ *
+ * --regions: each run also indexes with product regions on (the crop average of issue 20), interleaved with the run
+ * without; a line per model gives both rates.
  *
  * --json: after the table, one line with the whole report as a JSON object.
  *
@@ -65,11 +68,12 @@ interface E2eRun extends ChildReport {
   peakRssBytes: number | null;
 }
 
-async function child(dataDir: string, photos: string, modelId: string): Promise<void> {
+async function child(dataDir: string, photos: string, modelId: string, regions: boolean): Promise<void> {
   const { createEngine } = await import('../src/core/app/engine.js');
   const t0 = performance.now();
   const engine = await createEngine({ dataDir, modelId, logger: nullLogger });
   engine.library.addFolder('default', photos);
+  if (regions) engine.library.setRegions('default', true);
   const t1 = performance.now();
   await engine.model.forWriting();
   const t2 = performance.now();
@@ -103,12 +107,12 @@ function pickImages(root: string, n: number | undefined): string[] {
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
 }
 
-function runChild(script: string, dataDir: string, photos: string, modelId: string): Promise<E2eRun> {
+function runChild(script: string, dataDir: string, photos: string, modelId: string, regions = false): Promise<E2eRun> {
   const rssFile = join(dataDir, '..', `peak-rss-${basename(dataDir)}`);
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', pathToFileURL(PEAK_RSS_PRELOAD).href, script, '--child', dataDir, photos, modelId],
+      ['--import', pathToFileURL(PEAK_RSS_PRELOAD).href, script, '--child', dataDir, photos, modelId, ...(regions ? ['regions'] : [])],
       { env: { ...process.env, [PEAK_RSS_ENV]: rssFile }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -165,10 +169,12 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       dataset: { type: 'string' },
       'baseline-dist': { type: 'string' },
+      /** Also index each run with product regions on (the crop average, issue 20), interleaved: the opt-in's cost. */
+      regions: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
-  if (args.child) return child(positionals[0]!, positionals[1]!, positionals[2]!);
+  if (args.child) return child(positionals[0]!, positionals[1]!, positionals[2]!, positionals[3] === 'regions');
 
   const root = findPackageRoot();
   const dataset = resolve(args.dataset ?? join(root, '..', 'shared', 'datasets', 'clothes-train'));
@@ -205,10 +211,11 @@ async function main(): Promise<void> {
       const pool = bulk ? newRawSeries() : undefined;
       const e2e: E2eRun[] = [];
       const baseline: E2eRun[] = [];
-      const endToEnd = async (from: string, tag: string, r: number): Promise<E2eRun> => {
+      const withRegions: E2eRun[] = [];
+      const endToEnd = async (from: string, tag: string, r: number, regions = false): Promise<E2eRun> => {
         const dataDir = join(work, `data-${model}-${tag}-${r}`);
         try {
-          return await runChild(from, dataDir, photos, model);
+          return await runChild(from, dataDir, photos, model, regions);
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
         }
@@ -226,7 +233,21 @@ async function main(): Promise<void> {
           baseline.push(b);
           line += `, baseline build ${(indexed(b) / (b.processMs / 1000)).toFixed(1)} images/s`;
         }
+        if (args.regions) {
+          const g = await endToEnd(script, 'regions', r, true);
+          withRegions.push(g);
+          line += `, regions on ${(indexed(g) / (g.processMs / 1000)).toFixed(1)} images/s (job ${(indexed(g) / g.summaries.reduce((a, x) => a + x.seconds, 0)).toFixed(1)} vs ${(indexed(last) / last.summaries.reduce((a, x) => a + x.seconds, 0)).toFixed(1)})`;
+        }
         out(line);
+      }
+      if (withRegions.length > 0) {
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+        const rate = (rs: E2eRun[], job: boolean) => median(rs.map((x) => indexed(x) / (job ? x.summaries.reduce((a, y) => a + y.seconds, 0) : x.processMs / 1000)));
+        out(
+          `  ${model} product regions (crop average) on: end to end ${rate(withRegions, false).toFixed(1)} vs ${rate(e2e, false).toFixed(1)} images/s off ` +
+            `(${((100 * rate(withRegions, false)) / rate(e2e, false)).toFixed(0)}%), index job ${rate(withRegions, true).toFixed(1)} vs ${rate(e2e, true).toFixed(1)} ` +
+            `(${((100 * rate(withRegions, true)) / rate(e2e, true)).toFixed(0)}%)`,
+        );
       }
       await bulk?.release();
       await embedder.close();

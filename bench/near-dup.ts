@@ -1,6 +1,6 @@
 /**
  * Near-duplicates beyond the nine known alterations (issue 16): real photos (clothes-train and grocery-dev) and
- * copies of 29 kinds (bench/near-dup/generator.ts: the ten of src/core/eval/alterations.ts, small and quarter-turn
+ * copies of 29 kinds (test/support/near-dup-generator.ts: the ten of src/core/eval/alterations.ts, small and quarter-turn
  * rotations, page screenshots, tight crops, stretch, blur, noise, greyscale, tiny, sticker, TIFF, AVIF and four
  * combinations of two), plus hard negatives (the same page template around two different products, two products on
  * one background, one product in another colour: "similar", not a duplicate). Indexed and deduplicated through the
@@ -22,7 +22,7 @@ import { createEngine } from '../src/core/app/engine.js';
 import { createLogger } from '../src/core/base/logger.js';
 import { findPackageRoot } from '../src/core/models/package-root.js';
 import { sampleDeterministic, seededRandom } from '../src/core/eval/alterations.js';
-import { ALL_KINDS, NEGATIVE_KINDS, generate, generateNegative, isKnownKind, meanChroma, type Kind, type NegativeKind } from './near-dup/generator.js';
+import { ALL_KINDS, NEGATIVE_KINDS, generate, generateNegative, isKnownKind, meanChroma, type Kind, type NegativeKind } from '../test/support/near-dup-generator.js';
 
 const { values: args } = parseArgs({
   options: {

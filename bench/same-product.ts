@@ -16,6 +16,8 @@ import { buildMapsModel, openMapsRunner } from './same-product/maps-model.js';
 import { operatingPoint, pct, recallAt, thresholdFor, type Ranked } from './same-product/metrics.js';
 import { applyMany, closeMatMul, fitAppWhitening, fitLda, identity, powerNorm, similarities, type LdaOptions, type Projection } from './same-product/project.js';
 import { l2 } from './same-product/pooling.js';
+import { appSpace, policyWith, type AppSpace, type FolderPhoto } from './same-product/app-path.js';
+import { fitCalibration, verdictOf, type Calibration, type SameProductVerdict } from '../src/core/vectors/calibration.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,12 +30,14 @@ const { values: args } = parseArgs({
     'top-k': { type: 'string', default: '5' },
     features: { type: 'string', default: '500' },
     'budget-s': { type: 'string', default: '420' },
-    only: { type: 'string', default: 'global,local,calibration,disjoint' },
+    only: { type: 'string', default: 'global,local,calibration,disjoint,app' },
     /** Indices into CONFIGS to evaluate (default all); local/calibration need the baseline (1) and --best (default 21). */
     configs: { type: 'string' },
     /** The configuration local verification and calibration build on (index into CONFIGS). */
     best: { type: 'string' },
     'disjoint-configs': { type: 'string' },
+    /** Indices into the app section's runs (default all). */
+    'app-runs': { type: 'string' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -199,6 +203,8 @@ const CONFIGS: Config[] = [
   { group: '(a+c)', name: 'LDA 80 on CroW', variant: 'crow', regions: 'full', proj: 'lda' },
   { group: '(b+c)', name: 'within-product whitening, photo & crop averaged', variant: 'acc', regions: 'avg', proj: 'wcw' },
   { group: '(a+b+c)', name: 'LDA 80, no power normalisation, photo & crop averaged', variant: 'acc-nopow', regions: 'avg', proj: 'lda' },
+  // What the engine's opt-in crop average stores (issue 20, capability 1), under the app's own whitening.
+  { group: '(a+b)', name: 'app PCA-whitening, no power normalisation, photo & crop averaged', variant: 'acc-nopow', regions: 'avg', proj: 'app' },
 ];
 
 const results = new Map<string, Map<string, Outcome>>();
@@ -388,5 +394,132 @@ if (only.has('disjoint')) {
       row([c.name, from, ...fam(recallAt(pick(o.iconic, u), 1)), pct(recallAt(pick(o.labelled, u), 1).all), pct(recallAt(pick(o.iconic, (id) => seen.has(id)), 1).all)]),
     );
   }
+}
+// ---------------------------------------------------------------- the app's code: capabilities 2 and 4 on/off
+if (only.has('app')) {
+  const acc = (p: string) => D(p).full.acc;
+  const sku = (id: number) => `P${id}`;
+  const folderOf = (fit: readonly Photo[], labelled: (product: number) => boolean): FolderPhoto[] => [
+    ...fit.map((p) => ({ path: p.path, vector: acc(p.path), sku: labelled(p.product) ? sku(p.product) : undefined })),
+    ...g.products.map((p) => ({ path: p.iconic, vector: acc(p.iconic), sku: labelled(p.id) ? sku(p.id) : undefined })),
+  ];
+  interface Scored {
+    iconic: Ranked[];
+    labelled: Ranked[];
+  }
+  const rankIn = async (space: AppSpace, split: Split): Promise<Scored> => {
+    const t = space.transform;
+    const apply = async (paths: readonly string[]) => {
+      const x = new Float32Array(paths.length * t.inputDim);
+      paths.forEach((p, i) => x.set(acc(p), i * t.inputDim));
+      const y = t.applyMany ? await t.applyMany(x, paths.length) : x.map((v) => v);
+      if (!t.applyMany) for (let i = 0; i < paths.length; i++) y.set(t.apply(x.subarray(i * t.inputDim, (i + 1) * t.inputDim)), i * t.outputDim);
+      return Array.from({ length: paths.length }, (_, i) => y.slice(i * t.outputDim, (i + 1) * t.outputDim));
+    };
+    const q = await apply(split.queries.map((p) => p.path));
+    const top = async (gallery: readonly string[], products: readonly number[], keep: number): Promise<Ranked[]> => {
+      const gv = await apply(gallery);
+      const sims = await similarities(q, gv);
+      return q.map((_, i) => {
+        const row = sims.subarray(i * gv.length, (i + 1) * gv.length);
+        const order = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, keep);
+        const qp = split.queries[i]!;
+        return { product: qp.product, family: productOf.get(qp.product)!.family, top: order.map((j) => ({ product: products[j]!, score: row[j]!, index: j })) };
+      });
+    };
+    return {
+      iconic: await top(iconicGallery, iconicProducts, 10),
+      labelled: await top(split.fit.map((p) => p.path), split.fit.map((p) => p.product), 5),
+    };
+  };
+  /** The first candidate's evidence (margin to the next product) and whether it is right. */
+  const firstPoints = (rs: readonly Ranked[]) => rs.map((r) => ({ score: r.top[0]!.score, margin: r.top[0]!.score - r.top[1]!.score, correct: r.top[0]!.product === r.product }));
+  const verdictStats = (rs: readonly Ranked[], cal: Calibration | undefined) => {
+    if (!cal) return undefined;
+    const count = { given: 0, right: 0, similarRight: 0, similar: 0, wrongSimilar: 0, wrong: 0, rightAny: 0, right5: 0 };
+    for (const r of rs) {
+      r.top.slice(0, 5).forEach((c, i) => {
+        const margin = i === 0 ? c.score - r.top[1]!.score : c.score - r.top[0]!.score;
+        const v: SameProductVerdict = verdictOf({ score: c.score, margin }, cal).verdict;
+        const right = c.product === r.product;
+        if (i === 0 && v === 'same') (count.given++, right && count.right++);
+        if (i === 0 && v === 'similar') (count.similar++, right && count.similarRight++);
+        if (!right) (count.wrong++, v === 'similar' && count.wrongSimilar++);
+        if (right) (count.right5++, v !== 'different' && count.rightAny++);
+      });
+    }
+    const n = rs.length;
+    return {
+      samePrecision: count.given === 0 ? NaN : count.right / count.given,
+      sameRecall: count.right / n,
+      sameCoverage: count.given / n,
+      similarFirstRight: count.similar === 0 ? NaN : count.similarRight / count.similar,
+      wrongCalledSimilar: count.wrongSimilar / Math.max(1, count.wrong),
+      rightNotDifferent: count.rightAny / Math.max(1, count.right5),
+    };
+  };
+  const lines: string[] = [];
+  const verdictLines: string[] = [];
+  const builtin: Record<string, unknown> = {};
+  const applyCost: string[] = [];
+  const all = () => true;
+  const runs: { split: Split; name: string; labelled: (id: number) => boolean; policy: ReturnType<typeof policyWith>; builtinKind?: string; partial?: boolean }[] = [
+    { split: SPLITS[0]!, name: 'identity (folder < 16 photos)', labelled: () => false, policy: policyWith(false, { centerMin: Infinity, pcaMin: Infinity }), builtinKind: 'identity' },
+    { split: SPLITS[0]!, name: 'centring (16–999 photos)', labelled: () => false, policy: policyWith(false, { pcaMin: Infinity }), builtinKind: 'center' },
+    { split: SPLITS[0]!, name: 'app today: PCA-whitening, learning from products off', labelled: all, policy: policyWith(false), builtinKind: 'pca' },
+    { split: SPLITS[0]!, name: 'learning from products on, every SKU labelled', labelled: all, policy: policyWith(true) },
+    { split: SPLITS[1]!, name: 'app today: PCA-whitening, learning from products off', labelled: all, policy: policyWith(false) },
+    { split: SPLITS[1]!, name: 'learning from products on, every SKU labelled', labelled: all, policy: policyWith(true) },
+    { split: SPLITS[1]!, name: `learning from products on, ${g.seenProducts.size} of ${g.products.length} SKUs labelled`, labelled: (id) => g.seenProducts.has(id), policy: policyWith(true), partial: true },
+  ];
+  const pickedRuns = args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!);
+  for (const run of pickedRuns) {
+    const space = await appSpace(folderOf(run.split.fit, run.labelled), run.policy);
+    const scored = await rankIn(space, run.split);
+    const r1 = recallAt(scored.iconic, 1);
+    const r5 = recallAt(scored.iconic, 5);
+    const lab = recallAt(scored.labelled, 1);
+    const sup = space.supervision;
+    const check = sup ? `${sup.tried} ${sup.kept ? 'kept' : 'refused'} (held-out SKUs: ${pct(sup.current)} → ${pct(sup.candidate)}, ${sup.queries} queries)` : '–';
+    const unseen = run.partial ? pct(recallAt(scored.iconic.filter((r) => !g.seenProducts.has(r.product)), 1).all) : '';
+    lines.push(row([run.split.name, run.name, space.kind, check, ...fam(r1), pct(r5.all), ...fam(lab), unseen, space.seconds.toFixed(1)]));
+    log(`app ${run.split.name} ${run.name}: ${space.kind}, R@1 ${pct(r1.all)} (P ${pct(r1.Packages)}), labelled ${pct(lab.all)} [${space.seconds.toFixed(1)} s]`);
+    if (run.builtinKind) {
+      const cal = fitCalibration(firstPoints(scored.iconic), { source: 'builtin' });
+      builtin[run.builtinKind] = cal;
+    }
+    const stats = verdictStats(scored.iconic, space.calibration);
+    if (stats) {
+      verdictLines.push(
+        row([
+          run.split.name,
+          run.name,
+          space.calibration!.source,
+          pct(stats.samePrecision),
+          pct(stats.sameRecall),
+          pct(stats.sameCoverage),
+          pct(stats.similarFirstRight),
+          pct(stats.wrongCalledSimilar),
+          pct(stats.rightNotDifferent),
+        ]),
+      );
+    }
+    // What the transform costs per query vector (the only new work a search does).
+    const x = acc(run.split.queries[0]!.path);
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) space.transform.apply(x);
+    applyCost.push(`${run.split.name} ${space.kind} ${space.transform.outputDim}×${space.transform.inputDim}: ${(((performance.now() - t0) / 200) * 1000).toFixed(0)} µs`);
+  }
+  console.log(`\n## The app's code: learning from product data (capability 2) on/off, store → catalog (${iconicGallery.length}) and store → labelled\n`);
+  console.log(row(['split', 'configuration', 'transform', 'product-data check', 'R@1 all', 'Fruit', 'Veg', 'Packages', 'R@5 all', 'labelled top-1 all', 'Fruit', 'Veg', 'Packages', 'R@1 unlabelled SKUs', 'learn s']));
+  console.log(row(Array(15).fill('---')));
+  console.log(lines.join('\n'));
+  console.log('\n## Verdicts (capability 4) on the first 5 catalog candidates of each store photo, with the calibration the folder ends up with\n');
+  console.log(row(['split', 'configuration', 'calibration', '"same" precision (1st)', '"same" recall', '"same" coverage', '"similar" 1st right', 'wrong candidates called "similar"', 'right candidates not "different"']));
+  console.log(row(Array(9).fill('---')));
+  console.log(verdictLines.join('\n'));
+  console.log('\n## Built-in calibration, dev (paste into src/core/vectors/builtin-calibrations.ts)\n');
+  console.log('```json\n' + JSON.stringify(builtin, null, 1) + '\n```');
+  console.log(`\n- transform per query vector: ${applyCost.join('; ')}`);
 }
 await closeMatMul();

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractFeatures, verifyFeatures, loadOpenCv } from '../../src/core/features/local-features.js';
 import { hueHistogram } from '../../src/core/features/hue-histogram.js';
-import { generate } from './generator.js';
+import { generate } from '../../test/support/near-dup-generator.js';
 const root = '/work/shared/datasets/clothes-train';
 const files = readdirSync(root).filter((d) => d !== 'LICENSE').flatMap((d) => readdirSync(join(root, d)).slice(0, 3).map((f) => join(root, d, f)));
 await loadOpenCv();

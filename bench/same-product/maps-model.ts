@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/builtin-models.js';
+import { readBuiltin, type BuiltinModelConfig } from '../../tools/models/builtin-config.js';
 import { convertBuiltin } from '../../tools/models/convert-builtin.js';
 import { findNsfwjs } from '../../tools/models/nsfwjs-source.js';
 import { readTfjsArtifacts } from '../../tools/models/tfjs-artifacts.js';
@@ -31,8 +31,7 @@ export type ImageMaps = Record<MapTap, TapMap>;
 export async function buildMapsModel(dir: string, size: number): Promise<string> {
   const path = join(dir, `maps-${size}.onnx`);
   if (existsSync(path)) return path;
-  const accurate = BUILTIN_MODELS.find((m) => m.id === 'accurate');
-  if (accurate === undefined) throw new Error('no built-in accurate model config');
+  const accurate = (await readBuiltin('accurate')).config;
   const config: BuiltinModelConfig = {
     ...accurate,
     id: `maps-${size}`,

@@ -151,6 +151,7 @@ export function App() {
           <QueryPanel
             query={search.query}
             crop={search.crop}
+            objects={search.objects}
             onQuery={onQuery}
             onCrop={search.setCrop}
             onError={onInputError}

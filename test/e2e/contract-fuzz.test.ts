@@ -28,6 +28,7 @@ import { fnName } from '../../src/shared/bridge.js';
 import { ERROR_CODES } from '../../src/shared/errors.js';
 import { APP_ORIGIN } from '../../src/shared/web.js';
 import { inputSchema, ipcOnly, junk, malformed, prng, validish, type FuzzContext } from './fuzz-inputs.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 // A fixed default keeps CI reproducible; the soak varies it (LOOKALIKE_FUZZ_SEED=random picks a new one).
 const SEED_ENV = process.env['LOOKALIKE_FUZZ_SEED'];
@@ -238,7 +239,7 @@ describe('contract fuzzing', () => {
     expect(unexpected).toEqual([]);
     // Still serving, and the catalog is intact.
     expect(JSON.parse((await post(server, channels.find((c) => fnName(c) === 'libraryStats')!, '{}')).body).ok).toBe(true);
-    expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
     expect(calls).toBeGreaterThan(channels.length * PER_CHANNEL);
   });
 
@@ -263,6 +264,6 @@ describe('contract fuzzing', () => {
       expect(await registered.get(channel)!({ senderFrame: { url: 'https://evil.example/' } }, {})).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     }
     expect(unexpected).toEqual([]);
-    expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
   });
 });

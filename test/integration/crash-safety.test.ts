@@ -19,6 +19,7 @@ import { EMBED_POOL_MIN_FILES_ENV } from '../../src/cli/context.js';
 import type { Progress } from '../../src/shared/types.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 
@@ -294,7 +295,7 @@ function fillDisk(dir: string): string {
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const catalogPaths = (engine: Engine) =>
-  (engine.catalog.db.prepare('SELECT path FROM items ORDER BY path').pluck().all() as string[]).join('\n');
+  (rawDatabase(engine.catalog).prepare('SELECT path FROM items ORDER BY path').pluck().all() as string[]).join('\n');
 const indexFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.usearch'));
 
 describe('a full disk', () => {
@@ -324,7 +325,7 @@ describe('a full disk', () => {
         };
       } else {
         // No tmpfs here: the write layer reports what SQLite reports on a full disk, inside the batch transaction.
-        const db = engine.catalog.db;
+        const db = rawDatabase(engine.catalog);
         const original = db.transaction.bind(db);
         db.transaction = ((fn: (...a: unknown[]) => unknown) =>
           original((...a: unknown[]) => {
@@ -342,7 +343,7 @@ describe('a full disk', () => {
 
       // Nothing of the failed batch is in the catalog; the index file is the one saved before it.
       expect(catalogPaths(engine)).toBe(rowsBefore);
-      expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
       expect(indexFiles(data)).toEqual([indexFile]);
       expect(sha(join(data, indexFile!))).toBe(indexBefore);
 

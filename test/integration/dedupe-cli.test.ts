@@ -5,8 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
+import { runCli as cli } from '../support/cli-run.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
 import { PairReasonSchema } from '../../src/shared/api.js';
 import { scene } from '../support/synthetic.js';
@@ -16,20 +15,6 @@ const tmp: TempDir = tempDir('dupes-cli');
 process.env.HOME = join(tmp.path, 'home');
 process.env.XDG_DATA_HOME = join(tmp.path, 'home', '.local', 'share');
 mkdirSync(process.env.XDG_DATA_HOME, { recursive: true });
-
-async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd,
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
-}
 
 describe('lookalike dupes / undo (CLI)', () => {
   const data = join(tmp.path, 'data');
@@ -128,7 +113,7 @@ describe('lookalike dupes / undo (CLI)', () => {
   });
 
   it('moves the suggestions to a folder (relative to the working directory) with --json', async () => {
-    const r = await cli(['--data', data, 'dupes', '--apply', 'move:set-aside', '--json'], tmp.path);
+    const r = await cli(['--data', data, 'dupes', '--apply', 'move:set-aside', '--json'], { cwd: tmp.path });
     expect(r.code).toBe(0);
     const s = JSON.parse(r.lines[0]!) as { actionId: number; kind: string; done: number; skipped: unknown[] };
     expect(s).toMatchObject({ kind: 'move', done: 2, skipped: [] });

@@ -61,6 +61,34 @@ describe('EmbedderPool (compiled worker, built-in fast model)', () => {
     await expect(EmbedderPool.open(other, 1, { dir: modelDirOf({ modelId: 'fast' }).dir, intraOpThreads: 1 }, WORKER)).rejects.toThrow(/loaded .* not not-fast@1/);
   }, 120_000);
 
+  it('answers embedDetailed as the session does: vector, unpowered vector and saliency map (accurate)', async () => {
+    const accurate = await openEmbedder({ modelId: 'accurate', logger: nullLogger, device: 'cpu' });
+    const pool = await EmbedderPool.open(accurate, 1, { dir: modelDirOf({ modelId: 'accurate' }).dir, intraOpThreads: 1 }, WORKER);
+    try {
+      expect(pool.saliency).toEqual({ height: 10, width: 10 });
+      const few = await Promise.all([1, 2, 3].map(async (i) => (await decodeForModel(await scene(i, 300, 220).jpeg().toBuffer(), accurate.input)).pixels));
+      for (const views of ['all', 'plain'] as const) {
+        const expected = await accurate.embedDetailed!(few, { views });
+        const got = await pool.embedDetailed(few, { views });
+        got.forEach((g, i) => {
+          const e = expected[i]!;
+          expect(g.saliency, `image ${i}`).toHaveLength(100);
+          expect(Math.max(...g.saliency!.map((v, k) => Math.abs(v - e.saliency![k]!) / Math.abs(e.saliency![k]!)))).toBeLessThan(1e-4);
+          for (const key of ['vector', 'unpowered'] as const) {
+            let dot = 0;
+            for (let j = 0; j < accurate.dim; j++) dot += g[key][j]! * e[key][j]!;
+            expect(dot, `${views} ${key} ${i}`).toBeGreaterThan(0.99999);
+          }
+          // The power normalisation really is left out of `unpowered`.
+          expect(g.unpowered).not.toEqual(g.vector);
+        });
+      }
+    } finally {
+      await pool.close();
+      await accurate.close();
+    }
+  }, 120_000);
+
   it('is used only for CPU inference on two cores or more, and falls back (logged) when it cannot start', async () => {
     const lines: string[] = [];
     const logger = { ...nullLogger, warn: (m: string) => void lines.push(m) };

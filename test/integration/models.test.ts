@@ -15,7 +15,7 @@ import { GraphBuilder } from '../../src/core/base/onnx/graph-builder.js';
 import { encodeModel } from '../../src/core/base/onnx/onnx-proto.js';
 import { openEmbedder } from '../../src/core/models/registry.js';
 import { asJobId } from '../../src/shared/types.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
 
 /** image [batch, 3, 32, 32] → 4×4 average pools → flattened 48 values: a tiny but image-dependent embedder. */

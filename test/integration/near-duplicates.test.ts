@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
 import type { DupeGroup, DupeItem } from '../../src/core/dedupe/dedupe.service.js';
-import { generateNegative, shopPage } from '../../bench/near-dup/generator.js';
+import { generateNegative, shopPage } from '../support/near-dup-generator.js';
 import { scene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 

@@ -5,27 +5,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
+import { runCli as cli } from '../support/cli-run.js';
 import type { Engine } from '../../src/core/app/engine.js';
 import { writeScene } from '../support/synthetic.js';
 import { characterAccuracy } from '../../src/core/ocr/ctc.js';
 import { OcrEngine } from '../../src/core/ocr/ocr-engine.js';
 import { CHINESE_LINES, ENGLISH_LINES, findCjkFont, renderText } from '../support/render-text.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => {},
-  };
-  return { code: await main(['node', 'lookalike', ...args], io), stdout, stderr };
-}
 
 const CJK_FONT = findCjkFont();
 if (!CJK_FONT) console.warn('No CJK font installed (fc-list :lang=zh is empty): the Chinese OCR test is skipped. Install fonts-wqy-microhei.');

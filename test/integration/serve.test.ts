@@ -14,7 +14,7 @@ import { channels } from '../../src/shared/api.js';
 import { EVENTS_PATH } from '../../src/shared/web.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { TOKEN_HEADER } from '../../src/server/security.js';
-import { RENDERER_DIR_ENV, STOP_GRACE_MS } from '../../src/server/serve.command.js';
+import { RENDERER_DIR_ENV, STOP_GRACE_MS } from '../../src/cli/commands/serve.command.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { tempDir, type TempDir } from './helpers.js';
 

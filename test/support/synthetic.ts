@@ -97,3 +97,19 @@ export async function collage(seeds: [number, number, number, number], w = 320, 
     .jpeg({ quality: 92 })
     .toBuffer();
 }
+
+/**
+ * A "product shot": the scene of `seed` (the product) on a plain background, at `box` of a `width × height` photo,
+ * as JPEG bytes. Where the product is, is known: what localisation tests check a located box against.
+ */
+export async function productOnPlain(
+  seed: number,
+  box: { x: number; y: number; width: number; height: number },
+  options: { width?: number; height?: number; background?: string } = {},
+): Promise<Buffer> {
+  const product = await scene(seed, box.width, box.height).png().toBuffer();
+  return sharp({ create: { width: options.width ?? 480, height: options.height ?? 480, channels: 3, background: options.background ?? '#f2f2f0' } })
+    .composite([{ input: product, left: box.x, top: box.y }])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/doctor.js';
 import { createEngine } from '../../src/core/app/engine.js';
 import { nullLogger } from '../../src/core/base/logger.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 export interface ExpectedContent {
   collection: string;
@@ -43,7 +44,7 @@ export async function verifyDataFolder(dataDir: string, expected: ExpectedConten
       problems.push(`no collection ${expected.collection}`);
       return { problems, doctor };
     }
-    const rows = engine.catalog.db
+    const rows = rawDatabase(engine.catalog)
       .prepare('SELECT path, model_id IS NOT NULL AS indexed, error_code FROM items WHERE collection_id = ?')
       .all(c.id) as { path: string; indexed: number; error_code: string | null }[];
     const count = (path: string, indexed: boolean) => rows.filter((r) => r.path === path && (r.indexed === 1) === indexed).length;
@@ -62,7 +63,7 @@ export async function verifyDataFolder(dataDir: string, expected: ExpectedConten
     const mine = stats.collections.find((x) => x.name === expected.collection);
     if (stats.vectorCount !== stats.itemCount) problems.push(`${stats.vectorCount} vectors for ${stats.itemCount} indexed rows`);
     if (mine?.itemCount !== expected.indexed.length) problems.push(`${mine?.itemCount} indexed, expected ${expected.indexed.length}`);
-    const embeddings = engine.catalog.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get() as number;
+    const embeddings = rawDatabase(engine.catalog).prepare('SELECT COUNT(*) FROM embeddings').pluck().get() as number;
     if (embeddings !== stats.itemCount) problems.push(`${embeddings} embeddings for ${stats.itemCount} indexed rows`);
 
     const step = Math.max(1, Math.floor(expected.indexed.length / (expected.searches ?? 3)));

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import type { ModelManifest } from '../../src/core/models/manifest.js';
 import { modelManifestSchema } from '../../src/core/models/manifest.js';
-import type { BuiltinModelConfig } from '../../src/core/models/builtin-models.js';
+import type { BuiltinModelConfig } from './builtin-config.js';
 import { convertKerasToOnnx, type ConvertResult } from './keras-to-onnx.js';
 import { parseKerasTopology } from './keras-topology.js';
-import { encodeModel } from '../../src/core/base/onnx/onnx-proto.js';
+import { encodeModel, type OnnxModel } from '../../src/core/base/onnx/onnx-proto.js';
 import { NSFWJS_LICENSE, NSFWJS_URL } from './nsfwjs-source.js';
 import { dequantizeWeights, type TfjsArtifacts } from './tfjs-artifacts.js';
 
@@ -26,26 +26,49 @@ export interface ConvertedModel {
 }
 
 /**
- * Converts `config` from the given artifacts.
+ * The ONNX model of `config` before encoding, and the converter's result it came from.
  * @throws Error when the topology has layers the converter does not support on the path to a tap.
  */
-export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifacts, nsfwjsVersion: string): ConvertedModel {
-  const model = parseKerasTopology(artifacts.modelTopology);
+export function builtinOnnxModel(
+  config: BuiltinModelConfig,
+  artifacts: TfjsArtifacts,
+  nsfwjsVersion: string,
+  /** Layers whose channel-summed map is also an output (the manifest's `saliency`). */
+  energy: readonly string[] = config.saliency ? [config.saliency.layer] : [],
+): { model: OnnxModel; result: ConvertResult; kerasVersion: string } {
+  const keras = parseKerasTopology(artifacts.modelTopology);
   const weights = dequantizeWeights(artifacts.weightSpecs, artifacts.weightData);
-  const result = convertKerasToOnnx(model, weights, {
+  const result = convertKerasToOnnx(keras, weights, {
     graphName: `lookalike-${config.id}`,
     inputName: INPUT_NAME,
     taps: config.taps.map((t) => ({ layer: t.layer, pooling: t.pooling })),
     ...(config.inputSize === undefined ? {} : { inputSize: { height: config.inputSize, width: config.inputSize } }),
+    ...(energy.length > 0 ? { energy } : {}),
   });
-  const onnx = encodeModel({
+  const model: OnnxModel = {
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
     producerName: 'lookalike-keras-to-onnx',
     producerVersion: String(CONVERTER_VERSION),
     docString: `${config.name}: ${config.description} Converted from nsfwjs ${nsfwjsVersion} ${config.sourceModel}.`,
     graph: result.graph,
-  });
+  };
+  return { model, result, kerasVersion: keras.kerasVersion };
+}
+
+/**
+ * Converts `config` from the given artifacts.
+ * @throws Error when the topology has layers the converter does not support on the path to a tap.
+ */
+export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifacts, nsfwjsVersion: string): ConvertedModel {
+  const { model, result, kerasVersion } = builtinOnnxModel(config, artifacts, nsfwjsVersion);
+  const onnx = encodeModel(model);
+  // The same graph without the saliency output is what the vectors come from: its hash keeps the catalog identity of
+  // a model that gained the map (bytes of the model file it was, before), so no catalog re-embeds for it.
+  const embeddingSha256 = config.saliency
+    ? createHash('sha256').update(encodeModel(builtinOnnxModel(config, artifacts, nsfwjsVersion, []).model)).digest('hex')
+    : undefined;
+  const [energy] = result.energy;
   const outputs = result.taps.map((tap, i) => {
     const cfg = config.taps[i];
     if (cfg === undefined) throw new Error('tap/config mismatch');
@@ -69,15 +92,17 @@ export function convertBuiltin(config: BuiltinModelConfig, artifacts: TfjsArtifa
     outputs,
     fusion: { kind: 'weighted-concat', perOutputL2: true, ...(config.power === undefined ? {} : { power: config.power }) },
     ...(config.tta === undefined ? {} : { tta: config.tta }),
+    ...(energy === undefined ? {} : { saliency: { name: energy.output, tap: energy.layer, height: energy.height, width: energy.width } }),
     dim: outputs.reduce((s, o) => s + o.dim, 0),
     sha256: createHash('sha256').update(onnx).digest('hex'),
+    ...(embeddingSha256 === undefined ? {} : { embeddingSha256 }),
     bytes: onnx.length,
     license: NSFWJS_LICENSE,
     source: {
       name: `nsfwjs/${config.sourceModel}`,
       url: NSFWJS_URL,
       version: nsfwjsVersion,
-      notes: `Keras ${model.kerasVersion} layers model, uint8-quantized weights dequantized to float32; BatchNorm folded; opset ${OPSET}; converter v${CONVERTER_VERSION}.`,
+      notes: `Keras ${kerasVersion} layers model, uint8-quantized weights dequantized to float32; BatchNorm folded; opset ${OPSET}; converter v${CONVERTER_VERSION}.`,
     },
   });
   return { onnx, manifest, taps: result.taps };

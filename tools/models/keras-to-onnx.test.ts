@@ -4,7 +4,7 @@
  * depth multiplier, biases, BN without gamma/beta, conv with its own ReLU, zero padding before a pool).
  */
 import * as tf from '@tensorflow/tfjs';
-import ort from 'onnxruntime-node';
+import ort from '../../src/core/base/onnx-runtime.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { centrePrior, convertKerasToOnnx, type TapRequest } from './keras-to-onnx.js';
 import { parseKerasTopology } from './keras-topology.js';
@@ -112,6 +112,34 @@ describe('convertKerasToOnnx', () => {
       const scale = Math.max(...Array.from(b, Math.abs));
       a.forEach((v, j) => expect(Math.abs(v - b[j]!)).toBeLessThanOrEqual(1e-5 * scale));
     });
+  });
+
+  it('outputs a layer\'s channel-summed map after the taps, leaving the taps\' graph as it was', async () => {
+    const taps: TapRequest[] = [{ layer: 'cat', pooling: { kind: 'gem', p: 3, eps: 1e-6 } }];
+    const plain = convertKerasToOnnx(parseKerasTopology(topology), weights, { graphName: 't', inputName: 'image', taps });
+    const withMap = convertKerasToOnnx(parseKerasTopology(topology), weights, { graphName: 't', inputName: 'image', taps, energy: ['cat'] });
+    const { height, width } = withMap.taps[0]!;
+    expect(withMap.energy).toEqual([{ layer: 'cat', output: 'cat_energy', height, width }]);
+    const cells = height * width;
+    // The vectors' graph is a prefix of the one with the map: same nodes, same order (so the same bytes without it).
+    expect(withMap.graph.nodes.slice(0, plain.graph.nodes.length)).toEqual(plain.graph.nodes);
+    const raw = convertKerasToOnnx(parseKerasTopology(topology), weights, { graphName: 't', inputName: 'image', taps: [{ layer: 'cat', pooling: { kind: 'none' } }] });
+    const n = 2;
+    const input = new ort.Tensor('float32', randomFill(7)(n * 3 * H * W, 0, 1), [n, 3, H, W]);
+    const run = async (g: typeof plain.graph) => {
+      const session = await ort.InferenceSession.create(encodeModel({ irVersion: 8, opsetVersion: 17, producerName: 't', producerVersion: '1', graph: g }));
+      const out = await session.run({ image: input });
+      await session.release();
+      return out;
+    };
+    const map = (await run(raw.graph))[raw.taps[0]!.output]!.data as Float32Array;
+    const energy = (await run(withMap.graph))['cat_energy']!.data as Float32Array;
+    expect(energy).toHaveLength(n * cells);
+    for (let b = 0; b < n; b++) for (let cell = 0; cell < cells; cell++) {
+      let sum = 0;
+      for (let c = 0; c < 24; c++) sum += map[(b * 24 + c) * cells + cell]!;
+      expect(Math.abs(energy[b * cells + cell]! - sum)).toBeLessThanOrEqual(1e-5 * Math.abs(sum));
+    }
   });
 
   it('runs at another input size and pools with a centre prior like the reference', async () => {

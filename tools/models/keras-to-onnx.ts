@@ -19,7 +19,7 @@ import type { Weight } from './tfjs-artifacts.js';
  * Gaussian centre prior whose σ is that fraction of the map's side (products are photographed centred, the
  * background at the edges is noise for retrieval).
  */
-import type { TapPooling } from '../../src/core/models/builtin-models.js';
+import type { TapPooling } from './builtin-config.js';
 export type { TapPooling };
 
 export interface TapRequest {
@@ -33,6 +33,18 @@ export interface ConvertOptions {
   taps: readonly TapRequest[];
   /** Run the network at this input size instead of the Keras model's own (every layer on the path is size-agnostic). */
   inputSize?: { height: number; width: number };
+  /**
+   * Layers whose channel-summed activation map (batch × 1 × H × W, `<layer>_energy`) is also an output: where in the
+   * image the network fires, for localising the object (SCDA), from the same pass as the taps.
+   */
+  energy?: readonly string[];
+}
+
+export interface ConvertedEnergy {
+  layer: string;
+  output: string;
+  height: number;
+  width: number;
 }
 
 export interface ConvertedTap {
@@ -51,6 +63,7 @@ export interface ConvertResult {
   graph: OnnxGraph;
   input: { name: string; height: number; width: number; channels: number };
   taps: ConvertedTap[];
+  energy: ConvertedEnergy[];
 }
 
 /** An NCHW tensor of the graph with its static per-image shape. */
@@ -151,7 +164,7 @@ class Converter {
     private readonly options: ConvertOptions,
   ) {
     this.g = new GraphBuilder(options.graphName);
-    this.tapLayers = new Set(options.taps.map((t) => t.layer));
+    this.tapLayers = new Set([...options.taps.map((t) => t.layer), ...(options.energy ?? [])]);
   }
 
   run(): ConvertResult {
@@ -164,10 +177,13 @@ class Converter {
     }
     const inputValue = this.get(this.model.inputLayer);
     const taps = this.options.taps.map((tap) => this.tap(tap));
+    // After every tap's nodes, so that a graph with energy outputs computes the taps exactly as one without.
+    const energy = (this.options.energy ?? []).map((layer) => this.energyOf(layer));
     return {
       graph: this.g.build(),
       input: { name: this.options.inputName, height: inputValue.h, width: inputValue.w, channels: inputValue.c },
       taps,
+      energy,
     };
   }
 
@@ -379,6 +395,15 @@ class Converter {
       acc = this.g.node('Add', i === rest.length - 1 ? layer.name : `${layer.name}_${i}`, [acc, v.name], i === rest.length - 1 ? layer.name : `${layer.name}_${i}`);
     });
     return { ...first, name: acc };
+  }
+
+  private energyOf(layer: string): ConvertedEnergy {
+    const x = this.materialised(layer);
+    const output = `${layer}_energy`;
+    const axes = this.g.int64Const(`${output}_axes`, [1]);
+    this.g.node('ReduceSum', output, [x.name, axes], output, [int('keepdims', 1)]);
+    this.g.output(output, 'float32', ['batch', 1, x.h, x.w]);
+    return { layer, output, height: x.h, width: x.w };
   }
 
   private tap(tap: TapRequest): ConvertedTap {

@@ -6,29 +6,35 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiHandlers } from '../../shared/api.js';
+import type { EngineEvents } from '../../shared/engine-port.js';
 import { AppError } from '../../shared/errors.js';
-import { asItemId, type Progress } from '../../shared/types.js';
 import { openCatalog, type Catalog } from '../catalog/catalog.js';
-import { EngineEvents } from '../base/events.js';
-import { indexCollection, type IndexJobOptions, type IndexSummary } from '../jobs/index-collection.job.js';
-import { IndexJobs, type IndexJobHandle, type StartIndexOptions } from '../jobs/index-jobs.js';
-import { forgetCollection } from '../library/forget.js';
+import { EventHub } from '../base/events.js';
+import { indexCollection, type IndexJobOptions } from '../jobs/index-collection.job.js';
+import { IndexJobs } from '../jobs/index-jobs.js';
+import { createIndexService, type IndexService } from '../jobs/index-service.js';
 import { LibraryService } from '../library/library.service.js';
 import { removeLeftovers } from '../doctor/leftovers.js';
 import { nullLogger, type Logger } from '../base/logger.js';
 import { ModelState, type OpenEmbedder } from '../models/model-state.js';
-import { ModelsService } from '../models/models.service.js';
+import { ModelsService } from '../library/models.service.js';
 import { openBulkEmbedder } from '../models/bulk-embedder.js';
 import { openEmbedder } from '../models/registry.js';
 import type { WhiteningPolicy } from '../vectors/whitening-store.js';
 import { CATALOG_FILE } from '../base/paths.js';
-import { SearchService, type QueryImage } from '../search/search.service.js';
-import { dedupeHandlers } from './handlers/dedupe.js';
+import { SearchService } from '../search/search.service.js';
 import { DedupeService } from '../dedupe/dedupe.service.js';
-import { matchHandlers } from './handlers/match.js';
 import { MatchService } from '../match/match.service.js';
-import { productsHandlers } from './handlers/products.js';
 import { OcrService } from '../ocr/ocr.service.js';
+import { dedupeHandlers } from './handlers/dedupe.js';
+import { indexHandlers } from './handlers/index.js';
+import { itemsHandlers } from './handlers/items.js';
+import { libraryHandlers } from './handlers/library.js';
+import { matchHandlers } from './handlers/match.js';
+import { modelsHandlers } from './handlers/models.js';
+import { ocrHandlers } from './handlers/ocr.js';
+import { productsHandlers } from './handlers/products.js';
+import { searchHandlers } from './handlers/search.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -53,20 +59,6 @@ export interface EngineOptions {
   decodeWorkerFile?: string;
   /** The index job's embedding worker module (models/embed.worker.js), for the same reason. */
   embedWorkerFile?: string;
-}
-
-/** Starting, awaiting and cancelling index jobs. */
-export interface IndexService {
-  /**
-   * Starts indexing the named collections (all when omitted) in the background. The model is opened first, so
-   * model errors reject here rather than inside the job.
-   * @throws AppError COLLECTION_NOT_FOUND, INDEX_BUSY, DATA_DIR_LOCKED, MODEL_MISSING, MODEL_MISMATCH
-   */
-  start(collections?: readonly string[], options?: StartIndexOptions): Promise<IndexJobHandle>;
-  /** Starts and awaits a job. @returns one summary per collection. */
-  run(collections?: readonly string[], options?: StartIndexOptions): Promise<IndexSummary[]>;
-  cancel(jobId: string): boolean;
-  status(): { running: Progress | null; last: IndexSummary | null };
 }
 
 export interface Engine {
@@ -140,7 +132,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     throw err;
   }
 
-  const events = new EngineEvents(logger);
+  const events = new EventHub(logger);
   const library = new LibraryService({ catalog, model });
   const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
   const jobs = new IndexJobs({
@@ -192,77 +184,26 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...(options.maxFileBytes ? { maxFileBytes: options.maxFileBytes } : {}),
   });
 
-  const indexer: IndexService = {
-    async start(names, startOptions) {
-      const collections =
-        names && names.length > 0 ? [...new Set(names)].map((n) => catalog.collections.require(n)) : catalog.collections.list();
-      await model.forWriting();
-      return jobs.start(collections, startOptions);
-    },
-    async run(names, startOptions) {
-      return (await indexer.start(names, startOptions)).done;
-    },
-    cancel: (jobId) => jobs.cancel(jobId),
-    status: () => jobs.status(),
-  };
+  const indexer = createIndexService({ catalog, jobs, openModel: () => model.forWriting() });
 
   const dedupe = new DedupeService({ catalog, model, logger, dataDir, indexRunning: () => jobs.busy() });
   const match = new MatchService({ catalog, model, logger, signatures: dedupe.signatures });
   const ocr = new OcrService({ catalog, logger });
 
-  // Only files inside the collections' folders: a query path, or an item's file when it must be read (a crop).
-  const confinedQuery = async (image: QueryImage, crop: unknown): Promise<QueryImage> => {
-    if (image.kind === 'path') return { kind: 'path', path: await library.confinePath(image.path) };
-    if (image.kind === 'item' && crop) return { kind: 'path', path: await library.itemFile(image.id) };
-    return image;
-  };
-  const api: ApiHandlers = {
-    'library:listCollections': async () => library.listCollections(),
-    'library:addFolder': async ({ collection, path, reference }) => library.addFolder(collection, path, reference ?? false),
-    'library:removeFolder': async ({ collection, path }) => library.removeFolder(collection, path),
-    'library:errors': async ({ collection }) => library.errors(collection),
-    'library:stats': async () => library.stats(),
-    'library:forget': async ({ collection }) =>
-      forgetCollection({ catalog, model, dataDir, logger, indexRunning: () => jobs.busy() }, collection),
-    'index:start': async ({ collection }) => {
-      const { jobId } = await indexer.start(collection === undefined ? undefined : [collection]);
-      return { jobId };
-    },
-    'index:cancel': async ({ jobId }) => ({ cancelled: indexer.cancel(jobId) }),
-    'index:status': async () => indexer.status(),
-    'models:list': async () => models.list(),
-    'models:use': async ({ id }) => ({ jobId: (await models.use(id)).jobId }),
-    'items:get': async ({ id }) => ({
-      ...catalog.items.require(asItemId(id)),
-      product: catalog.products.forItems([id]).get(asItemId(id)) ?? null,
-    }),
-    'search:byImage': async ({ image, crop, k, minScore, collections, filter, expand }) =>
-      search.byImage(await confinedQuery(image, crop), {
-        k,
-        ...(crop ? { crop } : {}),
-        ...(minScore !== undefined ? { minScore } : {}),
-        ...(collections ? { collections } : {}),
-        ...(filter ? { filter } : {}),
-        ...(expand !== undefined ? { expand } : {}),
-      }),
+  // The same handlers twice: what a transport serves reads only files inside the collections' folders.
+  const handlers = (confine: boolean): ApiHandlers => ({
+    ...libraryHandlers({ library, forget: { catalog, model, dataDir, logger, indexRunning: () => jobs.busy() } }),
+    ...indexHandlers({ indexer, library, catalog }),
+    ...modelsHandlers(models),
+    ...itemsHandlers({ catalog, ocr }),
+    ...searchHandlers({ search, library, confine }),
     ...dedupeHandlers(dedupe),
     ...matchHandlers(match),
-    ...productsHandlers({ catalog, logger, library, search, ocr, confine: true }),
-  };
-
-  const localApi: ApiHandlers = {
-    ...api,
-    'search:byImage': async ({ image, crop, k, minScore, collections, filter, expand }) =>
-      search.byImage(image, {
-        k,
-        ...(crop ? { crop } : {}),
-        ...(minScore !== undefined ? { minScore } : {}),
-        ...(collections ? { collections } : {}),
-        ...(filter ? { filter } : {}),
-        ...(expand !== undefined ? { expand } : {}),
-      }),
-    ...productsHandlers({ catalog, logger, library, search, ocr, confine: false }),
-  };
+    ...productsHandlers({ catalog, logger, library, confine }),
+    ...ocrHandlers(ocr),
+  });
+  const api = handlers(true);
+  const localApi = handlers(false);
 
   let closing: Promise<void> | undefined;
   return {

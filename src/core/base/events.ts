@@ -1,10 +1,12 @@
 /** A small typed event emitter keyed by the contract's `events`: payload types come from src/shared/api.ts. */
 import type { EventName, EventPayload } from '../../shared/api.js';
+import type { EngineEvents } from '../../shared/engine-port.js';
 import type { Logger } from './logger.js';
 
 export type EventListener<E extends EventName> = (payload: EventPayload<E>) => void;
 
-export class EngineEvents {
+/** The engine's events: transports subscribe through EngineEvents (shared), the jobs emit. */
+export class EventHub implements EngineEvents {
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
 
   constructor(private readonly logger: Logger) {}

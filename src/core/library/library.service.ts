@@ -20,6 +20,8 @@ export interface CollectionInfo {
   /** Indexed items (with a vector). */
   itemCount: number;
   failedCount: number;
+  /** Product regions on (LibraryService.setRegions). */
+  regions: boolean;
 }
 
 export type CatalogStats = z.output<typeof StatsSchema>;
@@ -30,6 +32,17 @@ export class LibraryService {
   listCollections(): CollectionInfo[] {
     const counts = this.deps.catalog.collections.counts();
     return this.deps.catalog.collections.list().map((c) => this.info(c, counts.get(c.id)));
+  }
+
+  /**
+   * Turns a collection's product regions on or off: its vectors then average in the crop of each photo's main object
+   * (~1.45× the indexing work). Its next index run re-embeds the photos embedded the other way.
+   * @throws AppError COLLECTION_NOT_FOUND
+   */
+  setRegions(name: string, enabled: boolean): CollectionInfo {
+    const c = this.deps.catalog.collections.require(name);
+    this.deps.catalog.regions.setEnabled(c.id, enabled);
+    return this.collection(c.name);
   }
 
   /** @throws AppError COLLECTION_NOT_FOUND */
@@ -156,6 +169,7 @@ export class LibraryService {
       roots: this.deps.catalog.collections.roots(c.id),
       itemCount: counts?.itemCount ?? 0,
       failedCount: counts?.failedCount ?? 0,
+      regions: this.deps.catalog.regions.enabled(c.id),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface ThresholdPair {
 export interface MatchThresholds extends ThresholdPair {
   modelId: string;
   source: 'builtin' | 'catalog';
+  /** Set when the verdicts come from a calibration (vectors/calibration.ts) rather than these thresholds. */
+  calibration?: { same: number; similar: number; source: 'builtin' | 'catalog'; precision: number | null } | null;
 }
 
 /** Calibrated per embedder identity (`<model id>@<version>+<fingerprint>`, see models/manifest.ts). */

@@ -88,6 +88,16 @@ function findIoProblem(session: InferenceSession, manifest: ModelManifest): stri
       if (values !== output.dim) return `output '${output.name}' has shape ${describeShape(m.shape)} (${values} values per image), the manifest says dim ${output.dim}`;
     }
   }
+  if (manifest.saliency) {
+    const { name, height, width } = manifest.saliency;
+    const m = session.outputMetadata.find((o) => o.name === name);
+    if (m === undefined) return `saliency output '${name}' is not produced; the model's outputs are [${session.outputNames.join(', ')}]`;
+    if (!m.isTensor || m.type !== 'float32') return `saliency output '${name}' must be a float32 tensor`;
+    const fixed = m.shape.slice(1).every((d) => typeof d === 'number' && d > 0);
+    if (fixed && (m.shape.length !== 4 || m.shape[1] !== 1 || m.shape[2] !== height || m.shape[3] !== width)) {
+      return `saliency output '${name}' has shape ${describeShape(m.shape)}, the manifest says [batch, 1, ${height}, ${width}]`;
+    }
+  }
   return undefined;
 }
 

@@ -19,8 +19,20 @@ import { decodeF16 } from '../base/f16.js';
 import { createMatMul } from '../base/linalg.js';
 import { identityTransform, type VectorTransform } from '../vectors/transform.js';
 import { VectorStore } from '../vectors/vector-store.js';
-import { fitCenter, fitPcaWhitening, whiteningTransform, type Whitening } from '../vectors/whitening.js';
-import { DEFAULT_WHITENING_POLICY, evenSample, planWhitening, readWhitening, removeWhitening, writeWhitening, type WhiteningPolicy } from '../vectors/whitening-store.js';
+import type { Calibration } from '../vectors/calibration.js';
+import { calibrationFor } from '../vectors/builtin-calibrations.js';
+import { labelState, learnFromProducts, supervisionDue } from '../vectors/learn-from-products.js';
+import { fitCenter, fitPcaWhitening, isLearnedKind, whiteningTransform, type Whitening } from '../vectors/whitening.js';
+import {
+  DEFAULT_WHITENING_POLICY,
+  evenSample,
+  planWhitening,
+  readWhitening,
+  removeWhitening,
+  writeWhitening,
+  type WhiteningPlan,
+  type WhiteningPolicy,
+} from '../vectors/whitening-store.js';
 
 export type OpenEmbedder = (options: OpenEmbedderOptions) => Promise<Embedder>;
 
@@ -147,11 +159,13 @@ export class ModelState {
 
   /**
    * Learns (or re-learns) the folder's whitening when the policy says it is due: from all collections' stored
-   * embeddings of the model in use, so that every collection is searched and matched in one space. The indexes
-   * are not touched here; the next vectors() has a new stamp and rebuilds each index from the catalog on open.
-   * @returns whether the transform changed.
+   * embeddings of the model in use, so that every collection is searched and matched in one space. Where imported
+   * product data labels enough photos, a projection learned from it (vectors/learn-from-products.ts) replaces the
+   * whitening when a leave-SKUs-out check measures it better. The indexes are not touched here; the next vectors()
+   * has a new stamp and rebuilds each index from the catalog on open.
+   * @returns whether the transform changed (false too when `signal` aborted it: nothing is written then).
    */
-  async updateWhitening(options: { force?: boolean } = {}): Promise<boolean> {
+  async updateWhitening(options: { force?: boolean; signal?: AbortSignal; onStep?: (message: string) => void } = {}): Promise<boolean> {
     const { catalog, logger } = this.o;
     const embedderId = catalog.meta.get('embedder_id');
     const dim = Number(catalog.meta.get('dimensions'));
@@ -161,48 +175,109 @@ export class ModelState {
     const current = this.whitening ?? undefined;
     const collections = catalog.collections.list();
     const count = collections.reduce((n, c) => n + catalog.items.embeddedIdDigest(c.id, embedderId).count, 0);
-    const plan = planWhitening(count, dim, options.force ? undefined : current, policy);
+    const labels = policy.supervision ? labelState(catalog, embedderId) : undefined;
+    const learnedNow = current !== undefined && isLearnedKind(current.kind);
+    const eligible = labels !== undefined && policy.supervision !== undefined && labels.skus >= policy.supervision.minSkus;
+    // A learned transform whose labels are gone (a forgotten collection, products removed) goes back to the
+    // unsupervised one.
+    const stale = learnedNow && !eligible;
+    let plan = planWhitening(count, dim, options.force || stale ? undefined : current, policy);
+    // Re-checked when the product data changed or the labelled set grew by half, and with every re-learned base
+    // while a learned projection is in use (the folder grew by half).
+    const supervise =
+      eligible && (options.force || supervisionDue(labels!, current?.supervision, policy.supervision!) || (learnedNow && plan !== undefined));
+    if (!plan && !supervise && !stale) return false;
+    if (!plan && (supervise || learnedNow)) plan = planWhitening(count, dim, undefined, policy);
     if (!plan || plan.kind === 'identity') return false;
     const started = performance.now();
+    let base: Whitening;
+    if (!learnedNow && current && !options.force && planWhitening(count, dim, current, policy) === undefined) {
+      base = current;
+    } else {
+      options.onStep?.('learning the vector transform from the catalog');
+      base = await this.fitUnsupervised(plan, count, dim, embedderId, policy);
+      base.embeddings = count;
+    }
+    // A refusal stays recorded for the same product data, so that a grown folder does not re-check it for nothing.
+    const keptRecord = current?.supervision && labels && current.supervision.productsStamp === labels.stamp && !current.supervision.kept ? current.supervision : undefined;
+    let learned: Whitening = keptRecord && base !== current ? { ...base, supervision: keptRecord } : base;
+    if (supervise && labels && policy.supervision) {
+      const matmul = await createMatMul();
+      try {
+        const result = await learnFromProducts({
+          catalog,
+          embedderId,
+          dim,
+          embeddings: count,
+          base: whiteningTransform(base),
+          state: labels,
+          policy: policy.supervision,
+          matmul,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onStep ? { onStep: options.onStep } : {}),
+        });
+        logger.info(result.record.kept ? 'learned a projection from the product data' : 'the product data did not improve the vector transform; keeping it', {
+          ...result.record,
+        });
+        learned = result.learned ? { ...result.learned, embeddings: count } : { ...base, supervision: result.record };
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'CANCELLED') return false;
+        throw err;
+      } finally {
+        await matmul.close();
+      }
+    }
+    if (learned === current) return false;
+    writeWhitening(this.o.dataDir, embedderId, learned);
+    // A commit, so that other processes notice the new transform (sync()).
+    const stamp = `${Date.now().toString(36)}-${process.pid}`;
+    catalog.transaction(() => catalog.meta.set('transform_stamp', stamp));
+    const changed = current === undefined || whiteningTransform(learned).id !== this.transform()?.id;
+    this.whitening = learned;
+    this.whiteningStamp = stamp;
+    this.built = undefined;
+    if (changed) this.dropStore();
+    logger.info('learned the vector transform', {
+      kind: learned.kind,
+      outputDim: learned.outputDim,
+      samples: learned.samples,
+      embeddings: count,
+      ms: Math.round(performance.now() - started),
+    });
+    return changed;
+  }
+
+  /**
+   * What turns a score in the index's space into a verdict: the calibration the folder's learned transform came
+   * with (its held-out SKUs), else the built-in one of the model and transform kind; undefined when neither exists.
+   */
+  calibration(): Calibration | undefined {
+    const info = this.transformInfo();
+    if (!info) return undefined;
+    return calibrationFor(this.o.catalog.meta.get('embedder_id'), info.kind, this.whitening?.calibration);
+  }
+
+  private async fitUnsupervised(plan: Exclude<WhiteningPlan, { kind: 'identity' }>, count: number, dim: number, embedderId: string, policy: WhiteningPolicy): Promise<Whitening> {
+    const { catalog } = this.o;
     // An even sample over the folder (by collection, then id): every collection shapes the space.
     const picked = new Set(evenSample(count, Math.min(count, policy.sampleCap)));
     const n = picked.size;
     const samples = new Float32Array(n * dim);
     let seen = 0;
     let taken = 0;
-    for (const c of collections) {
+    for (const c of catalog.collections.list()) {
       for (const r of catalog.items.vectors(c.id, embedderId)) {
         if (picked.has(seen++)) decodeF16(r.vector, samples, dim * taken++);
       }
     }
     if (taken !== n) throw new Error(`whitening: sampled ${taken} of ${n} embeddings (the catalog changed meanwhile)`);
-    let learned: Whitening;
-    if (plan.kind === 'center') {
-      learned = fitCenter(samples, n, dim);
-    } else {
-      const matmul = await createMatMul();
-      try {
-        learned = await fitPcaWhitening(samples, n, dim, { outputDim: plan.outputDim, power: policy.power, matmul });
-      } finally {
-        await matmul.close();
-      }
+    if (plan.kind === 'center') return fitCenter(samples, n, dim);
+    const matmul = await createMatMul();
+    try {
+      return await fitPcaWhitening(samples, n, dim, { outputDim: plan.outputDim, power: policy.power, matmul });
+    } finally {
+      await matmul.close();
     }
-    learned.embeddings = count;
-    writeWhitening(this.o.dataDir, embedderId, learned);
-    // A commit, so that other processes notice the new transform (sync()).
-    const stamp = `${Date.now().toString(36)}-${process.pid}`;
-    catalog.transaction(() => catalog.meta.set('transform_stamp', stamp));
-    this.whitening = learned;
-    this.whiteningStamp = stamp;
-    this.dropStore();
-    logger.info('learned the vector transform', {
-      kind: learned.kind,
-      outputDim: learned.outputDim,
-      samples: n,
-      embeddings: count,
-      ms: Math.round(performance.now() - started),
-    });
-    return true;
   }
 
   /** The embedder, opened on first use; concurrent callers share one promise, and a failed open can be retried. */

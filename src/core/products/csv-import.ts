@@ -393,9 +393,7 @@ export async function importCsv(deps: ImportDeps, options: ImportCsvOptions): Pr
     deps.catalog.products.refreshFts(collection.id);
   });
 
-  const linked = new Set(
-    deps.catalog.db.prepare('SELECT path FROM product_images WHERE collection_id = ?').pluck().all(collection.id) as string[],
-  );
+  const linked = new Set(deps.catalog.products.linkedPaths(collection.id));
   const summary: ImportCsvSummary = {
     rows: parsed.records.length,
     products: drafts.size,

@@ -96,6 +96,9 @@ export const zhCN: Messages = {
     dropActive: '松开即可搜索',
     fromCatalog: (name) => `与 ${name} 相似`,
     noPreview: '此文件无法预览',
+    objectsFound: '照片中找到：',
+    object: (n) => `物体 ${n}`,
+    objectLabel: (n) => `只搜索物体 ${n}`,
   },
 
   controls: {
@@ -255,8 +258,8 @@ export const zhCN: Messages = {
     running: '正在比对…',
     export: '导出 CSV',
     exported: (rows) => `CSV 已下载：${rows.toLocaleString('zh-CN')} 行。`,
-    summary: (same, similar, none) => `${same} 件相同 · ${similar} 件相似 · ${none} 件无匹配`,
-    thresholds: (same, similar, source) => `相同 ≥ ${same}，相似 ≥ ${similar}（${source}）`,
+    summary: (same, similar, none) => `${same} 件相同 · ${similar} 件相似 · ${none} 件无相同商品`,
+    thresholds: (same, similar, source) => `相同 ≥ ${same} 或已验证的副本，相似 ≥ ${similar}（${source}）`,
     source: { builtin: '按此模型测定', catalog: '由本目录推算' },
     filterLabel: '显示',
     filter: { all: '我方全部', same: '相同', similar: '相似', none: '我方无匹配', theirs: '对方无匹配' },
@@ -276,6 +279,19 @@ export const zhCN: Messages = {
     compareTitle: '我方与对方并排对比',
     compareWith: (name) => `将 ${name} 与我方对比`,
     similarity: '相似度',
+  },
+
+  scores: {
+    verdict: { same: '同一商品', similar: '相似', different: '不同' },
+    withConfidence: (verdict, percent) => `${verdict} · ${percent}`,
+    textMatch: '文本匹配',
+    hint: (percent, score) => `是同一商品的可能性为 ${percent}，依据已标注的照片校准（导入足够的商品数据后，依据您自己的商品）。相似度分数 ${score}。`,
+    textHint: '通过文本和商品数据找到，没有可比较的照片。',
+    minScoreHint: '隐藏相似度分数（−1 到 1，图库学习空间中的余弦）低于此值的结果。每个结果上的判定说明分数的含义。',
+    thresholdHint: '两张图片的细节需要多接近才算同一张照片的副本（0 到 1）。越高：只算几乎相同的副本；越低：也包括较宽松的裁剪和编辑。',
+    oneToOneHint: '对方的每件商品最多与我方一件配对，我方的每件也最多与对方一件配对，优先最佳配对。',
+    matchCalibrated: (same, similar, source) => `同一商品：可能性 ≥ ${same}，相似：≥ ${similar}（${source}）`,
+    source: { catalog: '依据您的商品校准', builtin: '内置校准' },
   },
 
   errorTitle: '出错了',

@@ -1,5 +1,5 @@
 /** Round-trips hand-encoded graphs through the real ONNX Runtime: if the encoding were wrong, it would not load. */
-import ort from 'onnxruntime-node';
+import ort from '../onnx-runtime.js';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, int, ints } from './graph-builder.js';
 import { encodeModel, type OnnxModel } from './onnx-proto.js';
@@ -72,6 +72,44 @@ describe('ONNX encoder', () => {
       return Buffer.from(encodeModel(model(g, metadata)));
     };
     expect(build({ a: '1', b: '2' }).equals(build({ b: '2', a: '1' }))).toBe(true);
+  });
+
+  it('writes the wire format of onnx.proto (proto2) byte for byte, as the hand-written encoder it replaced did', () => {
+    // Pins what a proto3 reading of the schema would change: the empty opset domain, a zero int and float, an
+    // empty metadata value and a zero dim are written because they are set; repeated ints are not packed;
+    // -1 takes ten bytes; fields go in number order (type = 20 last in an attribute).
+    const m: OnnxModel = {
+      irVersion: 8,
+      opsetVersion: 17,
+      producerName: 'p',
+      producerVersion: '1',
+      docString: 'd',
+      graph: {
+        name: 'g',
+        nodes: [
+          {
+            name: 'n',
+            opType: 'Op',
+            inputs: ['x', ''],
+            outputs: ['y'],
+            attributes: [
+              int('i', 0),
+              ints('is', [-1, 300]),
+              { name: 'f', type: 'float', value: 0 },
+              { name: 'fs', type: 'floats', value: [1.5] },
+              { name: 's', type: 'string', value: 'é' },
+            ],
+          },
+        ],
+        initializers: [{ name: 't', dataType: 'int64', dims: [2], data: BigInt64Array.from([1n, -1n]) }],
+        inputs: [{ name: 'x', elemType: 'float32', shape: ['n', 0] }],
+        outputs: [{ name: 'y', elemType: 'float32', shape: [] }],
+      },
+      metadata: { z: '', a: 'v' },
+    };
+    expect(Buffer.from(encodeModel(m)).toString('hex')).toBe(
+      '08081201701a01313201643a9a010a570a01780a001201791a016e22024f702a080a01691800a001022a150a02697340ffffffffffffffffff0140ac02a001072a0b0a01661500000000a001012a0c0a0266733d0000c03fa001062a0a0a01732202c3a9a001031201672a19080210074201744a100100000000000000ffffffffffffffff5a140a0178120f0a0d080112090a0312016e0a020800620b0a017912060a040801120042040a00101172060a016112017672050a017a1200',
+    );
   });
 
   it('rejects mistakes where they are made', () => {

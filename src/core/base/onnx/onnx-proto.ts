@@ -1,8 +1,12 @@
 /**
  * The subset of onnx.proto the converter emits (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto), as plain data plus one encoder. Field numbers are those of onnx/onnx.proto (IR version 8).
+ * ValueInfoProto), as plain data plus one encoder. The wire format is protobufjs's; the schema below copies the
+ * names and field numbers of onnx/onnx.proto (IR version 8) for the fields written here. protobufjs writes known
+ * fields in field-number order and proto2 repeated scalars unpacked, so the bytes are those of any conforming
+ * writer, and those of the hand-written encoder this replaced (README, "Libraries weighed against hand-written code").
  */
-import { ProtoWriter } from './protobuf-writer.js';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 
 export type TensorDataType = 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
 
@@ -65,6 +69,93 @@ export interface OnnxModel {
 /** AttributeProto.AttributeType values. */
 const ATTR_TYPE = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
 
+/**
+ * onnx/onnx.proto's messages, cut down to the fields this encoder fills; names, numbers and `syntax` as upstream
+ * (proto2: repeated scalars are not packed, and a set field is written even when it holds its default).
+ */
+const ONNX_PROTO = `
+syntax = "proto2";
+package onnx;
+message ModelProto {
+  optional int64 ir_version = 1;
+  repeated OperatorSetIdProto opset_import = 8;
+  optional string producer_name = 2;
+  optional string producer_version = 3;
+  optional string doc_string = 6;
+  optional GraphProto graph = 7;
+  repeated StringStringEntryProto metadata_props = 14;
+}
+message OperatorSetIdProto {
+  optional string domain = 1;
+  optional int64 version = 2;
+}
+message StringStringEntryProto {
+  optional string key = 1;
+  optional string value = 2;
+}
+message GraphProto {
+  repeated NodeProto node = 1;
+  optional string name = 2;
+  repeated TensorProto initializer = 5;
+  repeated ValueInfoProto input = 11;
+  repeated ValueInfoProto output = 12;
+}
+message NodeProto {
+  repeated string input = 1;
+  repeated string output = 2;
+  optional string name = 3;
+  optional string op_type = 4;
+  repeated AttributeProto attribute = 5;
+}
+message AttributeProto {
+  optional string name = 1;
+  optional int32 type = 20;
+  optional float f = 2;
+  optional int64 i = 3;
+  optional bytes s = 4;
+  repeated float floats = 7;
+  repeated int64 ints = 8;
+}
+message TensorProto {
+  repeated int64 dims = 1;
+  optional int32 data_type = 2;
+  optional string name = 8;
+  optional bytes raw_data = 9;
+}
+message ValueInfoProto {
+  optional string name = 1;
+  optional TypeProto type = 2;
+}
+message TypeProto {
+  message Tensor {
+    optional int32 elem_type = 1;
+    optional TensorShapeProto shape = 2;
+  }
+  oneof value {
+    Tensor tensor_type = 1;
+  }
+}
+message TensorShapeProto {
+  message Dimension {
+    oneof value {
+      int64 dim_value = 1;
+      string dim_param = 2;
+    }
+  }
+  repeated Dimension dim = 1;
+}
+`;
+
+let modelType: protobuf.Type | undefined;
+
+/**
+ * protobufjs is loaded on the first encode, not at import: linalg.ts sits on the app's start-up path, and loading
+ * protobufjs there added 0.1–0.3 s to every cold start (two loaded cores) for a writer most runs never call.
+ */
+function loadProtobuf(): typeof protobuf {
+  return createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function tensorBytes(data: TensorData): Uint8Array {
@@ -73,84 +164,66 @@ function tensorBytes(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function encodeAttribute(attr: Attribute): Uint8Array {
-  const w = new ProtoWriter().string(1, attr.name);
+function attributeMessage(attr: Attribute): object {
+  const type = ATTR_TYPE[attr.type];
   switch (attr.type) {
     case 'float':
-      w.float(2, attr.value);
-      break;
+      return { name: attr.name, f: attr.value, type };
     case 'int':
-      w.varint(3, attr.value);
-      break;
+      return { name: attr.name, i: attr.value, type };
     case 'string':
-      w.string(4, attr.value);
-      break;
+      return { name: attr.name, s: new TextEncoder().encode(attr.value), type };
     case 'floats':
-      for (const v of attr.value) w.float(7, v);
-      break;
+      return { name: attr.name, floats: attr.value, type };
     case 'ints':
-      for (const v of attr.value) w.varint(8, v);
-      break;
+      return { name: attr.name, ints: attr.value, type };
   }
-  return w.varint(20, ATTR_TYPE[attr.type]).finish();
 }
 
-function encodeNode(node: OnnxNode): Uint8Array {
-  const w = new ProtoWriter();
-  for (const input of node.inputs) w.string(1, input);
-  for (const output of node.outputs) w.string(2, output);
-  w.string(3, node.name).string(4, node.opType);
-  for (const attr of node.attributes ?? []) w.message(5, encodeAttribute(attr));
-  return w.finish();
-}
-
-/** Encodes one TensorProto (dims, data_type, name, raw_data). */
-export function encodeTensor(tensor: OnnxTensor): Uint8Array {
+function tensorMessage(tensor: OnnxTensor): object {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.data.length) {
     throw new Error(`tensor ${tensor.name}: dims ${JSON.stringify(tensor.dims)} hold ${count} values, data has ${tensor.data.length}`);
   }
-  const w = new ProtoWriter();
-  for (const d of tensor.dims) w.varint(1, d);
-  w.varint(2, DATA_TYPE[tensor.dataType]).string(8, tensor.name).bytes(9, tensorBytes(tensor.data));
-  return w.finish();
+  return { dims: tensor.dims, dataType: DATA_TYPE[tensor.dataType], name: tensor.name, rawData: tensorBytes(tensor.data) };
 }
 
-function encodeValueInfo(info: OnnxValueInfo): Uint8Array {
-  const shape = new ProtoWriter();
-  for (const d of info.shape) {
-    const dim = new ProtoWriter();
-    if (typeof d === 'number') dim.varint(1, d);
-    else dim.string(2, d);
-    shape.message(1, dim.finish());
-  }
-  const tensorType = new ProtoWriter().varint(1, DATA_TYPE[info.elemType]).message(2, shape.finish());
-  const type = new ProtoWriter().message(1, tensorType.finish());
-  return new ProtoWriter().string(1, info.name).message(2, type.finish()).finish();
+function valueInfoMessage(info: OnnxValueInfo): object {
+  const dim = info.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name: info.name, type: { tensorType: { elemType: DATA_TYPE[info.elemType], shape: { dim } } } };
 }
 
-function encodeGraph(graph: OnnxGraph): Uint8Array {
-  const w = new ProtoWriter();
-  for (const node of graph.nodes) w.message(1, encodeNode(node));
-  w.string(2, graph.name);
-  for (const t of graph.initializers) w.message(5, encodeTensor(t));
-  for (const i of graph.inputs) w.message(11, encodeValueInfo(i));
-  for (const o of graph.outputs) w.message(12, encodeValueInfo(o));
-  return w.finish();
-}
-
-/** Serialises a model to the bytes of an `.onnx` file. */
+/**
+ * Serialises a model to the bytes of an `.onnx` file.
+ * @throws Error when an initializer's data does not hold the values its dims say.
+ */
 export function encodeModel(model: OnnxModel): Uint8Array {
-  const w = new ProtoWriter()
-    .varint(1, model.irVersion)
-    .string(2, model.producerName)
-    .string(3, model.producerVersion);
-  if (model.docString !== undefined) w.string(6, model.docString);
-  w.message(7, encodeGraph(model.graph));
-  w.message(8, new ProtoWriter().string(1, '').varint(2, model.opsetVersion).finish());
+  const { graph } = model;
   const metadata = model.metadata ?? {};
-  for (const key of Object.keys(metadata).sort()) {
-    w.message(14, new ProtoWriter().string(1, key).string(2, metadata[key] ?? '').finish());
-  }
-  return w.finish();
+  const message = {
+    irVersion: model.irVersion,
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    ...(model.docString === undefined ? {} : { docString: model.docString }),
+    graph: {
+      node: graph.nodes.map((n) => ({
+        input: n.inputs,
+        output: n.outputs,
+        name: n.name,
+        opType: n.opType,
+        attribute: (n.attributes ?? []).map(attributeMessage),
+      })),
+      name: graph.name,
+      initializer: graph.initializers.map(tensorMessage),
+      input: graph.inputs.map(valueInfoMessage),
+      output: graph.outputs.map(valueInfoMessage),
+    },
+    // The default operator set is named by the empty domain; proto2 writes it although it is the default.
+    opsetImport: [{ domain: '', version: model.opsetVersion }],
+    metadataProps: Object.keys(metadata)
+      .sort()
+      .map((key) => ({ key, value: metadata[key] ?? '' })),
+  };
+  modelType ??= loadProtobuf().parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');
+  return modelType.encode(message).finish();
 }

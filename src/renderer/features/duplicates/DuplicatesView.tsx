@@ -268,7 +268,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
             ))}
           </select>
         </div>
-        <label className="control control-slider">
+        <label className="control control-slider" title={t.scores.thresholdHint}>
           <span>
             {t.dupes.threshold} <output htmlFor={`${ids}-th`}>{threshold.toFixed(2)}</output>
           </span>

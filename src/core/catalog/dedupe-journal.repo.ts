@@ -3,7 +3,7 @@
  * files are touched and updated after each one, so an interrupted action can still be undone after a restart.
  * Also the remembered "not duplicates" pairs, keyed by content hash.
  */
-import type { Db } from '../catalog/database.js';
+import type { Db } from './database.js';
 
 export type ActionKind = 'trash' | 'move' | 'not-duplicate';
 export type ActionItemStatus = 'pending' | 'done' | 'skipped' | 'restored' | 'failed';
@@ -15,6 +15,12 @@ export interface ActionRow {
   createdAt: number;
   finishedAt: number | null;
   undoneAt: number | null;
+}
+
+/** An action with how many files it listed and how many of them it moved. */
+export interface ActionListRow extends ActionRow {
+  items: number;
+  done: number;
 }
 
 /** A touched file and the catalog row it had (its embedding included), enough to put the row back. */
@@ -56,8 +62,8 @@ export function orderedPair(a: Buffer, b: Buffer): [Buffer, Buffer] {
   return Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
 }
 
-/** Reads and writes the journal tables (see migrations/0002-dedupe-match.ts). */
-export class JournalRepo {
+/** Reads and writes the dedupe journal tables (see migrations/0002-dedupe-match.ts). */
+export class DedupeJournalRepo {
   constructor(private readonly db: Db) {}
 
   /** Records an action and its items (all 'pending'). @returns the action id. */
@@ -84,7 +90,8 @@ export class JournalRepo {
     return r && toAction(r);
   }
 
-  list(limit = 100): (ActionRow & { items: number; done: number })[] {
+  /** The newest actions first. */
+  list(limit = 100): ActionListRow[] {
     const rows = this.db
       .prepare(
         `SELECT a.*, COUNT(i.seq) AS items, COUNT(CASE WHEN i.status = 'done' THEN 1 END) AS done

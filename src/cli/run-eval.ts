@@ -13,15 +13,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { AppError } from '../../shared/errors.js';
-import { asItemId, type Progress } from '../../shared/types.js';
-import { createEngine, type Engine } from '../app/engine.js';
-import { decodeForModel } from '../images/decode.js';
-import { nullLogger, type Logger } from '../base/logger.js';
-import type { WhiteningPolicy } from '../vectors/whitening-store.js';
-import { decodeF16 } from '../base/f16.js';
-import { ALTERATION_KINDS, alterImage, sampleDeterministic, type AlterationKind } from './alterations.js';
-import { retrievalMetrics, type RankedQuery } from './metrics.js';
+import { AppError } from '../shared/errors.js';
+import { asItemId, type Progress } from '../shared/types.js';
+import { createEngine, type Engine } from '../core/app/engine.js';
+import { decodeForModel } from '../core/images/decode.js';
+import { nullLogger, type Logger } from '../core/base/logger.js';
+import type { WhiteningPolicy } from '../core/vectors/whitening-store.js';
+import { decodeF16 } from '../core/base/f16.js';
+import { ALTERATION_KINDS, alterImage, sampleDeterministic, type AlterationKind } from '../core/eval/alterations.js';
+import { retrievalMetrics, type RankedQuery } from '../core/eval/metrics.js';
 
 export interface EvalOptions {
   /** The labeled folder: each direct sub-folder is a label (images deeper inside count for that label). */

@@ -7,19 +7,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CliContext } from '../cli/context.js';
-import { createLogger } from '../core/base/logger.js';
-import { AppError } from '../shared/errors.js';
-import { startServer } from './server.js';
-import { toServedEngine } from '../core/app/host/served-engine.js';
-import { EXIT_INTERRUPTED } from '../cli/commands/index.command.js';
+import type { CliContext } from '../context.js';
+import { createLogger } from '../../core/base/logger.js';
+import { AppError } from '../../shared/errors.js';
+import { startServer } from '../../server/server.js';
+import { toServedEngine } from '../../core/app/host/served-engine.js';
+import { EXIT_INTERRUPTED } from './index.command.js';
 
 /** Where a packager (or a test of this command) puts the built renderer instead of out/renderer. */
 export const RENDERER_DIR_ENV = 'LOOKALIKE_RENDERER_DIR';
 
-/** electron-vite's renderer output, shared with the desktop app (dist/server → out/renderer). */
+/** electron-vite's renderer output, shared with the desktop app (dist/cli/commands → out/renderer). */
 export function defaultRendererDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env[RENDERER_DIR_ENV] || fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+  return env[RENDERER_DIR_ENV] || fileURLToPath(new URL('../../../out/renderer/', import.meta.url));
 }
 
 /**

@@ -10,9 +10,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { IndexJobs, StartIndexOptions, TaskContext, TaskHandle } from '../jobs/index-jobs.js';
 import { reembedFolder, type ReembedSummary } from '../jobs/reembed.job.js';
 import type { Logger } from '../base/logger.js';
-import type { ModelState, OpenEmbedder } from './model-state.js';
-import { listModels, type ModelInfo } from './registry.js';
-import { addUserModel, type AddUserModelOptions } from './user-models.js';
+import type { ModelState, OpenEmbedder } from '../models/model-state.js';
+import { listModels, type ModelInfo } from '../models/registry.js';
+import { addUserModel, type AddUserModelOptions } from '../models/user-models.js';
 
 export type ModelListing = {
   active: string;
@@ -111,7 +111,11 @@ export class ModelsService {
   async refreshTransform(ctx?: TaskContext & { kind: Progress['kind'] }, options: { force?: boolean } = {}): Promise<boolean> {
     const { catalog, model } = this.deps;
     if (ctx) report(ctx, 'saving', 0, 0, 0, 'learning the vector transform from the catalog');
-    if (!(await model.updateWhitening(options))) return false;
+    const learning = {
+      ...options,
+      ...(ctx ? { signal: ctx.signal, onStep: (message: string) => report(ctx, 'saving', 0, 0, 0, message) } : {}),
+    };
+    if (!(await model.updateWhitening(learning))) return false;
     const vectors = model.vectors();
     const collections = catalog.collections.list();
     const names = new Map(collections.map((c) => [c.id as number, c.name]));
