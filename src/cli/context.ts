@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../shared/errors.js';
-import { createEngine, type Engine } from '../core/engine.js';
-import { createLogger, type LogLevel } from '../core/logger.js';
-import { defaultDataDir } from '../core/paths.js';
+import { createEngine, type Engine } from '../core/app/engine.js';
+import { createLogger, type LogLevel } from '../core/base/logger.js';
+import { defaultDataDir } from '../core/base/paths.js';
 
 export interface CliStream {
   write(chunk: string): unknown;

@@ -21,9 +21,9 @@ import { registerMatchCommand } from './commands/match.command.js';
 import { registerModelsCommand } from './commands/models.command.js';
 import { registerOcrCommand } from './commands/ocr.command.js';
 import { registerSearchCommand } from './commands/search.command.js';
+import { registerServeCommand } from './commands/serve.command.js';
 import { registerStatsCommand } from './commands/stats.command.js';
 import { registerUndoCommand } from './commands/undo.command.js';
-import { registerServeCommand } from '../server/serve.command.js';
 import { printable } from './format.js';
 import { createContext, OutputClosedError, processIo, type CliContext, type CliIo } from './context.js';
 

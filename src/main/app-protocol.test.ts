@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeEngine } from '../server/fake-engine';
+import { createFakeEngine } from '../../test/support/fake-engine';
 import { APP_ORIGIN, CONTENT_SECURITY_POLICY } from '../shared/web';
 import { createAppProtocolHandler } from './app-protocol';
 

@@ -5,11 +5,11 @@
 import type { CustomScheme } from 'electron';
 import { toErrorPayload } from '../shared/errors';
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, THUMB_SIZES, parseMediaPath } from '../shared/web';
-import { browserImageType, staticContentType } from '../core/host/content-types';
+import { browserImageType, staticContentType } from '../core/app/host/content-types';
 import type { ServedEngine } from '../shared/engine-port';
-import { statusFor } from '../core/host/http-status';
-import { resolveStatic } from '../core/host/static-path';
-import { readImageFile } from '../core/images/read-file';
+import { statusFor } from '../core/app/host/http-status';
+import { resolveStatic } from '../core/app/host/static-path';
+import { readImageFile } from '../core/base/read-file';
 
 export const APP_HOST = 'app';
 

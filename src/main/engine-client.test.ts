@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createFakeEngine } from '../server/fake-engine';
+import { createFakeEngine } from '../../test/support/fake-engine';
 import { channels, eventNames } from '../shared/api';
 import { fnName } from '../shared/bridge';
 import { AppError } from '../shared/errors';

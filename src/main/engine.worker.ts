@@ -3,14 +3,14 @@
  * thread of main. It only speaks the tagged messages of worker-protocol.ts.
  */
 /// <reference types="electron-vite/node" />
-import { createEngine } from '../core/engine';
+import { createEngine } from '../core/app/engine';
 // electron-vite bundles the index job's decode and embedding workers on their own and gives their paths from this
 // chunk, so the workers ship with the app wherever chunks land (the core's defaults look beside their modules, which a
 // bundle moves).
 import decodeWorkerFile from '../core/images/decode.worker?modulePath';
 import embedWorkerFile from '../core/models/embed.worker?modulePath';
-import { createLogger } from '../core/logger';
-import { toServedEngine } from '../core/host/served-engine';
+import { createLogger } from '../core/base/logger';
+import { toServedEngine } from '../core/app/host/served-engine';
 import { serveEngine } from './engine-worker-adapter';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol';
 

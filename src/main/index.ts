@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
-import { createLogger } from '../core/logger';
-import { defaultDataDir } from '../core/paths';
+import { createLogger } from '../core/base/logger';
+import { defaultDataDir } from '../core/base/paths';
 import { api, eventNames, hostApi } from '../shared/api';
 import { toLogFormat } from '../shared/errors';
 import { APP_ORIGIN, APP_SCHEME } from '../shared/web';
@@ -13,6 +13,7 @@ import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol'
 import { connectEngine } from './engine-client';
 import { createHostHandlers } from './host-handlers';
 import { registerIpc } from './ipc';
+import { appIconPath } from './resources';
 import { createMainWindow, hardenSession, hardenWebContents } from './window';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol';
 
@@ -66,6 +67,7 @@ async function start(): Promise<void> {
     preload: join(here, '../preload/index.cjs'),
     url: devUrl ?? `${APP_ORIGIN}/index.html`,
     allowedOrigins,
+    icon: appIconPath(here),
   });
   win.on('closed', () => (win = null));
   for (const name of eventNames) {

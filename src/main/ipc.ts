@@ -3,13 +3,8 @@
  * validate → call → `Result` helper the HTTP server uses. Only the app's own frame may call.
  */
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { z } from 'zod';
+import type { Handlers, Operation } from '../shared/api';
 import { dispatch } from '../shared/dispatch';
-
-type Operation = { input: z.ZodType; output: z.ZodType };
-type Handlers<A extends Record<string, Operation>> = {
-  [C in keyof A]: (input: z.output<A[C]['input']>) => Promise<z.output<A[C]['output']>>;
-};
 
 export interface IpcOptions {
   /** Whether the calling frame is the app's own page (not a navigated-to or injected frame). */

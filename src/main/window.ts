@@ -24,7 +24,7 @@ const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-w
 
 export type BrowserWindowCtor = new (options: BrowserWindowConstructorOptions) => BrowserWindow;
 
-export function windowOptions(preload: string): BrowserWindowConstructorOptions {
+export function windowOptions(preload: string, icon?: string): BrowserWindowConstructorOptions {
   return {
     width: 1360,
     height: 860,
@@ -33,6 +33,7 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
     show: false,
     title: 'Lookalike',
     autoHideMenuBar: true,
+    ...(icon === undefined ? {} : { icon }),
     webPreferences: { ...SECURE_WEB_PREFERENCES, preload },
   };
 }
@@ -78,9 +79,9 @@ export function hardenSession(session: Session, options: { development?: boolean
 
 export function createMainWindow(
   BrowserWindowClass: BrowserWindowCtor,
-  options: { preload: string; url: string; allowedOrigins: readonly string[] },
+  options: { preload: string; url: string; allowedOrigins: readonly string[]; icon?: string },
 ): BrowserWindow {
-  const win = new BrowserWindowClass(windowOptions(options.preload));
+  const win = new BrowserWindowClass(windowOptions(options.preload, options.icon));
   hardenWebContents(win.webContents, options.allowedOrigins);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(options.url);

@@ -159,6 +159,7 @@ export function App() {
           <QueryPanel
             query={search.query}
             crop={search.crop}
+            objects={search.objects}
             onQuery={onQuery}
             onCrop={search.setCrop}
             onError={onInputError}

@@ -3,15 +3,10 @@
  * engine's handler → the `Result` envelope. Channels come from the contract object, never from strings here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import type { Handlers, Operation } from '../shared/api.js';
 import { dispatch, isChannelOf } from '../shared/dispatch.js';
 import { toErrorPayload } from '../shared/errors.js';
 import { readJsonBody, sendError, sendResult } from './http-util.js';
-
-type Operation = { input: z.ZodType; output: z.ZodType };
-type Handlers<A extends Record<string, Operation>> = {
-  [C in keyof A]: (input: z.output<A[C]['input']>) => Promise<z.output<A[C]['output']>>;
-};
 
 export interface ApiRouteOptions {
   /** Largest accepted body: a query image travels as base64 inside the JSON. */

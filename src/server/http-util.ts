@@ -1,7 +1,7 @@
 /** Small response and request helpers over node:http, so the routes read as what they decide. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Result } from '../shared/api.js';
-import { statusFor } from '../core/host/http-status.js';
+import { statusFor } from '../core/app/host/http-status.js';
 import { AppError, type ErrorPayload } from '../shared/errors.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

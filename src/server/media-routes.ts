@@ -5,8 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toErrorPayload } from '../shared/errors.js';
 import { THUMB_SIZES, type MediaRequest } from '../shared/web.js';
-import { browserImageType } from '../core/host/content-types.js';
-import { openRegularFile } from '../core/images/read-file.js';
+import { browserImageType } from '../core/app/host/content-types.js';
+import { openRegularFile } from '../core/base/read-file.js';
 import type { ServedEngine } from '../shared/engine-port.js';
 import { sendError } from './http-util.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeEngine, type FakeEngine } from './fake-engine.js';
+import { createFakeEngine, type FakeEngine } from '../../test/support/fake-engine.js';
 import { fnName } from '../shared/bridge.js';
 import { channels, eventNames } from '../shared/api.js';
 import { TOKEN_HEADER, cookieName } from './security.js';

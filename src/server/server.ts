@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nullLogger, type Logger } from '../core/logger.js';
+import { nullLogger, type Logger } from '../core/base/logger.js';
 import { api } from '../shared/api.js';
 import { AppError, toLogFormat } from '../shared/errors.js';
 import { API_PREFIX, CONTENT_SECURITY_POLICY, EVENTS_PATH, parseMediaPath } from '../shared/web.js';

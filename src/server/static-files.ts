@@ -1,8 +1,8 @@
 /** Serves the built renderer (index.html and hashed assets) from one folder, and nothing outside it. */
 import { readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { staticContentType } from '../core/host/content-types.js';
-import { resolveStatic } from '../core/host/static-path.js';
+import { staticContentType } from '../core/app/host/content-types.js';
+import { resolveStatic } from '../core/app/host/static-path.js';
 
 /** @returns false when there is no such file, so the caller can answer 404. */
 export async function serveStatic(res: ServerResponse, root: string, pathname: string, head: boolean): Promise<boolean> {

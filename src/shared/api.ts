@@ -49,6 +49,8 @@ export const CollectionSchema = z.object({
   failedCount: z.number().int(),
   /** OCR is on for this collection (`ocr:configure`). */
   ocr: z.boolean(),
+  /** Product regions on: each photo's vector averages in the crop of its main object (opt-in; absent: off). */
+  regions: z.boolean().optional(),
 });
 
 /** The imported product data of an item (from `catalog:importCsv`). */
@@ -75,7 +77,26 @@ export const ItemSchema = z.object({
   product: ProductSchema.nullable().optional(),
 });
 
-export const SearchHitSchema = ItemSchema.extend({ score: z.number() });
+/** Same product / similar / different: a calibrated verdict on a pair of photos (see VerdictFields). */
+export const SameProductVerdictSchema = z.enum(['same', 'similar', 'different']);
+
+/**
+ * What a user reads instead of a raw score: the verdict and the calibrated chance (0..1) that the pair shows the
+ * same product, measured on the catalog's own held-out SKUs or, without product data, built in per model. Null
+ * where nothing calibrates it (a model without a calibration; a text-only hit, which has no image to compare).
+ */
+const verdictFields = {
+  verdict: SameProductVerdictSchema.nullable().optional(),
+  confidence: z.number().min(0).max(1).nullable().optional(),
+};
+
+/** `score`: the cosine in the index's space (by image), or the text relevance (search:byText); see verdictFields. */
+export const SearchHitSchema = ItemSchema.extend({
+  score: z.number(),
+  ...verdictFields,
+  /** image: ranked by similarity to the query photo; text: found by filter and free text alone (no photo to compare). */
+  matchedBy: z.enum(['image', 'text']).optional(),
+});
 
 export const FailedItemSchema = z.object({
   path: z.string(),
@@ -147,6 +168,16 @@ export const StatsSchema = z.object({
 
 export const KEEPER_RULES = ['largest-pixels', 'largest-file', 'oldest', 'newest', 'shortest-path', 'preferred-folder'] as const;
 
+/** Why a file is a near-duplicate of its group's keeper (or representative), most telling first. */
+export const REASON_CODES = ['rotated', 'mirrored', 'contained', 'cropped', 'resized', 'stretched', 'recoloured', 'greyscale', 'edited', 'recompressed'] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+export const PairReasonSchema = z.object({
+  codes: z.array(z.enum(REASON_CODES)).min(1),
+  /** With 'rotated': how far one is turned from the other, whole degrees (0..180]; otherwise null. */
+  angle: z.number().min(0).max(180).nullable(),
+});
+export type PairReason = z.infer<typeof PairReasonSchema>;
+
 /** A member of a duplicate group, with what a side-by-side comparison shows (size, resolution, format, date). */
 export const DupeItemSchema = ItemSchema.extend({
   /** Detail agreement with the group's keeper, 0..1 (1: identical file). */
@@ -155,6 +186,8 @@ export const DupeItemSchema = ItemSchema.extend({
   role: z.enum(['keeper', 'remove', 'reference']),
   /** Byte-identical to the keeper. */
   identical: z.boolean(),
+  /** Why it is a near-duplicate (null for the keeper and for byte-identical files). */
+  reason: PairReasonSchema.nullable(),
 });
 
 export const DupeGroupSchema = z.object({
@@ -186,6 +219,8 @@ export const MatchHitSchema = z.object({
   /** Cosine similarity of the embeddings (as in search). */
   score: z.number(),
   verdict: MatchVerdictSchema,
+  /** The calibrated chance (0..1) that the pair is the same product; null where the model has no calibration. */
+  confidence: z.number().min(0).max(1).nullable().optional(),
   /** The user's persisted decision on this pair, if any. */
   decision: MatchDecisionSchema.nullable(),
 });
@@ -200,6 +235,15 @@ export const MatchThresholdsSchema = z.object({
   similar: z.number(),
   /** builtin: measured for this model on the benchmark set; catalog: derived from this catalog's neighbour scores. */
   source: z.enum(['builtin', 'catalog']),
+  /**
+   * When set, verdicts come from this calibration instead of `same` / `similar` (which then say nothing): the
+   * chance of "same product" from which a pair is `same` / `similar`, where it was fitted, and its measured
+   * precision of `same` on held-out data (null where it gave no `same` there).
+   */
+  calibration: z
+    .object({ same: z.number(), similar: z.number(), source: z.enum(['builtin', 'catalog']), precision: z.number().nullable() })
+    .nullable()
+    .optional(),
 });
 
 const matchRunInput = z.object({
@@ -314,7 +358,8 @@ export const ModelInfoSchema = z.object({
 
 /** What the folder's vectors go through before the index: raw, centred, or PCA-whitened (learned from `samples`). */
 export const TransformInfoSchema = z.object({
-  kind: z.enum(['identity', 'center', 'pca']),
+  /** lda / wcw: learned from the catalog's product data (LDA, or the within-SKU whitening alone). */
+  kind: z.enum(['identity', 'center', 'pca', 'lda', 'wcw']),
   outputDim: z.number().int(),
   samples: z.number().int(),
 });
@@ -351,7 +396,8 @@ export const api = {
     z.object({ collection: collectionName }),
     z.object({ collection: z.string(), items: z.number().int(), vectors: z.number().int(), thumbnails: z.number().int() }),
   ),
-  'index:start': op(z.object({ collection: collectionName.optional() }), z.object({ jobId: z.string() })),
+  /** `regions`: first turn the collections' product regions on or off (kept as their setting; see CollectionSchema). */
+  'index:start': op(z.object({ collection: collectionName.optional(), regions: z.boolean().optional() }), z.object({ jobId: z.string() })),
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
   'items:get': op(z.object({ id: itemId }), ItemSchema),
@@ -397,7 +443,15 @@ export const api = {
       /** Query expansion; default: on once the folder has learned its PCA-whitening (false: plain similarity). */
       expand: z.boolean().optional(),
     }),
-    z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
+    z.object({
+      hits: z.array(SearchHitSchema),
+      queryMs: z.number(),
+      /**
+       * The objects found in the query image (its oriented pixels, main first), each worth a search of its own (as
+       * `crop`); absent when the model cannot localise. At most images/locate.ts MAX_OBJECTS.
+       */
+      objects: z.array(CropSchema).max(8).optional(),
+    }),
   ),
   /** Items by filter and free text alone; `score` is the FTS5 relevance (−bm25, higher is better; 0 without text). */
   'search:byText': op(
@@ -564,8 +618,16 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: (ty
 
 export const channels = Object.keys(api) as Channel[];
 
+/** One entry of a contract (`api`, `hostApi`): its input and output schemas. */
+export type Operation = { input: z.ZodType; output: z.ZodType };
+
+/** One async function per operation of a contract, taking the parsed input: what dispatch and the transports register. */
+export type Handlers<A extends Record<string, Operation>> = {
+  [C in keyof A]: (input: z.output<A[C]['input']>) => Promise<z.output<A[C]['output']>>;
+};
+
 /** What the engine implements and every transport calls: one async function per contract entry. */
-export type ApiHandlers = { [C in Channel]: (input: ApiParsedInput<C>) => Promise<ApiOutput<C>> };
+export type ApiHandlers = Handlers<Api>;
 
 /**
  * Operations only the desktop host provides (native folder picker, the OS file manager). Kept apart from `api`

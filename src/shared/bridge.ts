@@ -4,7 +4,7 @@
  * tests all derive names with this one function, so no channel string is written outside `api.ts`.
  */
 import type { z } from 'zod';
-import type { Api, EventName, EventPayload, HostApi, Result } from './api.js';
+import type { Api, EventName, EventPayload, HostApi, Operation, Result } from './api.js';
 
 export type FnName<C extends string> = C extends `${infer D}:${infer V}` ? `${D}${Capitalize<V>}` : never;
 
@@ -14,8 +14,6 @@ export function fnName<C extends string>(channel: C): FnName<C> {
   const verb = channel.slice(sep + 1);
   return `${channel.slice(0, sep)}${verb.charAt(0).toUpperCase()}${verb.slice(1)}` as FnName<C>;
 }
-
-type Operation = { input: z.ZodType; output: z.ZodType };
 
 /** One promise-returning function per operation, each resolving to the transport envelope. */
 export type ClientOf<A extends Record<string, Operation>> = {

@@ -4,13 +4,8 @@
  * nothing throws across the boundary (Signal's wrapResult idea).
  */
 import type { z } from 'zod';
-import type { Result } from './api.js';
+import type { Handlers, Operation, Result } from './api.js';
 import { AppError, toErrorPayload } from './errors.js';
-
-type Operation = { input: z.ZodType; output: z.ZodType };
-type Handlers<A extends Record<string, Operation>> = {
-  [C in keyof A]: (input: z.output<A[C]['input']>) => Promise<z.output<A[C]['output']>>;
-};
 
 export interface DispatchOptions {
   /** Called with every unexpected (non-AppError) failure so the host can log it; the client sees INTERNAL. */

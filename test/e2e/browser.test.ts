@@ -7,11 +7,11 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngBomb } from '../../src/bench/hostile-set.js';
-import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { pngBomb } from '../support/hostile-set.js';
+import { collage, scene, writeScene } from '../support/synthetic.js';
+import { eventually, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 const SCENES = 40;
 /** Files that cannot be indexed, each with the code the failures dialog must show. */
@@ -25,10 +25,8 @@ const BAD: Record<string, string> = {
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}.jpg`;
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
 let photos: string;
-const pageErrors: string[] = [];
 
 const hits = () => page.locator('[data-testid=hit]');
 const firstHitName = () => hits().first().locator('.hit-name').textContent();
@@ -56,27 +54,24 @@ async function thumbnailsLoaded() {
   });
 }
 
-beforeAll(async () => {
-  h = await startHarness();
-  photos = join(h.root, 'photos');
-  for (let seed = 1; seed <= SCENES; seed++) await writeScene(join(photos, name(seed)), seed);
-  // One damaged file, to be listed with its reason.
-  mkdirSync(join(photos, 'bad'), { recursive: true });
-  writeFileSync(join(photos, 'bad', 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]));
-  // Hostile inputs (see src/bench/hostile-set.ts): each is listed with its reason, the rest indexes.
-  writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
-  writeFileSync(join(photos, 'bad', 'notes.jpg'), 'not an image');
-  writeFileSync(join(photos, 'bad', 'bomb-30000x30000.png'), pngBomb(30_000, 30_000));
-  await writeScene(join(h.root, 'outside', 'private.jpg'), 99);
-  symlinkSync(join(h.root, 'outside', 'private.jpg'), join(photos, 'bad', 'link-out.jpg'));
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
+const e2e = setupE2e({
+  async prepare(harness) {
+    h = harness;
+    photos = join(h.root, 'photos');
+    for (let seed = 1; seed <= SCENES; seed++) await writeScene(join(photos, name(seed)), seed);
+    // One damaged file, to be listed with its reason.
+    mkdirSync(join(photos, 'bad'), { recursive: true });
+    writeFileSync(join(photos, 'bad', 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]));
+    // Hostile inputs (see test/support/hostile-set.ts): each is listed with its reason, the rest indexes.
+    writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
+    writeFileSync(join(photos, 'bad', 'notes.jpg'), 'not an image');
+    writeFileSync(join(photos, 'bad', 'bomb-30000x30000.png'), pngBomb(30_000, 30_000));
+    await writeScene(join(h.root, 'outside', 'private.jpg'), 99);
+    symlinkSync(join(h.root, 'outside', 'private.jpg'), join(photos, 'bad', 'link-out.jpg'));
+  },
+  ready(session) {
+    page = session.page;
+  },
 });
 
 describe('browser mode, end to end', () => {
@@ -298,6 +293,6 @@ describe('browser mode, end to end', () => {
   });
 
   it('raised no page errors and no CSP violations', () => {
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

@@ -7,11 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import { renderText } from '../../src/core/ocr/render-text.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { writeScene } from '../support/synthetic.js';
+import { renderText } from '../support/render-text.js';
+import { eventually, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 /** "Modell" is no header the importer recognises, so the test must map it to SKU by hand. */
 const CSV = [
@@ -25,27 +25,22 @@ const CSV = [
 const PHOTOS: Record<string, number> = { 'dress-blue.jpg': 1, 'dress-green.jpg': 2, 'hat.jpg': 3, 'runner.jpg': 4, 'bag.jpg': 5 };
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
 let photos: string;
-const pageErrors: string[] = [];
 
 const hits = () => page.locator('[data-testid=hit]');
 const hitNames = () => page.locator('.hit-name').allTextContents();
 
-beforeAll(async () => {
-  h = await startHarness();
-  photos = join(h.root, 'photos');
-  for (const [file, seed] of Object.entries(PHOTOS)) await writeScene(join(photos, file), seed);
-  writeFileSync(join(photos, 'poster.png'), await renderText(['SUMMER SALE', 'Organic cotton'], 'DejaVu Sans', 1));
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
+const e2e = setupE2e({
+  async prepare(harness) {
+    h = harness;
+    photos = join(h.root, 'photos');
+    for (const [file, seed] of Object.entries(PHOTOS)) await writeScene(join(photos, file), seed);
+    writeFileSync(join(photos, 'poster.png'), await renderText(['SUMMER SALE', 'Organic cotton'], 'DejaVu Sans', 1));
+  },
+  ready(session) {
+    page = session.page;
+  },
 });
 
 describe('product data, end to end', () => {
@@ -164,6 +159,6 @@ describe('product data, end to end', () => {
   });
 
   it('raised no page errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

@@ -12,15 +12,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/core/engine.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { nullLogger } from '../../src/core/logger.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { createEngine, type Engine } from '../../src/core/app/engine.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { nullLogger } from '../../src/core/base/logger.js';
+import { writeScene } from '../support/synthetic.js';
 import { connectEngine, type EngineProxy } from '../../src/main/engine-client.js';
 import { serveEngine } from '../../src/main/engine-worker-adapter.js';
 import { registerIpc } from '../../src/main/ipc.js';
 import type { MessageEndpoint, WorkerRequest, WorkerResponse } from '../../src/main/worker-protocol.js';
-import { createFakeEngine } from '../../src/server/fake-engine.js';
+import { createFakeEngine } from '../support/fake-engine.js';
 import { TOKEN_HEADER } from '../../src/server/security.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { api, channels, type ApiHandlers, type Channel } from '../../src/shared/api.js';
@@ -28,6 +28,7 @@ import { fnName } from '../../src/shared/bridge.js';
 import { ERROR_CODES } from '../../src/shared/errors.js';
 import { APP_ORIGIN } from '../../src/shared/web.js';
 import { inputSchema, ipcOnly, junk, malformed, prng, validish, type FuzzContext } from './fuzz-inputs.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 // A fixed default keeps CI reproducible; the soak varies it (LOOKALIKE_FUZZ_SEED=random picks a new one).
 const SEED_ENV = process.env['LOOKALIKE_FUZZ_SEED'];
@@ -238,7 +239,7 @@ describe('contract fuzzing', () => {
     expect(unexpected).toEqual([]);
     // Still serving, and the catalog is intact.
     expect(JSON.parse((await post(server, channels.find((c) => fnName(c) === 'libraryStats')!, '{}')).body).ok).toBe(true);
-    expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
     expect(calls).toBeGreaterThan(channels.length * PER_CHANNEL);
   });
 
@@ -263,6 +264,6 @@ describe('contract fuzzing', () => {
       expect(await registered.get(channel)!({ senderFrame: { url: 'https://evil.example/' } }, {})).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     }
     expect(unexpected).toEqual([]);
-    expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
   });
 });

@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { scene } from '../support/synthetic.js';
+import { eventually, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 const ORIGINALS = 8;
 /** seed → the alteration of its near-copy (copies sit in a subfolder). */
@@ -18,10 +18,8 @@ const COPIES: Record<number, AlterationKind> = { 1: 'resize', 2: 'jpeg', 3: 'web
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}`;
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
 let photos: string;
-const pageErrors: string[] = [];
 
 const groups = () => page.locator('[data-testid=group]');
 const totals = () => page.getByTestId('dupes-totals').locator('strong').textContent();
@@ -33,33 +31,25 @@ async function imagesLoaded(selector: string) {
   }, selector);
 }
 
-const savedXdg = process.env.XDG_DATA_HOME;
-
-beforeAll(async () => {
-  h = await startHarness();
-  // The engine runs in this process: its freedesktop trash is a folder of the test, never the user's.
-  process.env.XDG_DATA_HOME = join(h.root, 'xdg-data');
-  photos = join(h.root, 'photos');
-  mkdirSync(join(photos, 'copies'), { recursive: true });
-  for (let seed = 1; seed <= ORIGINALS; seed++) {
-    const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
-    writeFileSync(join(photos, `${name(seed)}.jpg`), original);
-    const kind = COPIES[seed];
-    if (kind) {
-      const altered = await alterImage(original, kind);
-      writeFileSync(join(photos, 'copies', `${name(seed)}-${kind}.${altered.ext}`), altered.data);
+const e2e = setupE2e({
+  ownTrash: true,
+  async prepare(harness) {
+    h = harness;
+    photos = join(h.root, 'photos');
+    mkdirSync(join(photos, 'copies'), { recursive: true });
+    for (let seed = 1; seed <= ORIGINALS; seed++) {
+      const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
+      writeFileSync(join(photos, `${name(seed)}.jpg`), original);
+      const kind = COPIES[seed];
+      if (kind) {
+        const altered = await alterImage(original, kind);
+        writeFileSync(join(photos, 'copies', `${name(seed)}-${kind}.${altered.ext}`), altered.data);
+      }
     }
-  }
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
-  if (savedXdg === undefined) delete process.env.XDG_DATA_HOME;
-  else process.env.XDG_DATA_HOME = savedXdg;
+  },
+  ready(session) {
+    page = session.page;
+  },
 });
 
 describe('duplicates view, end to end', () => {
@@ -222,6 +212,6 @@ describe('duplicates view, end to end', () => {
   });
 
   it('raised no page errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

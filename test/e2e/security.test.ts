@@ -10,16 +10,17 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/core/engine.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { createEngine, type Engine } from '../../src/core/app/engine.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { registerIpc } from '../../src/main/ipc.js';
 import { api, channels } from '../../src/shared/api.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { APP_ORIGIN } from '../../src/shared/web.js';
 import { TOKEN_HEADER, cookieName } from '../../src/server/security.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { createFakeEngine } from '../../src/server/fake-engine.js';
+import { createFakeEngine } from '../support/fake-engine.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 const TOKEN = 'e2e-security-token-0123456789abcdef';
 const SECRET = 'TOP-SECRET-CONTENT';
@@ -233,7 +234,7 @@ describe('a real engine: file access confined to the chosen folders', () => {
     engine.library.addFolder('shop', lib('shop'));
     engine.library.addFolder('rival', lib('rival'));
     await engine.indexer.run();
-    for (const r of engine.catalog.db.prepare('SELECT id, path FROM items').all() as { id: number; path: string }[]) ids.set(r.path, r.id);
+    for (const r of rawDatabase(engine.catalog).prepare('SELECT id, path FROM items').all() as { id: number; path: string }[]) ids.set(r.path, r.id);
     real = await startServer({ engine: toServedEngine(engine), rendererDir: join(dir, 'renderer'), token: TOKEN });
   });
 
@@ -277,12 +278,12 @@ describe('a real engine: file access confined to the chosen folders', () => {
 
   it('refuses a row of one collection that points into another collection\'s folder', async () => {
     const id = ids.get(lib('rival', 'r1.jpg'))!;
-    engine.catalog.db.prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('shop', 'c.jpg'), id);
+    rawDatabase(engine.catalog).prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('shop', 'c.jpg'), id);
     try {
       const res = await get(`/image/${id}`);
       expect(JSON.parse(res.body).error.code).toBe('PATH_OUTSIDE_ROOTS');
     } finally {
-      engine.catalog.db.prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('rival', 'r1.jpg'), id);
+      rawDatabase(engine.catalog).prepare('UPDATE items SET path = ? WHERE id = ?').run(lib('rival', 'r1.jpg'), id);
     }
     expect((await get(`/image/${id}`)).status).toBe(200);
   });

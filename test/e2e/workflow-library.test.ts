@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { writeScene } from '../support/synthetic.js';
 import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 

@@ -9,11 +9,11 @@
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { scene } from '../support/synthetic.js';
+import { eventually, launchBrowser, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 /** seed → the alteration of its near-copy in the catalog's copies/ subfolder. */
 const CATALOG_COPIES: Record<number, AlterationKind> = { 1: 'resize', 2: 'jpeg', 3: 'webp' };
@@ -23,12 +23,9 @@ const ORIGINALS = 6;
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}`;
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
 let catalog: string;
 let rival: string;
-const pageErrors: string[] = [];
-const savedXdg = process.env.XDG_DATA_HOME;
 
 const groups = () => page.locator('[data-testid=group]');
 /** The group whose keeper is `keeper`: groups come most reclaimable space first, not by name. */
@@ -85,44 +82,39 @@ async function labelLines(p: Page, table: string) {
   );
 }
 
-beforeAll(async () => {
-  h = await startHarness();
-  process.env.XDG_DATA_HOME = join(h.root, 'xdg-data');
-  catalog = join(h.root, 'catalog');
-  rival = join(h.root, 'rival');
-  mkdirSync(join(catalog, 'copies'), { recursive: true });
-  mkdirSync(rival, { recursive: true });
-  const old = new Date('2024-01-01T00:00:00Z');
-  const recent = new Date('2026-06-01T00:00:00Z');
-  for (let seed = 1; seed <= ORIGINALS; seed++) {
-    const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
-    const file = join(catalog, `${name(seed)}.jpg`);
-    writeFileSync(file, original);
-    utimesSync(file, old, old);
-    const kind = CATALOG_COPIES[seed];
-    if (kind) {
-      const altered = await alterImage(original, kind);
-      const copy = join(catalog, 'copies', `${name(seed)}-${kind}.${altered.ext}`);
-      writeFileSync(copy, altered.data);
-      utimesSync(copy, recent, recent);
+const e2e = setupE2e({
+  ownTrash: true,
+  async prepare(harness) {
+    h = harness;
+    catalog = join(h.root, 'catalog');
+    rival = join(h.root, 'rival');
+    mkdirSync(join(catalog, 'copies'), { recursive: true });
+    mkdirSync(rival, { recursive: true });
+    const old = new Date('2024-01-01T00:00:00Z');
+    const recent = new Date('2026-06-01T00:00:00Z');
+    for (let seed = 1; seed <= ORIGINALS; seed++) {
+      const original = await scene(seed).jpeg({ quality: 92 }).toBuffer();
+      const file = join(catalog, `${name(seed)}.jpg`);
+      writeFileSync(file, original);
+      utimesSync(file, old, old);
+      const kind = CATALOG_COPIES[seed];
+      if (kind) {
+        const altered = await alterImage(original, kind);
+        const copy = join(catalog, 'copies', `${name(seed)}-${kind}.${altered.ext}`);
+        writeFileSync(copy, altered.data);
+        utimesSync(copy, recent, recent);
+      }
+      const rivalKind = RIVAL_COPIES[seed];
+      if (rivalKind) {
+        const altered = await alterImage(original, rivalKind);
+        writeFileSync(join(rival, `${name(seed)}-${rivalKind}.${altered.ext}`), altered.data);
+      }
     }
-    const rivalKind = RIVAL_COPIES[seed];
-    if (rivalKind) {
-      const altered = await alterImage(original, rivalKind);
-      writeFileSync(join(rival, `${name(seed)}-${rivalKind}.${altered.ext}`), altered.data);
-    }
-  }
-  writeFileSync(join(rival, `${name(31)}.jpg`), await scene(31).jpeg().toBuffer());
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
-  if (savedXdg === undefined) delete process.env.XDG_DATA_HOME;
-  else process.env.XDG_DATA_HOME = savedXdg;
+    writeFileSync(join(rival, `${name(31)}.jpg`), await scene(31).jpeg().toBuffer());
+  },
+  ready(session) {
+    page = session.page;
+  },
 });
 
 describe('review workflow, end to end', () => {
@@ -370,6 +362,6 @@ describe('review workflow, end to end', () => {
         await other.close();
       }
     }
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

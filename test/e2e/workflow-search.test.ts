@@ -8,10 +8,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
-import { startHarness, type Harness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { scene, writeScene } from '../support/synthetic.js';
+import { eventually, launchBrowser, screenshot } from './browser.js';
+import { setupE2e, type Harness } from './harness.js';
 
 const SCENES = 12;
 /** Portrait, as most product photos are. */
@@ -20,10 +20,8 @@ const H = 360;
 const name = (seed: number) => `scene-${String(seed).padStart(2, '0')}.jpg`;
 
 let h: Harness;
-let b: TestBrowser;
 let page: Page;
 let photos: string;
-const pageErrors: string[] = [];
 const searches: string[] = [];
 
 const hits = () => page.locator('[data-testid=hit]');
@@ -45,23 +43,20 @@ async function searchFor(seed: number, fileName = `query-${seed}.jpg`) {
   await eventually(() => hits().first().locator('.hit-name').textContent()).toBe(name(seed));
 }
 
-beforeAll(async () => {
-  h = await startHarness();
-  photos = join(h.root, 'photos');
-  for (let seed = 1; seed <= SCENES; seed++) await writeScene(join(photos, name(seed)), seed, { width: W, height: H });
-  mkdirSync(join(photos, 'bad'), { recursive: true });
-  writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
-  b = await launchBrowser();
-  page = b.page;
-  watchPageErrors(page, pageErrors);
-  page.on('request', (req) => {
-    if (decodeURIComponent(req.url()).includes('search:byImage')) searches.push(req.url());
-  });
-}, 300_000);
-
-afterAll(async () => {
-  await b?.close();
-  await h?.close();
+const e2e = setupE2e({
+  async prepare(harness) {
+    h = harness;
+    photos = join(h.root, 'photos');
+    for (let seed = 1; seed <= SCENES; seed++) await writeScene(join(photos, name(seed)), seed, { width: W, height: H });
+    mkdirSync(join(photos, 'bad'), { recursive: true });
+    writeFileSync(join(photos, 'bad', 'empty.jpg'), '');
+  },
+  ready(session) {
+    page = session.page;
+    page.on('request', (req) => {
+      if (decodeURIComponent(req.url()).includes('search:byImage')) searches.push(req.url());
+    });
+  },
 });
 
 describe('search workflow, end to end', () => {
@@ -229,6 +224,6 @@ describe('search workflow, end to end', () => {
     }
     await page.emulateMedia({ colorScheme: 'light' });
     await page.getByRole('button', { name: 'English', exact: true }).click();
-    expect(pageErrors).toEqual([]);
+    expect(e2e.pageErrors).toEqual([]);
   });
 });

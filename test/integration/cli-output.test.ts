@@ -8,9 +8,9 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type CliRun } from '../../src/bench/cli-process.js';
-import { runCli as runInProcess } from './cli-run.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { startCli, type CliRun } from '../support/cli-process.js';
+import { runCli as runInProcess } from '../support/cli-run.js';
+import { writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 

@@ -1,41 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { runCli as cli } from '../support/cli-run.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  lines: string[];
-}
-
-/** Runs the CLI in-process as `lookalike <args>` with captured output. */
-async function cli(args: string[], options: { env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, io: { interrupt(): void }) => void } = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        options.onStderr?.(s, { interrupt: () => listeners.forEach((l) => l()) });
-      },
-    },
-    env: options.env ?? {},
-    cwd: '/',
-    onInterrupt(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
-}
 
 describe('lookalike CLI (in-process, real model)', () => {
   let tmp: TempDir;

@@ -2,7 +2,7 @@
  * Crash safety, proven on the real CLI in child processes: `lookalike index` killed with SIGKILL at random
  * moments and run again loses and duplicates nothing; a second process on the same data folder is refused with
  * the holder's PID while searches keep answering; a full disk fails the batch cleanly and leaves the catalog and
- * the index as they were. (The soak variant with 20+ kills is src/bench/reliability.ts.)
+ * the index as they were. (The soak variant with 20+ kills is bench/reliability.ts.)
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -11,14 +11,15 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type CliRun } from '../../src/bench/cli-process.js';
-import { verifyDataFolder } from '../../src/bench/verify-data-folder.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import type { Engine } from '../../src/core/engine.js';
+import { runCli, startCli, type CliRun } from '../support/cli-process.js';
+import { verifyDataFolder } from '../support/verify-data-folder.js';
+import { writeScene } from '../support/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import { EMBED_POOL_MIN_FILES_ENV } from '../../src/cli/context.js';
 import type { Progress } from '../../src/shared/types.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 
@@ -190,7 +191,7 @@ describe('two processes on one data folder', () => {
 
 describe('lookalike index on the embedding pool (worker threads)', () => {
   // The pool starts only for runs of BULK_MIN_FILES (1,024) files; the variable lowers that so that a run of a few
-  // batches here embeds on it (the soak, src/bench/reliability.ts, runs it at the real threshold).
+  // batches here embeds on it (the soak, bench/reliability.ts, runs it at the real threshold).
   const pooled = { env: { [EMBED_POOL_MIN_FILES_ENV]: '1' } };
   const POOL_LINE = /debug embedding on worker threads \{"workers":(\d+)/;
   let photos: string;
@@ -294,7 +295,7 @@ function fillDisk(dir: string): string {
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const catalogPaths = (engine: Engine) =>
-  (engine.catalog.db.prepare('SELECT path FROM items ORDER BY path').pluck().all() as string[]).join('\n');
+  (rawDatabase(engine.catalog).prepare('SELECT path FROM items ORDER BY path').pluck().all() as string[]).join('\n');
 const indexFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.usearch'));
 
 describe('a full disk', () => {
@@ -324,7 +325,7 @@ describe('a full disk', () => {
         };
       } else {
         // No tmpfs here: the write layer reports what SQLite reports on a full disk, inside the batch transaction.
-        const db = engine.catalog.db;
+        const db = rawDatabase(engine.catalog);
         const original = db.transaction.bind(db);
         db.transaction = ((fn: (...a: unknown[]) => unknown) =>
           original((...a: unknown[]) => {
@@ -342,7 +343,7 @@ describe('a full disk', () => {
 
       // Nothing of the failed batch is in the catalog; the index file is the one saved before it.
       expect(catalogPaths(engine)).toBe(rowsBefore);
-      expect(engine.catalog.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(rawDatabase(engine.catalog).pragma('integrity_check', { simple: true })).toBe('ok');
       expect(indexFiles(data)).toEqual([indexFile]);
       expect(sha(join(data, indexFile!))).toBe(indexBefore);
 

@@ -5,30 +5,16 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
+import { runCli as cli } from '../support/cli-run.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
+import { PairReasonSchema } from '../../src/shared/api.js';
+import { scene } from '../support/synthetic.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 const tmp: TempDir = tempDir('dupes-cli');
 process.env.HOME = join(tmp.path, 'home');
 process.env.XDG_DATA_HOME = join(tmp.path, 'home', '.local', 'share');
 mkdirSync(process.env.XDG_DATA_HOME, { recursive: true });
-
-async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd,
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
-}
 
 describe('lookalike dupes / undo (CLI)', () => {
   const data = join(tmp.path, 'data');
@@ -52,18 +38,23 @@ describe('lookalike dupes / undo (CLI)', () => {
     const r = await cli(['--data', data, 'dupes', '--json']);
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(1);
-    const out = JSON.parse(r.lines[0]!) as { groups: { keeper: string; items: { path: string; score: number }[] }[] };
+    const out = JSON.parse(r.lines[0]!) as { groups: { keeper: string; items: { path: string; score: number; reason: { codes: string[]; angle: number | null } }[] }[] };
     expect(Object.keys(out)).toEqual(['groups']);
     expect(out.groups).toHaveLength(2);
     for (const g of out.groups) {
       expect(Object.keys(g)).toEqual(['keeper', 'items']);
       expect(g.items).toHaveLength(1);
-      expect(Object.keys(g.items[0]!)).toEqual(['path', 'score']);
+      expect(Object.keys(g.items[0]!)).toEqual(['path', 'score', 'reason']);
+      expect(PairReasonSchema.parse(g.items[0]!.reason)).toEqual(g.items[0]!.reason);
       expect(g.items[0]!.score).toBeGreaterThan(0.5);
       expect(g.items[0]!.score).toBeLessThanOrEqual(1);
     }
     const byKeeper = new Map(out.groups.map((g) => [g.keeper, g.items.map((i) => i.path)]));
     expect(byKeeper.get(P('p0.jpg'))).toEqual([P('p0-copy.jpg')]);
+    // Each pair says why: the padded copy is the photo inside a larger picture, the flipped one its mirror.
+    const reasonIn = (path: string) => out.groups.find((g) => [g.keeper, ...g.items.map((i) => i.path)].includes(path))?.items[0]?.reason.codes;
+    expect(reasonIn(P('p0-copy.jpg'))).toContain('contained');
+    expect(reasonIn(P('p1-copy.jpg'))).toContain('mirrored');
     expect([...byKeeper.entries()].some(([k, v]) => [k, ...v].sort().join() === [P('p1.jpg'), P('p1-copy.jpg')].sort().join())).toBe(true);
     // Only one collection, a stricter threshold and keeper rules are accepted.
     const strict = await cli(['--data', data, 'dupes', '--collection', 'shop', '--threshold', '0.99', '--keep', 'newest,largest-file', '--json']);
@@ -122,7 +113,7 @@ describe('lookalike dupes / undo (CLI)', () => {
   });
 
   it('moves the suggestions to a folder (relative to the working directory) with --json', async () => {
-    const r = await cli(['--data', data, 'dupes', '--apply', 'move:set-aside', '--json'], tmp.path);
+    const r = await cli(['--data', data, 'dupes', '--apply', 'move:set-aside', '--json'], { cwd: tmp.path });
     expect(r.code).toBe(0);
     const s = JSON.parse(r.lines[0]!) as { actionId: number; kind: string; done: number; skipped: unknown[] };
     expect(s).toMatchObject({ kind: 'move', done: 2, skipped: [] });

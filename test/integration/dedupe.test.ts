@@ -7,10 +7,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import type { DupeGroup } from '../../src/core/dedupe/dedupe.service.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
+import { scene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 const tmp: TempDir = tempDir('dedupe');

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { writeScene } from '../support/synthetic.js';
 import { findPackageRoot } from '../../src/core/models/package-root.js';
 import type { Progress } from '../../src/shared/types.js';
 import { connectEngine } from '../../src/main/engine-client.js';

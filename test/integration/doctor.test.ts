@@ -10,25 +10,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli-run.js';
 import type { DoctorCheck, DoctorReport } from '../../src/core/doctor/doctor.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;
 
 async function doctor(data: string, ...flags: string[]): Promise<{ code: number; report: DoctorReport; byId: Map<DoctorCheck['id'], DoctorCheck> }> {
-  let stdout = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: () => true },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', '--data', data, 'doctor', '--json', ...flags], io);
+  const { code, stdout } = await runCli(['--data', data, 'doctor', '--json', ...flags]);
   const report = JSON.parse(stdout) as DoctorReport;
   return { code, report, byId: new Map(report.checks.map((c) => [c.id, c])) };
 }
@@ -142,10 +133,8 @@ describe('lookalike doctor', () => {
     ]);
 
     // What only the user can decide: forget the collection whose folder is gone, let `index` drop the deleted photo.
-    let out = '';
-    const io: CliIo = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {}, cwd: '/', onInterrupt: () => () => undefined };
-    expect(await main(['node', 'lookalike', '--data', data, 'forget', 'gone'], io)).toBe(0);
-    expect(await main(['node', 'lookalike', '--data', data, '--model', TEST_MODEL, 'index', '-c', 'shop'], io)).toBe(0);
+    expect((await runCli(['--data', data, 'forget', 'gone'])).code).toBe(0);
+    expect((await runCli(['--data', data, '--model', TEST_MODEL, 'index', '-c', 'shop'])).code).toBe(0);
     const healthy = await doctor(data);
     expect(healthy.code).toBe(0);
     expect(healthy.report.healthy).toBe(true);

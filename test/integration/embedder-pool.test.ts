@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeForModel } from '../../src/core/images/decode.js';
-import { scene } from '../../src/core/images/synthetic.js';
-import { nullLogger } from '../../src/core/logger.js';
+import { scene } from '../support/synthetic.js';
+import { nullLogger } from '../../src/core/base/logger.js';
 import { openBulkEmbedder } from '../../src/core/models/bulk-embedder.js';
 import type { Embedder } from '../../src/core/models/embedder.js';
 import { EmbedderPool } from '../../src/core/models/embedder-pool.js';
@@ -59,6 +59,34 @@ describe('EmbedderPool (compiled worker, built-in fast model)', () => {
     });
     const other = { ...session, modelId: 'not-fast@1', embed: session.embed.bind(session), close: async () => undefined };
     await expect(EmbedderPool.open(other, 1, { dir: modelDirOf({ modelId: 'fast' }).dir, intraOpThreads: 1 }, WORKER)).rejects.toThrow(/loaded .* not not-fast@1/);
+  }, 120_000);
+
+  it('answers embedDetailed as the session does: vector, unpowered vector and saliency map (accurate)', async () => {
+    const accurate = await openEmbedder({ modelId: 'accurate', logger: nullLogger, device: 'cpu' });
+    const pool = await EmbedderPool.open(accurate, 1, { dir: modelDirOf({ modelId: 'accurate' }).dir, intraOpThreads: 1 }, WORKER);
+    try {
+      expect(pool.saliency).toEqual({ height: 10, width: 10 });
+      const few = await Promise.all([1, 2, 3].map(async (i) => (await decodeForModel(await scene(i, 300, 220).jpeg().toBuffer(), accurate.input)).pixels));
+      for (const views of ['all', 'plain'] as const) {
+        const expected = await accurate.embedDetailed!(few, { views });
+        const got = await pool.embedDetailed(few, { views });
+        got.forEach((g, i) => {
+          const e = expected[i]!;
+          expect(g.saliency, `image ${i}`).toHaveLength(100);
+          expect(Math.max(...g.saliency!.map((v, k) => Math.abs(v - e.saliency![k]!) / Math.abs(e.saliency![k]!)))).toBeLessThan(1e-4);
+          for (const key of ['vector', 'unpowered'] as const) {
+            let dot = 0;
+            for (let j = 0; j < accurate.dim; j++) dot += g[key][j]! * e[key][j]!;
+            expect(dot, `${views} ${key} ${i}`).toBeGreaterThan(0.99999);
+          }
+          // The power normalisation really is left out of `unpowered`.
+          expect(g.unpowered).not.toEqual(g.vector);
+        });
+      }
+    } finally {
+      await pool.close();
+      await accurate.close();
+    }
   }, 120_000);
 
   it('is used only for CPU inference on two cores or more, and falls back (logged) when it cannot start', async () => {

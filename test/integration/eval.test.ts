@@ -7,8 +7,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import { runCli } from './cli-run.js';
+import { writeScene } from '../support/synthetic.js';
+import { runCli } from '../support/cli-run.js';
 import { tempDir, TEST_MODEL, type TempDir } from './helpers.js';
 
 describe('lookalike eval', () => {

@@ -8,14 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { TOKEN_HEADER } from '../../src/server/security.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { runCli } from '../../src/bench/cli-process.js';
+import { runCli } from '../support/cli-process.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 const TOKEN = 'file-bounds-token-0123456789';
 /** A hang is a failure, not a stuck test run. */
@@ -77,7 +78,7 @@ beforeAll(async () => {
   engine = await openTestEngine(data);
   engine.library.addFolder('shop', photos);
   await engine.indexer.run();
-  for (const row of engine.catalog.db.prepare('SELECT id, path FROM items').all() as { id: number; path: string }[]) {
+  for (const row of rawDatabase(engine.catalog).prepare('SELECT id, path FROM items').all() as { id: number; path: string }[]) {
     ids.set(row.path.slice(photos.length + 1), row.id);
   }
   server = await startServer({ engine: toServedEngine(engine), rendererDir: tmp.path, token: TOKEN });

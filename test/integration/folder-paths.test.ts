@@ -6,10 +6,10 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { listFolders, MAX_LISTED_FOLDERS } from '../../src/core/library/folder-browser.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;

@@ -7,15 +7,14 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
-import { toServedEngine } from '../../src/core/host/served-engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { toServedEngine } from '../../src/core/app/host/served-engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { api, channels } from '../../src/shared/api.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { dispatch } from '../../src/shared/dispatch.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 const MARKER = 'ForgetMe7c1d';
@@ -47,7 +46,7 @@ describe('forget a collection', () => {
       const ch = (name: string) => channels.find((c) => fnName(c) === name)!;
       const call = (name: string, input: unknown) => dispatch(api, engine.api, ch(name), input);
       const idsOf = (collection: string) =>
-        engine.catalog.db
+        rawDatabase(engine.catalog)
           .prepare('SELECT i.id FROM items i JOIN collections c ON c.id = i.collection_id WHERE c.name = ?')
           .pluck()
           .all(collection) as number[];
@@ -55,7 +54,7 @@ describe('forget a collection', () => {
       const ourIds = idsOf('ours');
       const theirsId = engine.catalog.collections.require('theirs').id;
       theirVector = engine.catalog.items.vector(theirIds[0]! as never)!.vector;
-      const theirHashes = engine.catalog.db.prepare('SELECT hash FROM items WHERE collection_id = ?').pluck().all(theirsId) as Buffer[];
+      const theirHashes = rawDatabase(engine.catalog).prepare('SELECT hash FROM items WHERE collection_id = ?').pluck().all(theirsId) as Buffer[];
 
       // Derived data of both collections: thumbnails, dedupe signatures, a match decision between them.
       const served = toServedEngine(engine);
@@ -82,7 +81,7 @@ describe('forget a collection', () => {
       expect(result).toEqual({ ok: true, value: { collection: 'theirs', items: 6, vectors: 6, thumbnails: 3 } });
 
       // Rows.
-      const db = engine.catalog.db;
+      const db = rawDatabase(engine.catalog);
       expect(engine.catalog.collections.findByName('theirs')).toBeUndefined();
       expect(db.prepare('SELECT COUNT(*) FROM items WHERE collection_id = ?').pluck().get(theirsId)).toBe(0);
       expect(db.prepare('SELECT COUNT(*) FROM roots WHERE collection_id = ?').pluck().get(theirsId)).toBe(0);
@@ -141,9 +140,8 @@ describe('forget a collection', () => {
   });
 
   it('refuses an unknown collection from the command line in one line', async () => {
-    let stderr = '';
-    const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd: '/', onInterrupt: () => () => undefined };
-    expect(await main(['node', 'lookalike', '--data', join(tmp.path, 'data'), 'forget', 'nope'], io)).toBe(1);
+    const { code, stderr } = await runCli(['--data', join(tmp.path, 'data'), 'forget', 'nope']);
+    expect(code).toBe(1);
     expect(stderr.trim()).toBe('lookalike: No collection named "nope". (COLLECTION_NOT_FOUND)');
   });
 });

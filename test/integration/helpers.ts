@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, type Engine, type EngineOptions } from '../../src/core/engine.js';
-import { createLogger, type Logger } from '../../src/core/logger.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/core/app/engine.js';
+import { createLogger, type Logger } from '../../src/core/base/logger.js';
 
 /** The small model, for speed; the catalog logic does not depend on which model runs. */
 export const TEST_MODEL = 'fast';

@@ -6,30 +6,16 @@
 import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
-import { runCli } from '../../src/bench/cli-process.js';
-import { writeHostileSet, type HostileSet } from '../../src/bench/hostile-set.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { runCli } from '../support/cli-process.js';
+import { runCli as cli } from '../support/cli-run.js';
+import { writeHostileSet, type HostileSet } from '../support/hostile-set.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 let set: HostileSet;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   tmp = tempDir('hostile');
@@ -72,7 +58,7 @@ describe('hostile and odd inputs', () => {
       const errors = engine.library.errors('hostile');
       expect(new Map(errors.map((e) => [e.path, e.code]))).toEqual(failed);
       for (const e of errors) expect(e.reason.length).toBeGreaterThan(5);
-      const rows = engine.catalog.db.prepare('SELECT path FROM items').pluck().all() as string[];
+      const rows = rawDatabase(engine.catalog).prepare('SELECT path FROM items').pluck().all() as string[];
       expect(rows.sort()).toEqual([...set.indexed, ...extra, ...failed.keys()].sort());
       for (const gone of [...set.skipped, toDelete, ...vanishing]) expect(rows).not.toContain(gone);
 

@@ -1,9 +1,9 @@
 import { copyFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import type { Progress } from '../../src/shared/types.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
 
 describe('index job (real model, SQLite and usearch)', () => {

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { AnnIndex } from '../../src/core/vectors/ann-index.js';
 import { openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
 

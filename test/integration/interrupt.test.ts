@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../../src/bench/cli-process.js';
-import { verifyDataFolder } from '../../src/bench/verify-data-folder.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { runCli, startCli } from '../support/cli-process.js';
+import { verifyDataFolder } from '../support/verify-data-folder.js';
+import { writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 

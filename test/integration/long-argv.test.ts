@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/bench/cli-process.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { runCli } from '../support/cli-process.js';
+import { writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 

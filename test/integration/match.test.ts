@@ -5,27 +5,13 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
-import type { Engine } from '../../src/core/engine.js';
+import { runCli as cli } from '../support/cli-run.js';
+import type { Engine } from '../../src/core/app/engine.js';
 import type { MatchResult } from '../../src/core/match/match.service.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
-import { scene } from '../../src/core/images/synthetic.js';
+import { scene } from '../support/synthetic.js';
 import { openTestEngine, TEST_MODEL, tempDir, type TempDir } from './helpers.js';
-
-async function cli(args: string[], cwd = '/'): Promise<{ code: number; stdout: string; stderr: string; lines: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd,
-    onInterrupt: () => () => undefined,
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
-}
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 describe('match (real model and catalog)', () => {
   let tmp: TempDir;
@@ -61,7 +47,7 @@ describe('match (real model and catalog)', () => {
   });
 
   const row = (r: MatchResult, path: string) => r.rows.find((x) => x.ours.path === path)!;
-  const idOf = (path: string) => engine.catalog.db.prepare('SELECT id FROM items WHERE path = ?').pluck().get(path) as number;
+  const idOf = (path: string) => rawDatabase(engine.catalog).prepare('SELECT id FROM items WHERE path = ?').pluck().get(path) as number;
 
   it('finds each copy first with a `same` verdict and lists what each side lacks', async () => {
     const r = await engine.match.run({ ours: 'ours', theirs: 'theirs' });
@@ -73,9 +59,11 @@ describe('match (real model and catalog)', () => {
     expect(row(r, ours(4)).matches.some((m) => m.verdict === 'same')).toBe(false);
     // Metadata for a side-by-side look.
     expect(row(r, ours(0)).matches[0]!.item).toMatchObject({ width: 192, height: 144, format: 'jpeg', collection: 'theirs' });
-    // The gap lists are exactly the items without a match.
-    expect(r.unmatchedOurs.map((i) => i.path).sort()).toEqual(r.rows.filter((x) => x.matches.length === 0).map((x) => x.ours.path).sort());
-    const matchedTheirs = new Set(r.rows.flatMap((x) => x.matches.map((m) => m.item.path)));
+    // The gap lists are exactly the items without a `same` match: a lookalike is not the product (issue 20).
+    const sameOf = (x: MatchResult['rows'][number]) => x.matches.filter((m) => m.verdict === 'same');
+    expect(r.unmatchedOurs.map((i) => i.path).sort()).toEqual(r.rows.filter((x) => sameOf(x).length === 0).map((x) => x.ours.path).sort());
+    expect(r.unmatchedOurs.map((i) => i.path)).toContain(ours(4));
+    const matchedTheirs = new Set(r.rows.flatMap((x) => sameOf(x).map((m) => m.item.path)));
     for (const t of r.unmatchedTheirs) expect(matchedTheirs.has(t.path)).toBe(false);
     for (const copy of ['copy0.jpg', 'copy1.jpg', 'copy2.jpg', oddName]) expect(r.unmatchedTheirs.map((i) => i.path)).not.toContain(theirs(copy));
     expect(r.thresholds.modelId).toMatch(/^fast@/);
@@ -141,7 +129,7 @@ describe('match (real model and catalog)', () => {
 
   it('speaks the CLI contract: JSON lines, --csv, exit codes', async () => {
     await engine.close();
-    const r = await cli(['--data', data, '--model', TEST_MODEL, 'match', '--ours', 'ours', '--theirs', 'theirs', '--json', '--csv', 'm.csv'], tmp.path);
+    const r = await cli(['--data', data, '--model', TEST_MODEL, 'match', '--ours', 'ours', '--theirs', 'theirs', '--json', '--csv', 'm.csv'], { cwd: tmp.path });
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(5);
     for (const l of r.lines) {

@@ -4,15 +4,15 @@
  * Converts in memory, so it needs neither `npm run build:models` nor any file outside the repo.
  */
 import * as tf from '@tensorflow/tfjs';
-import ort from 'onnxruntime-node';
+import ort from '../../src/core/base/onnx-runtime.js';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_MODELS, type BuiltinModelConfig } from '../../src/core/models/convert/build-config.js';
-import { convertBuiltin, type ConvertedModel } from '../../src/core/models/convert/convert-builtin.js';
-import { centrePrior } from '../../src/core/models/convert/keras-to-onnx.js';
-import { parseKerasTopology, requiredLayers } from '../../src/core/models/convert/keras-topology.js';
-import { findNsfwjs } from '../../src/core/models/convert/nsfwjs-source.js';
-import { readTfjsArtifacts, type TfjsArtifacts } from '../../src/core/models/convert/tfjs-artifacts.js';
+import { readBuiltin, type BuiltinModelConfig } from '../../tools/models/builtin-config.js';
+import { convertBuiltin, type ConvertedModel } from '../../tools/models/convert-builtin.js';
+import { centrePrior } from '../../tools/models/keras-to-onnx.js';
+import { parseKerasTopology, requiredLayers } from '../../tools/models/keras-topology.js';
+import { findNsfwjs } from '../../tools/models/nsfwjs-source.js';
+import { readTfjsArtifacts, type TfjsArtifacts } from '../../tools/models/tfjs-artifacts.js';
 import { createPixelPacker, packPixels } from '../../src/core/models/preprocess.js';
 
 /** Three kinds of picture a CNN reacts to differently: smooth gradients, hard-edged shapes, noise. */
@@ -116,12 +116,13 @@ beforeAll(async () => {
 });
 
 describe.each(CASES)('converted $id model vs tfjs', ({ id, images: count }) => {
-  const config = BUILTIN_MODELS.find((m) => m.id === id)!;
+  let config: BuiltinModelConfig;
   let artifacts: TfjsArtifacts;
   let converted: ConvertedModel;
   let pixels: Buffer[];
 
   beforeAll(async () => {
+    config = (await readBuiltin(id)).config;
     const nsfwjs = findNsfwjs();
     artifacts = await readTfjsArtifacts(`${nsfwjs.modelsDir}/${config.sourceModel}`);
     converted = convertBuiltin(config, artifacts, nsfwjs.version);

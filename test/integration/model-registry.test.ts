@@ -6,9 +6,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModels } from '../../src/core/models/convert/build-models.js';
-import { GraphBuilder } from '../../src/core/models/convert/graph-builder.js';
-import { encodeModel, type Dim } from '../../src/core/models/convert/onnx-proto.js';
+import { buildModels } from '../../tools/models/build-models.js';
+import { GraphBuilder } from '../../src/core/base/onnx/graph-builder.js';
+import { encodeModel, type Dim } from '../../src/core/base/onnx/onnx-proto.js';
 import type { Embedder } from '../../src/core/models/embedder.js';
 import { listModels, openEmbedder } from '../../src/core/models/registry.js';
 import { addUserModel } from '../../src/core/models/user-models.js';

@@ -9,13 +9,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { writeScene } from '../support/synthetic.js';
 import { reembedFolder, STAGING_FILE } from '../../src/core/jobs/reembed.job.js';
-import { GraphBuilder } from '../../src/core/models/convert/graph-builder.js';
-import { encodeModel } from '../../src/core/models/convert/onnx-proto.js';
+import { GraphBuilder } from '../../src/core/base/onnx/graph-builder.js';
+import { encodeModel } from '../../src/core/base/onnx/onnx-proto.js';
 import { openEmbedder } from '../../src/core/models/registry.js';
 import { asJobId } from '../../src/shared/types.js';
-import { runCli } from './cli-run.js';
+import { runCli } from '../support/cli-run.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
 
 /** image [batch, 3, 32, 32] → 4×4 average pools → flattened 48 values: a tiny but image-dependent embedder. */

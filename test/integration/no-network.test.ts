@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/bench/cli-process.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { runCli } from '../support/cli-process.js';
+import { writeScene } from '../support/synthetic.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 import { spawnSync } from 'node:child_process';

@@ -1,31 +1,17 @@
 /**
  * OCR end to end: PP-OCRv4 (ONNX) on images rendered with known text, and the per-collection OCR step feeding
- * the FTS5 index. Thresholds sit below what src/bench/ocr.ts measured (see the report), with margin.
+ * the FTS5 index. Thresholds sit below what bench/ocr.ts measured (see the report), with margin.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
-import type { Engine } from '../../src/core/engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { runCli as cli } from '../support/cli-run.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { characterAccuracy } from '../../src/core/ocr/ctc.js';
 import { OcrEngine } from '../../src/core/ocr/ocr-engine.js';
-import { CHINESE_LINES, ENGLISH_LINES, findCjkFont, renderText } from '../../src/core/ocr/render-text.js';
+import { CHINESE_LINES, ENGLISH_LINES, findCjkFont, renderText } from '../support/render-text.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => {},
-  };
-  return { code: await main(['node', 'lookalike', ...args], io), stdout, stderr };
-}
 
 const CJK_FONT = findCjkFont();
 if (!CJK_FONT) console.warn('No CJK font installed (fc-list :lang=zh is empty): the Chinese OCR test is skipped. Install fonts-wqy-microhei.');

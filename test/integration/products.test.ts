@@ -2,25 +2,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/context.js';
-import type { Engine } from '../../src/core/engine.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
+import { runCli as cli } from '../support/cli-run.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { scene, writeScene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: '/',
-    onInterrupt: () => () => {},
-  };
-  const code = await main(['node', 'lookalike', ...args], io);
-  return { code, stdout, stderr };
-}
 
 const FILES: Record<string, number> = {
   'dresses/linen-blue.jpg': 100,

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import { runCli } from './cli-run.js';
+import { writeScene } from '../support/synthetic.js';
+import { runCli } from '../support/cli-run.js';
 import { TEST_MODEL, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;

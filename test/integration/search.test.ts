@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { collage, scene, writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { collage, scene, writeScene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 const SEEDS = Array.from({ length: 24 }, (_, i) => 100 + i);

@@ -8,13 +8,13 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type CliProcess } from '../../src/bench/cli-process.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import { startCli, type CliProcess } from '../support/cli-process.js';
+import { writeScene } from '../support/synthetic.js';
 import { channels } from '../../src/shared/api.js';
 import { EVENTS_PATH } from '../../src/shared/web.js';
 import { fnName } from '../../src/shared/bridge.js';
 import { TOKEN_HEADER } from '../../src/server/security.js';
-import { RENDERER_DIR_ENV, STOP_GRACE_MS } from '../../src/server/serve.command.js';
+import { RENDERER_DIR_ENV, STOP_GRACE_MS } from '../../src/cli/commands/serve.command.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { tempDir, type TempDir } from './helpers.js';
 

@@ -6,9 +6,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
-import { decodeF16 } from '../../src/core/vectors/f16.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { writeScene } from '../support/synthetic.js';
+import { decodeF16 } from '../../src/core/base/f16.js';
 import { asItemId, type CollectionId } from '../../src/shared/types.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 

@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { writeScene } from '../../src/core/images/synthetic.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { writeScene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 let tmp: TempDir;
 let engine: Engine;
@@ -47,7 +48,7 @@ describe('system folders', () => {
   });
 
   it('refuses a move into a pseudo file system or through a file at once, touching nothing', async () => {
-    const ids = engine.catalog.db.prepare('SELECT id FROM items').pluck().all() as number[];
+    const ids = rawDatabase(engine.catalog).prepare('SELECT id FROM items').pluck().all() as number[];
     const file = join(tmp.path, 'photos', 'a.jpg');
     for (const [destination, code] of [
       ['/proc/x', 'SYSTEM_FOLDER'],
@@ -59,6 +60,6 @@ describe('system folders', () => {
       await expect(engine.dedupe.apply({ kind: 'move', destination }, ids)).rejects.toMatchObject({ code });
     }
     expect(existsSync(file)).toBe(true);
-    expect(engine.catalog.db.prepare('SELECT COUNT(*) FROM items').pluck().get()).toBe(ids.length);
+    expect(rawDatabase(engine.catalog).prepare('SELECT COUNT(*) FROM items').pluck().get()).toBe(ids.length);
   }, 30_000);
 });

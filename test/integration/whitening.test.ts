@@ -6,9 +6,9 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/core/engine.js';
-import { scene, writeScene } from '../../src/core/images/synthetic.js';
-import { decodeF16 } from '../../src/core/vectors/f16.js';
+import type { Engine } from '../../src/core/app/engine.js';
+import { scene, writeScene } from '../support/synthetic.js';
+import { decodeF16 } from '../../src/core/base/f16.js';
 import { WHITENING_FILE, type WhiteningPolicy } from '../../src/core/vectors/whitening-store.js';
 import { asItemId } from '../../src/shared/types.js';
 import { openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runDoctor, type CheckStatus, type DoctorReport } from '../../core/doctor/doctor.js';
-import { defaultDataDir } from '../../core/paths.js';
+import { defaultDataDir } from '../../core/base/paths.js';
 import { isAppError } from '../../shared/errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { printable } from '../format.js';

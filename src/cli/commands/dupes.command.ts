@@ -2,9 +2,9 @@
  * `lookalike dupes [--collection NAME]... [--threshold T] [--keep RULES] [--prefer DIR]... [--json]
  *  [--apply trash|move:<dir>]`: duplicate groups with a suggested keeper; with --apply, the suggested removals
  * are moved to the OS trash or a folder (journalled; `lookalike undo` reverts them).
- * --json prints {"groups": [{"keeper": "<path>", "items": [{"path": "<absolute path>", "score": <s>}]}]} where
- * items are the keeper's duplicates (the keeper itself is not among them) and score is the detail agreement with
- * the keeper (0..1). With --apply and --json, the action's summary is printed instead.
+ * --json prints {"groups": [{"keeper": "<path>", "items": [{"path": "<absolute path>", "score": <s>, "reason": ...}]}]}
+ * where items are the keeper's duplicates (the keeper itself is not among them), score is the detail agreement with
+ * the keeper (0..1) and reason says why ({"codes": ["rotated", ...], "angle": 90}; null for a byte-identical file). With --apply and --json, the action's summary is printed instead.
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -12,6 +12,7 @@ import { api, KEEPER_RULES, type ApiOutput } from '../../shared/api.js';
 import { AppError } from '../../shared/errors.js';
 import { dispatch } from '../../shared/dispatch.js';
 import { DEFAULT_KEEPER_RULES, type KeeperRule } from '../../core/dedupe/keeper.js';
+import { reasonText } from '../../core/dedupe/reasons.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, printable, roundScore } from '../format.js';
 
@@ -83,7 +84,7 @@ export function registerDupesCommand(program: Command, ctx: CliContext): void {
     });
 }
 
-function groupsJson(result: DupesResult): { groups: { keeper: string; items: { path: string; score: number }[] }[] } {
+function groupsJson(result: DupesResult): { groups: { keeper: string; items: { path: string; score: number; reason: unknown }[] }[] } {
   // `product` (imported product data) only where the item has one.
   const product = (i: { product?: unknown }) => (i.product ? { product: i.product } : {});
   return {
@@ -92,7 +93,7 @@ function groupsJson(result: DupesResult): { groups: { keeper: string; items: { p
       return {
         keeper: keeper.path,
         ...(keeper.product ? { keeperProduct: keeper.product } : {}),
-        items: g.items.filter((i) => i.role !== 'keeper').map((i) => ({ path: i.path, score: roundScore(i.score), ...product(i) })),
+        items: g.items.filter((i) => i.role !== 'keeper').map((i) => ({ path: i.path, score: roundScore(i.score), reason: i.reason, ...product(i) })),
       };
     }),
   };
@@ -106,7 +107,7 @@ function printGroups(ctx: CliContext, result: DupesResult): void {
     for (const i of g.items) {
       const role = i.role === 'keeper' ? 'keep  ' : i.role === 'remove' ? 'remove' : 'ref   ';
       const score = i.role === 'keeper' ? '     ' : i.identical ? 'same ' : i.score.toFixed(2).padStart(5);
-      ctx.out(`  ${role} ${score}  ${describe(i)}`);
+      ctx.out(`  ${role} ${score}  ${describe(i)}${i.reason ? `  (${reasonText(i.reason)})` : ''}`);
     }
   });
   const t = result.totals;

@@ -6,15 +6,21 @@
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createLogger, type LogLevel } from '../../core/logger.js';
+import { AppError } from '../../shared/errors.js';
+import { createLogger, type LogLevel } from '../../core/base/logger.js';
 import { ALTERATION_KINDS, ALTERATION_LABELS, type AlterationKind } from '../../core/eval/alterations.js';
-import { runEval, type EvalReport } from '../../core/eval/run-eval.js';
+import { runEval, type EvalReport } from '../run-eval.js';
+import { evalProductsFolder, evalQueriesAgainstCatalog, type SameProductReport } from '../same-product-eval.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
 import { EXIT_INTERRUPTED } from './index.command.js';
 
 interface EvalOpts {
+  products?: boolean;
+  learn?: boolean;
+  collection?: string;
+  truth?: string;
   nearDup: number;
   kinds?: AlterationKind[];
   expand?: boolean;
@@ -33,6 +39,10 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
     .option('--no-expand', 'search without query expansion (ablation)')
     .option('--no-whitening', 'keep raw vectors: do not learn the folder\'s whitening (ablation)')
     .option('--keep <dir>', 'index into this data folder and keep it (default: a temporary folder, deleted)')
+    .option('--products', 'same product: <folder> holds one sub-folder per product, several photos each')
+    .option('--learn', 'with --products: import the sub-folder names as SKUs and learn from them (optimistic)')
+    .option('--collection <name>', 'same product: search this catalog collection of the data folder with the photos of <folder>')
+    .option('--truth <csv>', 'with --collection: CSV of (query file relative to <folder>, expected SKU or catalog file)')
     .option('--json', 'print the report as one JSON object')
     .action(async (folder: string, opts: EvalOpts, command: Command) => {
       const g = command.optsWithGlobals() as GlobalOptions;
@@ -40,6 +50,39 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
       const controller = new AbortController();
       const stopListening = ctx.io.onInterrupt(() => controller.abort());
       const renderer = createProgressRenderer(ctx.io.stderr);
+      const logger = createLogger({ level, sink: (line) => ctx.io.stderr.write(`${line}\n`) });
+      const onStep = (message: string) => {
+        renderer.finish();
+        if (!g.quiet) ctx.err(printable(message));
+      };
+      if (opts.products || opts.collection !== undefined || opts.truth !== undefined) {
+        if ((opts.collection === undefined) !== (opts.truth === undefined)) throw new AppError('INVALID_INPUT', '--collection and --truth go together.');
+        if (opts.products && opts.collection !== undefined) throw new AppError('INVALID_INPUT', 'Use either --products or --collection with --truth, not both.');
+        let same: SameProductReport;
+        try {
+          same = opts.collection !== undefined
+            ? await ctx.withEngine(command, (engine) =>
+                evalQueriesAgainstCatalog({ engine, collection: opts.collection!, queries: resolve(ctx.io.cwd, folder), truth: resolve(ctx.io.cwd, opts.truth!), signal: controller.signal, onStep }),
+              )
+            : await evalProductsFolder({
+                folder: resolve(ctx.io.cwd, folder),
+                ...(g.model ? { modelId: g.model } : {}),
+                ...(g.device ? { device: g.device } : {}),
+                ...(opts.learn ? { learn: true } : {}),
+                logger,
+                onProgress: (p) => renderer.update(p),
+                onStep,
+                signal: controller.signal,
+              });
+        } finally {
+          renderer.finish();
+          stopListening();
+        }
+        if (controller.signal.aborted) ctx.exitCode = EXIT_INTERRUPTED;
+        if (opts.json) ctx.out(JSON.stringify(same));
+        else for (const line of formatSameProduct(same)) ctx.out(line);
+        return;
+      }
       let report: EvalReport;
       try {
         report = await runEval({
@@ -79,7 +122,7 @@ export function formatReport(r: EvalReport): string[] {
   const t = r.model.transform;
   const lines = [
     `model        ${printable(r.model.id)} (${printable(r.model.embedderId)}, ${r.model.dim} dims, ${r.model.device})`,
-    `vectors      ${t ? (t.kind === 'identity' ? 'raw' : t.kind === 'center' ? `centred (${t.samples} photos)` : `PCA-whitened to ${t.outputDim} dims (${t.samples} photos)`) : 'none'}`,
+    `vectors      ${t ? (t.kind === 'identity' ? 'raw' : t.kind === 'center' ? `centred (${t.samples} photos)` : t.kind === 'pca' ? `PCA-whitened to ${t.outputDim} dims (${t.samples} photos)` : `learned from product data (${t.kind === 'lda' ? 'LDA' : 'within-product whitening'}, ${t.outputDim} dims, ${t.samples} photos)`) : 'none'}`,
     `dataset      ${r.dataset.images} images, ${Object.keys(r.dataset.labels).length} labels, ${r.dataset.failed} failed (${printable(r.dataset.folder)})`,
     '',
     `retrieval    leave-one-out, ${r.retrieval.queries} queries, query expansion ${r.retrieval.expand === 'auto' ? 'as the app does' : r.retrieval.expand ? 'on' : 'off'}`,
@@ -102,6 +145,34 @@ export function formatReport(r: EvalReport): string[] {
       `${formatDuration(r.throughput.indexSeconds)} including learning the whitening`,
   );
   if (r.throughput.queryImagesPerSecond !== null) lines.push(`             query embedding ${r.throughput.queryImagesPerSecond.toFixed(1)} images/s (inference only, batches of 16)`);
+  lines.push(`total        ${formatDuration(r.seconds)}`);
+  return lines;
+}
+
+/** The same-product report as a small table. */
+export function formatSameProduct(r: SameProductReport): string[] {
+  const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const t = r.model.transform;
+  const v = r.verdicts;
+  const lines = [
+    `model        ${printable(r.model.id)} (${printable(r.model.embedderId)}), vectors ${t ? `${t.kind}${t.kind === 'identity' ? '' : ` ${t.outputDim} dims`}` : 'none'}`,
+    `dataset      ${r.dataset.queries} queries, ${r.dataset.products} products, ${r.dataset.catalog} catalog photos` +
+      (r.dataset.failed ? `, ${r.dataset.failed} failed` : '') +
+      (r.dataset.unresolved ? `, ${r.dataset.unresolved} truths naming no catalog SKU or file` : ''),
+    '',
+    `same product ${r.mode === 'products' ? 'leave-one-out: each photo against all the others' : 'each query photo against the catalog collection'}`,
+    `  Recall@1   ${pct(r.retrieval.recallAt1)}`,
+    `  Recall@5   ${pct(r.retrieval.recallAt5)}`,
+    `  mAP@10     ${pct(r.retrieval.mapAt10)}`,
+    '',
+  ];
+  if (v.calibration === null) lines.push('verdicts     none: this model has no calibration (import product data to fit one)');
+  else {
+    lines.push(`verdicts     first hit, ${v.calibration === 'catalog' ? "calibrated on this folder's products" : 'built-in calibration'}`);
+    lines.push(`  same       ${v.same.given} given, precision ${pct(v.same.precision)}, recall ${pct(v.same.recall)}`);
+    lines.push(`  similar    ${v.similar.given} given, the right product in ${pct(v.similar.rightProduct)}`);
+    lines.push(`  different  ${v.different}`);
+  }
   lines.push(`total        ${formatDuration(r.seconds)}`);
   return lines;
 }

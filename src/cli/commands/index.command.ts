@@ -1,5 +1,5 @@
 /**
- * `lookalike index [folder...] [--collection NAME] [--ocr] [--json]`: add folders to a collection and index it;
+ * `lookalike index [folder...] [--collection NAME] [--ocr] [--[no-]regions] [--json]`: add folders to a collection and index it;
  * collections with OCR on (or all indexed ones with --ocr, which turns it on) then get their new images' text read.
  */
 import { resolve } from 'node:path';
@@ -9,7 +9,7 @@ import type { OcrRunSummary } from '../../core/ocr/ocr.service.js';
 import type { CliContext } from '../context.js';
 import { formatDuration, printable } from '../format.js';
 import { createProgressRenderer } from '../progress.js';
-import { expandHome } from '../../core/library/home-path.js';
+import { expandHome } from '../../core/base/home-path.js';
 
 const MAX_LISTED_FAILURES = 20;
 export const EXIT_INTERRUPTED = 130;
@@ -21,8 +21,10 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
     .argument('[folders...]', 'folders to add to the collection (recursively)')
     .option('-c, --collection <name>', 'collection the folders belong to (default: "default"; rescan: all)')
     .option('--ocr', "turn OCR on for the collection(s) and read the images' text (see `lookalike ocr`)")
+    .option('--regions', "turn product regions on for the collection(s): each photo's vector averages in its main object's crop (~1.45x the indexing time; see README)")
+    .option('--no-regions', 'turn product regions off for the collection(s)')
     .option('--json', 'print the summary as one JSON object per collection')
-    .action(async (folders: string[], opts: { collection?: string; ocr?: boolean; json?: boolean }, command: Command) => {
+    .action(async (folders: string[], opts: { collection?: string; ocr?: boolean; regions?: boolean; json?: boolean }, command: Command) => {
       await ctx.withEngine(command, async (engine) => {
         let names: string[] | undefined;
         if (folders.length > 0) {
@@ -34,6 +36,8 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
         } else if (engine.catalog.collections.list().length === 0) {
           throw new AppError('INVALID_INPUT', 'Nothing to index yet: give one or more folders, e.g. `lookalike index ~/Photos`.');
         }
+
+        if (opts.regions !== undefined) for (const c of names ?? engine.catalog.collections.list().map((r) => r.name)) engine.library.setRegions(c, opts.regions);
 
         const controller = new AbortController();
         let interrupts = 0;

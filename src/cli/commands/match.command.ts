@@ -52,7 +52,13 @@ export function registerMatchCommand(program: Command, ctx: CliContext): void {
           for (const row of result.rows) {
             const matches = row.matches
               .filter((m) => m.decision !== 'rejected')
-              .map((m) => ({ path: m.item.path, score: roundScore(m.score), verdict: m.verdict, ...(m.item.product ? { product: m.item.product } : {}) }));
+              .map((m) => ({
+                path: m.item.path,
+                score: roundScore(m.score),
+                verdict: m.verdict,
+                ...(m.confidence === null || m.confidence === undefined ? {} : { confidence: Math.round(m.confidence * 1000) / 1000 }),
+                ...(m.item.product ? { product: m.item.product } : {}),
+              }));
             ctx.out(JSON.stringify({ ours: row.ours.path, ...(row.ours.product ? { product: row.ours.product } : {}), matches }));
           }
           return;
@@ -71,7 +77,8 @@ function printMatch(ctx: CliContext, result: MatchResult): void {
     if (matches.length === 0) ctx.out('  (no match)');
     for (const m of matches) {
       const decided = m.decision === 'accepted' ? ' [accepted]' : '';
-      ctx.out(`  ${m.verdict.padEnd(7)}  ${m.score.toFixed(4)}  ${printable(m.item.path)}  (${meta(m.item)})${decided}`);
+      const chance = m.confidence === null || m.confidence === undefined ? '' : ` ${String(Math.min(99, Math.round(100 * m.confidence))).padStart(2)}%`;
+      ctx.out(`  ${m.verdict.padEnd(7)}${chance}  ${m.score.toFixed(4)}  ${printable(m.item.path)}  (${meta(m.item)})${decided}`);
     }
   }
   ctx.out(`Ours without a match (${result.unmatchedOurs.length}):`);
@@ -80,8 +87,11 @@ function printMatch(ctx: CliContext, result: MatchResult): void {
   for (const i of result.unmatchedTheirs) ctx.out(`  ${printable(i.path)}`);
   const t = result.thresholds;
   ctx.out(
-    `${result.rows.length - result.unmatchedOurs.length} of ${result.rows.length} matched; thresholds same ≥ ${t.same.toFixed(4)}, ` +
-      `similar ≥ ${t.similar.toFixed(4)} (${t.source}, ${t.modelId}); ${formatDuration(result.seconds)}`,
+    `${result.rows.length - result.unmatchedOurs.length} of ${result.rows.length} matched (same product); ` +
+      (t.calibration
+        ? `verdicts calibrated (${t.calibration.source}): same from ${Math.round(100 * t.calibration.same)}%, similar from ${Math.round(100 * t.calibration.similar)}% chance`
+        : `thresholds same ≥ ${t.same.toFixed(4)} or a verified copy, similar ≥ ${t.similar.toFixed(4)} (${t.source})`) +
+      ` (${t.modelId}); ${formatDuration(result.seconds)}`,
   );
 }
 

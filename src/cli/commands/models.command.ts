@@ -38,7 +38,11 @@ export function registerModelsCommand(program: Command, ctx: CliContext): void {
           }
           const t = listing.transform;
           if (t) {
-            const what = t.kind === 'identity' ? 'raw vectors (the folder is too small to learn a whitening)' : t.kind === 'center' ? `centred on the folder's mean (${t.samples} photos)` : `PCA-whitened to ${t.outputDim} dims (learned from ${t.samples} photos)`;
+            const what = t.kind === 'identity' ? 'raw vectors (the folder is too small to learn a whitening)' : t.kind === 'center'
+                  ? `centred on the folder's mean (${t.samples} photos)`
+                  : t.kind === 'pca'
+                    ? `PCA-whitened to ${t.outputDim} dims (learned from ${t.samples} photos)`
+                    : `learned from the product data: ${t.kind === 'lda' ? 'LDA' : 'within-product whitening'} to ${t.outputDim} dims (${t.samples} labelled photos)`;
             ctx.out(`vectors: ${what}`);
           }
         },

@@ -59,19 +59,30 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             if (opts.json) ctx.out(JSON.stringify({ query: path, results: [], error: result.error }));
             continue;
           }
-          const hits = (result.value as { hits: { path: string; score: number; collection: string; product?: ProductRecord | null }[] }).hits;
+          const hits = (
+            result.value as {
+              hits: { path: string; score: number; collection: string; product?: ProductRecord | null; verdict?: string | null; confidence?: number | null }[];
+            }
+          ).hits;
+          // The calibrated verdict where the folder has one ("same 0.92": same product, 92% chance).
+          const judged = (h: (typeof hits)[number]) =>
+            h.verdict && h.confidence !== null && h.confidence !== undefined ? { verdict: h.verdict, confidence: Math.round(h.confidence * 1000) / 1000 } : {};
           if (opts.json) {
             ctx.out(
               JSON.stringify({
                 query: path,
-                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), collection: h.collection, ...(h.product ? { product: h.product } : {}) })),
+                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), ...judged(h), collection: h.collection, ...(h.product ? { product: h.product } : {}) })),
               }),
             );
             continue;
           }
           ctx.out(printable(path));
           if (hits.length === 0) ctx.out('  (no results)');
-          hits.forEach((h, i) => ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.collection)}  ${printable(h.path)}${describeProduct(h.product)}`));
+          hits.forEach((h, i) => {
+            const j = judged(h);
+            const verdict = j.verdict === undefined ? '' : `  ${j.verdict.padEnd(9)} ${String(Math.min(99, Math.round(100 * j.confidence))).padStart(2)}%`;
+            ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}${verdict}  ${printable(h.collection)}  ${printable(h.path)}${describeProduct(h.product)}`);
+          });
         }
         if (failures > 0) ctx.exitCode = 1;
       });

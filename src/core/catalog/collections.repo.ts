@@ -50,6 +50,16 @@ export class CollectionsRepo {
     return row;
   }
 
+  /**
+   * The named collections, each once and in the order first named; every collection (by name) when `names` is
+   * empty or absent: what "in these collections" means for every operation that takes a list of names.
+   * @throws AppError COLLECTION_NOT_FOUND
+   */
+  resolve(names: readonly string[] | undefined): CollectionRow[] {
+    if (!names || names.length === 0) return this.list();
+    return [...new Set(names)].map((n) => this.require(n));
+  }
+
   /** Returns the collection, creating it when it does not exist yet. */
   ensure(name: string): CollectionRow {
     this.db.prepare('INSERT INTO collections (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Date.now());

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nullLogger } from '../logger.js';
+import { nullLogger } from '../base/logger.js';
 import { asCollectionId } from '../../shared/types.js';
 import { openCatalog } from './catalog.js';
 import { openDatabase } from './database.js';

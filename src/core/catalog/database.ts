@@ -6,7 +6,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { migrations as allMigrations, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CollectionId } from '../../shared/types.js';
-import { nullLogger } from '../logger.js';
-import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../vectors/ann-index.js';
+import { nullLogger } from '../base/logger.js';
+import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../base/id-digest.js';
 import { openCatalog, type Catalog } from './catalog.js';
 import { CollectionsRepo } from './collections.repo.js';
 import { openDatabase } from './database.js';
 import { ItemsRepo } from './items.repo.js';
 import { migrations } from './migrations/index.js';
+import { rawDatabase } from './raw-database.js';
 
 const DIM = 4;
 const vector = Buffer.alloc(DIM * 2, 1);
@@ -52,11 +53,11 @@ describe('embedded id summaries (migration 0004 triggers)', () => {
         expect(sameIds(catalog.items.embeddedIdDigest(c.id, m), updateIdDigest(EMPTY_ID_DIGEST, ids)), `${c.name} ${m}`).toBe(true);
       }
     }
-    const slow = catalog.db
+    const slow = rawDatabase(catalog)
       .prepare('SELECT COUNT(model_id) AS items, (SELECT COUNT(*) FROM embeddings) AS vectors, COUNT(error_code) AS failed FROM items')
       .get();
     expect(catalog.items.totals()).toEqual(slow);
-    const slowCounts = catalog.db
+    const slowCounts = rawDatabase(catalog)
       .prepare('SELECT collection_id AS id, COUNT(model_id) AS itemCount, COUNT(error_code) AS failedCount FROM items GROUP BY collection_id')
       .all() as { id: CollectionId; itemCount: number; failedCount: number }[];
     expect(catalog.collections.counts()).toEqual(new Map(slowCounts.map(({ id, ...c }) => [id, c])));
@@ -92,7 +93,7 @@ describe('embedded id summaries (migration 0004 triggers)', () => {
     expectInStep();
 
     // Forgetting a collection cascades; a new collection that reuses its id starts from nothing.
-    catalog.db.prepare('DELETE FROM collections WHERE id = ?').run(b);
+    rawDatabase(catalog).prepare('DELETE FROM collections WHERE id = ?').run(b);
     expectInStep();
     const c = catalog.collections.ensure('c').id;
     expect(c).toBe(b);
@@ -113,7 +114,7 @@ describe('embedded id summaries (migration 0004 triggers)', () => {
     old.close();
     catalog.close();
     catalog = openCatalog(file, nullLogger);
-    expect(catalog.db.pragma('user_version', { simple: true })).toBe(4);
+    expect(rawDatabase(catalog).pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
     expect(catalog.items.embeddedIdDigest(cid, 'm1').count).toBe(4);
     expectInStep();
   });

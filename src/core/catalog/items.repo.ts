@@ -1,8 +1,10 @@
 /** Items (one image file in one collection) and their stored embeddings (f16 BLOBs). */
 import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './database.js';
 import type { ProductRecord } from './products.repo.js';
+import type { ItemRegion } from './regions.repo.js';
 
 /** What the index job compares a scanned file against. */
 export interface ScanRow {
@@ -13,6 +15,8 @@ export interface ScanRow {
   hash: Buffer | null;
   /** True when the item has an embedding; false when it is recorded as failed. */
   indexed: boolean;
+  /** Whether its vector averages its product region's crop in (RegionsRepo). */
+  averaged: boolean;
 }
 
 /** One catalog item as the API shows it. */
@@ -28,6 +32,15 @@ export interface ItemRecord {
   format: string | null;
   /** The item's imported product, where the caller looked it up (ProductsRepo.forItems). */
   product?: ProductRecord | null;
+}
+
+/** An item with its content hash and the embedding stored for it by one model. */
+export interface EmbeddedItemRecord extends ItemRecord {
+  hash: Buffer;
+  /** f16 little-endian, `dim * 2` bytes. */
+  vector: Buffer;
+  dim: number;
+  modelId: string;
 }
 
 export interface FailedRecord {
@@ -55,6 +68,8 @@ export interface NewIndexedItem extends FileFacts {
   dim: number;
   /** f16 little-endian, `dim * 2` bytes. */
   vector: Buffer;
+  /** Its main object box, written with it (RegionsRepo). */
+  region?: ItemRegion;
 }
 
 export interface NewFailedItem extends FileFacts {
@@ -70,6 +85,8 @@ export interface StoredVector {
   format: string | null;
   dim: number;
   vector: Buffer;
+  /** The source item's main box, when it has one (it is the same content's). */
+  region?: ItemRegion;
 }
 
 type RawItem = {
@@ -107,6 +124,9 @@ function prefixRange(dir: string, sep: string): [string, string] {
 export class ItemsRepo {
   private readonly stmts;
   private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
+  private readonly insertUnlessTakenTx: (item: NewIndexedItem, now: number) => ItemId | undefined;
+  /** Prepared on first use, as insertIndexed's region statement (it reads item_regions, migration 0005). */
+  private vectorByHashStmt: Database.Statement<unknown[]> | undefined;
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -118,27 +138,33 @@ export class ItemsRepo {
       updateStat: db.prepare('UPDATE items SET size = ?, mtime_ms = ? WHERE id = ?'),
       move: db.prepare('UPDATE items SET path = ?, size = ?, mtime_ms = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM items WHERE id = ?'),
-      vectorByHash: db.prepare(
-        `SELECT i.id AS itemId, i.width, i.height, i.format, e.dim, e.vector
-         FROM items i JOIN embeddings e ON e.item_id = i.id
-         WHERE i.hash = ? AND e.model_id = ? LIMIT 1`,
-      ),
       vector: db.prepare('SELECT model_id AS modelId, dim, vector FROM embeddings WHERE item_id = ?'),
       get: db.prepare(`SELECT ${ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id WHERE i.id = ?`),
+      hash: db.prepare('SELECT hash FROM items WHERE id = ?'),
     };
     const { insertItem, insertVector } = this.stmts;
+    // Prepared on first use: a catalog opened before migration 0005 (tests of older schemas) has no item_regions.
+    let insertRegion: Database.Statement<unknown[]> | undefined;
     this.insertIndexedTx = db.transaction((item: NewIndexedItem, now: number): ItemId => {
       const id = asItemId(Number(insertItem.run({ ...item, code: null, reason: null, now }).lastInsertRowid));
       insertVector.run(id, item.modelId, item.dim, item.vector);
+      if (item.region) (insertRegion ??= db.prepare('INSERT INTO item_regions (item_id, x, y, width, height, area, averaged) VALUES (?, ?, ?, ?, ?, ?, ?)')).run(id, item.region.box.x, item.region.box.y, item.region.box.width, item.region.box.height, item.region.box.area, item.region.averaged ? 1 : 0);
       return id;
     });
+    const taken = db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck();
+    this.insertUnlessTakenTx = db.transaction((item: NewIndexedItem, now: number): ItemId | undefined =>
+      taken.get(item.collectionId, item.path) === undefined ? this.insertIndexedTx(item, now) : undefined,
+    );
   }
 
   /** Every item of a collection with what change detection needs. */
   scanRows(collectionId: CollectionId): ScanRow[] {
     const rows = this.db
-      .prepare('SELECT id, path, size, mtime_ms, hash, model_id FROM items WHERE collection_id = ?')
-      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null }[];
+      .prepare(
+        `SELECT i.id, i.path, i.size, i.mtime_ms, i.hash, i.model_id, COALESCE(r.averaged, 0) AS averaged
+         FROM items i LEFT JOIN item_regions r ON r.item_id = i.id WHERE i.collection_id = ?`,
+      )
+      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null; averaged: number }[];
     return rows.map((r) => ({
       id: asItemId(r.id),
       path: r.path,
@@ -146,12 +172,22 @@ export class ItemsRepo {
       mtimeMs: r.mtime_ms,
       hash: r.hash,
       indexed: r.model_id !== null,
+      averaged: r.averaged === 1,
     }));
   }
 
   /** Inserts an indexed item and its embedding, both or neither (a savepoint inside the batch transaction). */
   insertIndexed(item: NewIndexedItem, now = Date.now()): ItemId {
     return this.insertIndexedTx(item, now);
+  }
+
+  /**
+   * insertIndexed() unless the collection already has an item at that path (a row put back from the dedupe journal
+   * while the index job has catalogued the file again): the check and the insert are one savepoint.
+   * @returns the new id, or undefined when the path was taken.
+   */
+  insertIndexedUnlessTaken(item: NewIndexedItem, now = Date.now()): ItemId | undefined {
+    return this.insertUnlessTakenTx(item, now);
   }
 
   /** Records a file that could not be indexed, with its code and reason. */
@@ -173,10 +209,23 @@ export class ItemsRepo {
     this.stmts.delete.run(id);
   }
 
-  /** Any embedding made by `modelId` for content with this hash (so identical files are embedded once). */
-  vectorByHash(hash: Buffer, modelId: string): StoredVector | undefined {
-    const r = this.stmts.vectorByHash.get(hash, modelId) as (Omit<StoredVector, 'itemId'> & { itemId: number }) | undefined;
-    return r && { ...r, itemId: asItemId(r.itemId) };
+  /**
+   * Any embedding made by `modelId` for content with this hash (so identical files are embedded once), of the kind
+   * asked for: with the product region's crop averaged in or not (a copy must not mix the two in one collection).
+   */
+  vectorByHash(hash: Buffer, modelId: string, averaged = false): StoredVector | undefined {
+    type Raw = Omit<StoredVector, 'itemId' | 'region'> & { itemId: number; x: number | null; y: number; rw: number; rh: number; area: number; averaged: number };
+    this.vectorByHashStmt ??= this.db.prepare(
+      `SELECT i.id AS itemId, i.width, i.height, i.format, e.dim, e.vector,
+              r.x, r.y, r.width AS rw, r.height AS rh, r.area, r.averaged
+       FROM items i JOIN embeddings e ON e.item_id = i.id LEFT JOIN item_regions r ON r.item_id = i.id
+       WHERE i.hash = ? AND e.model_id = ? AND COALESCE(r.averaged, 0) = ? LIMIT 1`,
+    );
+    const r = this.vectorByHashStmt.get(hash, modelId, averaged ? 1 : 0) as Raw | undefined;
+    if (!r) return undefined;
+    const { x, y, rw, rh, area, averaged: avg, ...rest } = r;
+    const region = x === null ? {} : { region: { box: { x, y, width: rw, height: rh, area }, averaged: avg === 1 } };
+    return { ...rest, itemId: asItemId(r.itemId), ...region };
   }
 
   vector(id: ItemId): { modelId: string; dim: number; vector: Buffer } | undefined {
@@ -193,6 +242,55 @@ export class ItemsRepo {
     const item = this.get(id);
     if (!item) throw new AppError('ITEM_NOT_FOUND', `No item with id ${id}.`);
     return item;
+  }
+
+  /** The content hash of an item (null until it was read; undefined for an unknown id). */
+  hash(id: ItemId): Buffer | null | undefined {
+    const r = this.stmts.hash.get(id) as { hash: Buffer | null } | undefined;
+    return r?.hash;
+  }
+
+  /**
+   * Every item of the collections with a content hash and an embedding by `modelId`, by id, with that embedding:
+   * what deduplication and matching compare.
+   */
+  embedded(collectionIds: readonly CollectionId[], modelId: string): EmbeddedItemRecord[] {
+    if (collectionIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT ${ITEM_COLUMNS}, i.hash, e.vector, e.dim, e.model_id
+         FROM items i JOIN collections c ON c.id = i.collection_id JOIN embeddings e ON e.item_id = i.id
+         WHERE e.model_id = ? AND i.hash IS NOT NULL AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
+         ORDER BY i.id`,
+      )
+      .all(modelId, ...collectionIds) as (RawItem & { hash: Buffer; vector: Buffer; dim: number; model_id: string })[];
+    return rows.map((r) => ({ ...toItem(r), hash: r.hash, vector: r.vector, dim: r.dim, modelId: r.model_id }));
+  }
+
+  /** Every item's id with what its thumbnail's name is made of (thumbs/thumbnails.ts thumbKey). */
+  *contentKeys(): IterableIterator<{ id: ItemId; hash: Buffer | null; size: number; mtimeMs: number }> {
+    const stmt = this.db.prepare('SELECT id, hash, size, mtime_ms FROM items');
+    for (const r of stmt.iterate() as IterableIterator<{ id: number; hash: Buffer | null; size: number; mtime_ms: number }>) {
+      yield { id: asItemId(r.id), hash: r.hash, size: r.size, mtimeMs: r.mtime_ms };
+    }
+  }
+
+  /** Items recorded as indexed that have no embedding (a broken invariant `doctor` reports). */
+  indexedWithoutVector(): { id: ItemId; path: string }[] {
+    return (
+      this.db
+        .prepare('SELECT id, path FROM items i WHERE model_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id)')
+        .all() as { id: number; path: string }[]
+    ).map((r) => ({ id: asItemId(r.id), path: r.path }));
+  }
+
+  /** Items whose embedding another model than `modelId` made (the catalog's vectors must all be of one model). */
+  embeddedByOtherModel(modelId: string): { id: ItemId; path: string }[] {
+    return (
+      this.db
+        .prepare('SELECT i.id, i.path FROM items i JOIN embeddings e ON e.item_id = i.id WHERE e.model_id <> ?')
+        .all(modelId) as { id: number; path: string }[]
+    ).map((r) => ({ id: asItemId(r.id), path: r.path }));
   }
 
   /** Items by id, in one query; unknown ids are absent from the map. */
@@ -251,7 +349,7 @@ export class ItemsRepo {
   }
 
   /**
-   * embeddedIds() summarised (count, sum, sum of squares mod 4294967291: vectors/ann-index.ts IdDigest), what a
+   * embeddedIds() summarised (count, sum, sum of squares mod 4294967291: base/id-digest.ts), what a
    * vector index file is checked against on open. One row kept by triggers (migration 0004), not a scan.
    */
   embeddedIdDigest(collectionId: CollectionId, modelId: string): { count: number; sum: bigint; squares: bigint } {
@@ -317,6 +415,9 @@ export class ItemsRepo {
   replaceVector(id: ItemId, modelId: string, dim: number, vector: Buffer): void {
     this.db.prepare('UPDATE embeddings SET model_id = ?, dim = ?, vector = ? WHERE item_id = ?').run(modelId, dim, vector, id);
     this.db.prepare('UPDATE items SET model_id = ? WHERE id = ? AND model_id IS NOT NULL').run(modelId, id);
+    // The box came from the old model's map and the new vector averages no crop: a collection with product regions on
+    // re-embeds the item on its next index run.
+    this.db.prepare('DELETE FROM item_regions WHERE item_id = ?').run(id);
   }
 
   /** Records an indexed item as failed (its file could not be re-embedded): its embedding is dropped. */

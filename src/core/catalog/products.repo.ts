@@ -103,6 +103,49 @@ export class ProductsRepo {
     for (const path of paths) ins.run(collectionId, path, productId);
   }
 
+  /** The image paths of a collection that some product claims. */
+  linkedPaths(collectionId: CollectionId): string[] {
+    return this.db.prepare('SELECT path FROM product_images WHERE collection_id = ?').pluck().all(collectionId) as string[];
+  }
+
+  /**
+   * Every embedded item of `modelId` whose file imported product data names, with its SKU: the labels a learned
+   * projection is fitted on. A SKU is one product across collections (ours and a competitor's may share SKUs).
+   * Ordered by item id, so an even sample of it is deterministic.
+   */
+  *labelledEmbeddings(modelId: string): IterableIterator<{ id: ItemId; sku: string; vector: Buffer }> {
+    const stmt = this.db.prepare(
+      `SELECT i.id, p.sku, e.vector FROM items i
+       JOIN product_images pi ON pi.collection_id = i.collection_id AND pi.path = i.path
+       JOIN products p ON p.id = pi.product_id
+       JOIN embeddings e ON e.item_id = i.id
+       WHERE e.model_id = ? ORDER BY i.id`,
+    );
+    for (const r of stmt.iterate(modelId) as IterableIterator<{ id: number; sku: string; vector: Buffer }>) yield { id: asItemId(r.id), sku: r.sku, vector: r.vector };
+  }
+
+  /** Labelled embedded items of `modelId` per SKU (the count a learned projection's policy looks at). */
+  labelCounts(modelId: string): Map<string, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT p.sku AS sku, COUNT(*) AS n FROM items i
+         JOIN product_images pi ON pi.collection_id = i.collection_id AND pi.path = i.path
+         JOIN products p ON p.id = pi.product_id
+         JOIN embeddings e ON e.item_id = i.id
+         WHERE e.model_id = ? GROUP BY p.sku`,
+      )
+      .all(modelId) as { sku: string; n: number }[];
+    return new Map(rows.map((r) => [r.sku, r.n]));
+  }
+
+  /** Changes whenever product data is imported, updated or linked to other files (a re-import included). */
+  stamp(): string {
+    const r = this.db
+      .prepare('SELECT (SELECT COUNT(*) FROM products) AS n, (SELECT MAX(updated_at) FROM products) AS t, (SELECT COUNT(*) FROM product_images) AS m')
+      .get() as { n: number; t: number | null; m: number };
+    return `${r.n}-${r.t ?? 0}-${r.m}`;
+  }
+
   /** How many products a collection holds. */
   count(collectionId: CollectionId): number {
     return this.db.prepare('SELECT COUNT(*) FROM products WHERE collection_id = ?').pluck().get(collectionId) as number;

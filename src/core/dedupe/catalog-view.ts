@@ -1,21 +1,16 @@
 /**
  * What deduplication and matching read from the catalog in one query per scope: every embedded item of some
- * collections with its content hash, stored embedding and whether it lies under a reference root. Read-only;
- * writes go through the catalog's repositories.
+ * collections with its content hash, stored embedding (ItemsRepo.embedded) and whether it lies under a reference
+ * root. Read-only.
  */
 import { AppError } from '../../shared/errors.js';
-import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { ItemRecord } from '../catalog/items.repo.js';
-import { isInside } from '../library/confine.js';
+import type { EmbeddedItemRecord } from '../catalog/items.repo.js';
+import { isInside } from '../base/confine.js';
 import type { Picture } from './near-duplicates.js';
 
-export interface ScopeItem extends ItemRecord {
-  hash: Buffer;
-  /** The stored embedding, f16 little-endian. */
-  vector: Buffer;
-  dim: number;
-  modelId: string;
+export interface ScopeItem extends EmbeddedItemRecord {
   /** Under a root flagged as reference: never removed. */
   reference: boolean;
 }
@@ -46,46 +41,12 @@ export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId
         .map((r) => r.path),
     );
   }
-  const rows = catalog.db
-    .prepare(
-      `SELECT i.id, i.collection_id, c.name AS collection, i.path, i.size, i.mtime_ms, i.width, i.height, i.format, i.hash,
-              e.vector, e.dim, e.model_id
-       FROM items i JOIN collections c ON c.id = i.collection_id JOIN embeddings e ON e.item_id = i.id
-       WHERE e.model_id = ? AND i.hash IS NOT NULL AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
-       ORDER BY i.id`,
-    )
-    .all(embedderId, ...collectionIds) as {
-    id: number;
-    collection_id: number;
-    collection: string;
-    path: string;
-    size: number;
-    mtime_ms: number;
-    width: number | null;
-    height: number | null;
-    format: string | null;
-    hash: Buffer;
-    vector: Buffer;
-    dim: number;
-    model_id: string;
-  }[];
+  const rows = catalog.items.embedded(collectionIds, embedderId);
   const products = catalog.products.forItems(rows.map((r) => r.id));
   return rows.map((r) => ({
-    id: asItemId(r.id),
-    collectionId: asCollectionId(r.collection_id),
-    collection: r.collection,
-    path: r.path,
-    size: r.size,
-    mtimeMs: r.mtime_ms,
-    width: r.width,
-    height: r.height,
-    format: r.format,
-    hash: r.hash,
-    vector: r.vector,
-    dim: r.dim,
-    modelId: r.model_id,
-    reference: (referenceRoots.get(r.collection_id) ?? []).some((root) => isInside(r.path, root)),
-    product: products.get(asItemId(r.id)) ?? null,
+    ...r,
+    reference: (referenceRoots.get(r.collectionId) ?? []).some((root) => isInside(r.path, root)),
+    product: products.get(r.id) ?? null,
   }));
 }
 

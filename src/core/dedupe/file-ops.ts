@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { classifyFsError } from '../images/decode.js';
+import { classifyFsError } from '../base/read-file.js';
 
 /** The destination of a move is taken; nothing was overwritten (code FILE_CHANGED crosses transports). */
 export class DestinationExistsError extends AppError {

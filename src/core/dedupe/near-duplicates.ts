@@ -17,8 +17,8 @@
 import usearch from 'usearch';
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
-import { matchPictures, type PreparedSignature } from '../images/phash.js';
-import { decodeF16 } from '../vectors/f16.js';
+import { matchPictures, prepareSignature, rotateSignature, type Alignment, type PreparedSignature } from '../images/phash.js';
+import { decodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
 
 /** One distinct content (by hash) of a side: the items sharing it are exact duplicates of each other. */
@@ -68,6 +68,10 @@ export interface NearDuplicateOptions {
   kEmbedding?: number;
   kSignature?: number;
   kCentre?: number;
+  /** Layout neighbours of each quarter turn of a picture (default 3): copies whose pixels were turned. */
+  kRotated?: number;
+  /** Unverified candidates among a picture's first `localRank` embedding neighbours are returned (default 2). */
+  localRank?: number;
   /** Search crops of any size and position for a picture's best few embedding neighbours (default 1). */
   searchTop?: number;
   signal?: AbortSignal;
@@ -84,6 +88,18 @@ export interface VerifiedPair {
   target: number;
   /** Detail agreement (0..1). */
   agreement: number;
+  /** How the target lines up with the query: the alignment, and the quarter turns applied to the query. */
+  alignment: Alignment;
+  quarters: 0 | 1 | 2 | 3;
+}
+
+/** A candidate the signatures did not verify, close in embedding: worth a local-feature check. */
+export interface OpenCandidate {
+  query: number;
+  target: number;
+  /** Best rank among either end's embedding neighbours, and the cosine there. */
+  rank: number;
+  score: number;
 }
 
 export interface CandidateStats {
@@ -93,6 +109,8 @@ export interface CandidateStats {
   verified: number;
   /** Pairs that also got the dear crop search and still were not near-duplicates. */
   searched: number;
+  /** Pairs verified only as a quarter turn of each other. */
+  rotated: number;
   /** Wall time of the two steps: proposing candidates (both indexes) and verifying them on the signatures. */
   seconds: { candidates: number; verification: number };
 }
@@ -117,12 +135,14 @@ export async function findNearDuplicates(
   targets: readonly Picture[],
   embeddingNeighbours: EmbeddingNeighbours,
   options: NearDuplicateOptions & { same: boolean },
-): Promise<{ pairs: VerifiedPair[]; stats: CandidateStats }> {
+): Promise<{ pairs: VerifiedPair[]; open: OpenCandidate[]; stats: CandidateStats }> {
   const started = performance.now();
   const kEmbedding = options.kEmbedding ?? 8;
   const kSignature = options.kSignature ?? 6;
   const kCentre = options.kCentre ?? 3;
   const searchTop = options.searchTop ?? 1;
+  const kRotated = options.kRotated ?? 3;
+  const localRank = options.localRank ?? 2;
   const targetOfItem = new Map<number, number>();
   targets.forEach((t, i) => t.itemIds.forEach((id) => targetOfItem.set(id, i)));
   const sigIndex = buildSignatureIndex(targets, !options.same);
@@ -132,6 +152,9 @@ export async function findNearDuplicates(
   // 1. Candidates, each unordered pair once, with its best rank among the embedding neighbours of either end
   //    (Infinity when only the signature index proposed it): the top ones get the dear crop search.
   const rankOf = new Map<number, number>();
+  /** Best embedding cosine of a pair; quarter turns of the query under which its layout proposed the target. */
+  const scoreOf = new Map<number, number>();
+  const turnsOf = new Map<number, number>();
   const keyOf = (q: number, t: number) => (options.same ? Math.min(q, t) * queries.length + Math.max(q, t) : q * targets.length + t);
   const propose = (q: number, t: number, rank: number) => {
     if (options.same && t === q) return;
@@ -167,6 +190,8 @@ export async function findNearDuplicates(
           if (t === undefined || (options.same && t === q) || taken.has(t)) continue;
           taken.add(t);
           propose(q, t, hits.length);
+          const key = keyOf(q, t);
+          if (!(hit.score <= (scoreOf.get(key) ?? -Infinity))) scoreOf.set(key, hit.score);
           hits.push({ target: t, score: hit.score });
           if (hits.length >= kEmbedding) break;
         }
@@ -192,12 +217,50 @@ export async function findNearDuplicates(
         for (const t of found[i]!) propose(q, t, Number.POSITIVE_INFINITY);
       });
     }
+    // Each quarter turn of the picture, asked of the plain layouts: a copy whose pixels were turned without an
+    // EXIF tag has another layout altogether.
+    for (const quarters of [1, 2, 3] as const) {
+      if (kRotated <= 0) break;
+      if (options.signal?.aborted) throw cancelled();
+      await pause();
+      const asking: [Float32Array, number][] = [];
+      queries.forEach((p, q) => {
+        if (!p.signature || !isInformative(p.signature.whole[0])) return;
+        asking.push([prepareSignature(rotateSignature(p.signature.sig, quarters)).whole[0], q]);
+      });
+      const found = sigIndex.searchBatch(
+        asking.map(([v]) => v),
+        kRotated,
+      );
+      asking.forEach(([, q], i) => {
+        for (const t of found[i]!) {
+          if (options.same && t === q) continue;
+          propose(q, t, Number.POSITIVE_INFINITY);
+          // Turns are recorded for the query's side of the key (the lower node when one side is compared with itself).
+          const key = keyOf(q, t);
+          const turns = options.same && t < q ? 4 - quarters : quarters;
+          turnsOf.set(key, (turnsOf.get(key) ?? 0) | (1 << turns));
+        }
+      });
+    }
   }
 
   // 2. Verification on the signatures.
   const proposed = performance.now();
-  const stats: CandidateStats = { candidates: 0, verified: 0, searched: 0, seconds: { candidates: (proposed - started) / 1000, verification: 0 } };
+  const stats: CandidateStats = { candidates: 0, verified: 0, searched: 0, rotated: 0, seconds: { candidates: (proposed - started) / 1000, verification: 0 } };
   const pairs: VerifiedPair[] = [];
+  const open: OpenCandidate[] = [];
+  const rotatedCache = new Map<number, PreparedSignature>();
+  const turned = (node: number, sig: PreparedSignature, quarters: 1 | 2 | 3): PreparedSignature => {
+    const k = node * 4 + quarters;
+    let r = rotatedCache.get(k);
+    if (!r) {
+      r = prepareSignature(rotateSignature(sig.sig, quarters));
+      if (rotatedCache.size > 4096) rotatedCache.clear();
+      rotatedCache.set(k, r);
+    }
+    return r;
+  };
   const width = options.same ? queries.length : targets.length;
   let done = 0;
   for (const [key, rank] of rankOf) {
@@ -216,12 +279,28 @@ export async function findNearDuplicates(
     const m = matchPictures(a, b, { accept: options.accept, search });
     if (m.agreement >= options.accept) {
       stats.verified++;
-      pairs.push({ query: q, target: t, agreement: m.agreement });
-    } else if (search) stats.searched++;
+      pairs.push({ query: q, target: t, agreement: m.agreement, alignment: m.alignment, quarters: 0 });
+      continue;
+    }
+    if (search) stats.searched++;
+    const turns = turnsOf.get(key) ?? 0;
+    let found = false;
+    for (const quarters of [1, 2, 3] as const) {
+      if (!(turns & (1 << quarters))) continue;
+      const r = matchPictures(turned(q, a, quarters), b, { accept: options.accept, search: false });
+      if (r.agreement >= options.accept) {
+        stats.verified++;
+        stats.rotated++;
+        pairs.push({ query: q, target: t, agreement: r.agreement, alignment: r.alignment, quarters });
+        found = true;
+        break;
+      }
+    }
+    if (!found && rank < localRank) open.push({ query: q, target: t, rank, score: scoreOf.get(key) ?? 0 });
   }
   options.onProgress?.(rankOf.size, rankOf.size);
   stats.seconds.verification = (performance.now() - proposed) / 1000;
-  return { pairs, stats };
+  return { pairs, open, stats };
 }
 
 interface SignatureIndex {

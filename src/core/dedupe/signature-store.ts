@@ -3,20 +3,17 @@
  * (files decoded at 256 px with bounded concurrency; sharp runs them on libuv's thread pool) and stored, so a
  * second `dupes` run on an unchanged catalog decodes nothing.
  */
-import type { Db } from '../catalog/database.js';
-import { readImageFile } from '../images/read-file.js';
+import type { SignaturesRepo, UnsignedContent } from '../catalog/signatures.repo.js';
+import { readImageFile } from '../base/read-file.js';
 import { computeSignature, decodeSignature, encodeSignature, SIGNATURE_VERSION, type ImageSignature } from '../images/phash.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 
-export interface SignatureSource {
-  hash: Buffer;
-  path: string;
-}
+export type SignatureSource = UnsignedContent;
 
 /** Signatures by content hash, loaded in bulk and computed when missing. */
 export class SignatureStore {
   constructor(
-    private readonly db: Db,
+    private readonly repo: SignaturesRepo,
     private readonly logger: Logger,
   ) {}
 
@@ -25,14 +22,7 @@ export class SignatureStore {
    * them ready). @returns how many were computed.
    */
   async fillCollection(collectionId: number, signal?: AbortSignal): Promise<number> {
-    const rows = this.db
-      .prepare(
-        `SELECT i.hash, MIN(i.path) AS path FROM items i
-         LEFT JOIN image_signatures s ON s.hash = i.hash AND s.version = ?
-         WHERE i.collection_id = ? AND i.model_id IS NOT NULL AND i.hash IS NOT NULL AND s.hash IS NULL
-         GROUP BY i.hash`,
-      )
-      .all(SIGNATURE_VERSION, collectionId) as SignatureSource[];
+    const rows = this.repo.unsigned(collectionId, SIGNATURE_VERSION);
     if (rows.length === 0) return 0;
     const before = Date.now();
     const { computed } = await this.ensure(rows, signal ? { signal } : {});
@@ -42,24 +32,20 @@ export class SignatureStore {
 
   /** Stores signatures computed elsewhere (replacing any of another version), in one transaction. */
   put(entries: readonly { hash: Buffer; signature: ImageSignature }[]): void {
-    if (entries.length === 0) return;
-    const insert = this.db.prepare(
-      `INSERT INTO image_signatures (hash, version, signature) VALUES (?, ?, ?)
-       ON CONFLICT (hash) DO UPDATE SET version = excluded.version, signature = excluded.signature`,
+    this.repo.put(
+      entries.map((e) => ({ hash: e.hash, signature: encodeSignature(e.signature) })),
+      SIGNATURE_VERSION,
     );
-    this.db.transaction(() => {
-      for (const e of entries) insert.run(e.hash, SIGNATURE_VERSION, encodeSignature(e.signature));
-    })();
   }
 
   /** Stored signatures of the current version for these hashes (others are absent from the map). */
   load(hashes: readonly Buffer[]): Map<string, ImageSignature> {
     const out = new Map<string, ImageSignature>();
-    const stmt = this.db.prepare('SELECT signature FROM image_signatures WHERE hash = ? AND version = ?').pluck();
+    const stored = this.repo.lookup(SIGNATURE_VERSION);
     for (const h of hashes) {
       const key = h.toString('hex');
       if (out.has(key)) continue;
-      const bytes = stmt.get(h, SIGNATURE_VERSION) as Buffer | undefined;
+      const bytes = stored(h);
       const sig = bytes ? decodeSignature(bytes) : null;
       if (sig) out.set(key, sig);
     }

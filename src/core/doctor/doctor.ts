@@ -6,10 +6,10 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { asItemId } from '../../shared/types.js';
-import type { Engine } from '../engine.js';
-import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../jobs/data-dir-lock.js';
-import { isInside } from '../library/confine.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ModelState } from '../models/model-state.js';
+import { acquireDataDirLock, lockHolder, LOCK_FILE } from '../base/data-dir-lock.js';
+import { isInside } from '../base/confine.js';
 import { listThumbnails, thumbKey } from '../thumbs/thumbnails.js';
 import { findLeftovers, removeLeftovers } from './leftovers.js';
 
@@ -40,15 +40,21 @@ export interface DoctorOptions {
 
 const MAX_DETAILS = 20;
 
+/** The open data folder the doctor examines (an Engine is one; a feature may not name the app above it). */
+export interface DoctorSubject {
+  readonly dataDir: string;
+  readonly catalog: Catalog;
+  readonly model: Pick<ModelState, 'vectors'>;
+}
+
 /**
  * Runs every check (and, with `repair`, the repairs) on an open engine's data folder.
  * @throws AppError DATA_DIR_LOCKED when repairing while another process indexes the folder.
  */
-export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(engine: DoctorSubject, options: DoctorOptions = {}): Promise<DoctorReport> {
   const started = performance.now();
   const repair = options.repair ?? false;
   const { catalog, dataDir } = engine;
-  const db = catalog.db;
   const checks: DoctorCheck[] = [];
   const run = (id: DoctorCheck['id'], title: string, fn: () => Omit<DoctorCheck, 'id' | 'title' | 'ms'>) => {
     const t0 = performance.now();
@@ -72,16 +78,11 @@ export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Pr
   const release = repair ? acquireDataDirLock(dataDir, 'doctor --repair') : () => undefined;
   try {
     run('integrity', 'catalog integrity (SQLite)', () => {
-      const problems = integrityProblems(db);
+      const problems = catalog.integrity.problems();
       if (problems.length === 0) return ok();
       if (!repair) return { status: 'problem', count: problems.length, details: problems };
-      // Damaged indexes (the common case after a bad sector or a copy mid-write) are rebuilt from the tables;
-      // rows that point at rows which are gone are removed.
-      db.exec('REINDEX');
-      for (const v of db.pragma('foreign_key_check') as { table: string; rowid: number }[]) {
-        db.prepare(`DELETE FROM "${v.table.replaceAll('"', '""')}" WHERE rowid = ?`).run(v.rowid);
-      }
-      const left = integrityProblems(db);
+      catalog.integrity.repair();
+      const left = catalog.integrity.problems();
       if (left.length === 0) return { status: 'repaired', count: problems.length, details: [...problems, 'rebuilt the SQLite indexes'] };
       return {
         status: 'unrepairable',
@@ -95,20 +96,14 @@ export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Pr
 
     run('invariants', 'catalog consistency', () => {
       const embedderId = catalog.meta.get('embedder_id');
-      const noVector = db
-        .prepare('SELECT id, path FROM items i WHERE model_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id)')
-        .all() as { id: number; path: string }[];
-      const foreign = embedderId
-        ? (db
-            .prepare('SELECT i.id, i.path FROM items i JOIN embeddings e ON e.item_id = i.id WHERE e.model_id <> ?')
-            .all(embedderId) as { id: number; path: string }[])
-        : [];
+      const noVector = catalog.items.indexedWithoutVector();
+      const foreign = embedderId ? catalog.items.embeddedByOtherModel(embedderId) : [];
       const bad = [...noVector.map((r) => ({ ...r, why: 'indexed but has no embedding' })), ...foreign.map((r) => ({ ...r, why: 'embedded by another model' }))];
       if (bad.length === 0) return ok();
       if (repair) {
         // Dropping the rows makes the next `lookalike index` embed those files again with the folder's model.
         catalog.transaction(() => {
-          for (const r of bad) catalog.items.delete(asItemId(r.id));
+          for (const r of bad) catalog.items.delete(r.id);
         });
       }
       return fixed(bad.length, [
@@ -146,14 +141,7 @@ export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Pr
 
     run('thumbnails', 'cached thumbnails', () => {
       const keys = new Map<number, string>();
-      for (const r of db.prepare('SELECT id, hash, size, mtime_ms FROM items').iterate() as IterableIterator<{
-        id: number;
-        hash: Buffer | null;
-        size: number;
-        mtime_ms: number;
-      }>) {
-        keys.set(r.id, thumbKey(r.hash, r.size, r.mtime_ms));
-      }
+      for (const r of catalog.items.contentKeys()) keys.set(r.id, thumbKey(r.hash, r.size, r.mtimeMs));
       const orphans = listThumbnails(dataDir).filter((t) => keys.get(t.id) !== t.key);
       if (orphans.length === 0) return ok();
       const bytes = orphans.reduce((sum, t) => sum + sizeOf(t.path), 0);
@@ -209,14 +197,6 @@ export async function runDoctor(engine: Engine, options: DoctorOptions = {}): Pr
     checks,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-function integrityProblems(db: Engine['catalog']['db']): string[] {
-  const rows = db.pragma('integrity_check') as { integrity_check: string }[];
-  const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
-  const fk = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
-  for (const v of fk) problems.push(`${v.table} row ${v.rowid} refers to a missing ${v.parent} row`);
-  return problems;
 }
 
 function isFolder(path: string): boolean {

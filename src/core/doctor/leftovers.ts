@@ -5,7 +5,7 @@
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from '../jobs/data-dir-lock.js';
+import { isAlive } from '../base/data-dir-lock.js';
 import { THUMB_DIR } from '../thumbs/thumbnails.js';
 
 const TOP_LEVEL = [/^vectors-c\d+-[0-9a-f]+\.usearch\.tmp-(\d+)$/, /^index\.lock\.stale-(\d+)$/];

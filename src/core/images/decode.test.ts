@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { contentHash, decodeForIndex, decodeForModel, readFileSnapshot } from './decode.js';
-import { scene } from './synthetic.js';
+import { scene } from '../../../test/support/synthetic.js';
 
 const spec: ModelInputSpec = { width: 8, height: 8, resize: 'squash' };
 

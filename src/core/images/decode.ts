@@ -10,7 +10,7 @@ import type { CropRect } from '../../shared/types.js';
 import type { ModelInputSpec, ResizeMode } from '../models/embedder.js';
 import type { RawImage } from './phash.js';
 
-export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFile, type FileSnapshot } from './read-file.js';
+export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFile, type FileSnapshot } from '../base/read-file.js';
 
 /**
  * 100 megapixels: above every phone and full-frame camera, and a bound on what one decode may cost (a 100 MP
@@ -35,7 +35,15 @@ export interface DecodedImage {
   height: number;
   /** `jpeg`, `png`, `webp`, `avif`, `heif`, `tiff`, `gif`, ... */
   format: string;
+  /**
+   * The whole upright picture at up to DETAIL_SCALE × the model's input (never enlarged), when asked for
+   * (decodeForIndex `detail`): what a crop of a region is cut from (cropForModel) without decoding the file again.
+   */
+  detail?: RawImage;
 }
+
+/** A region crop cut from the detail picture keeps about the detail of a crop decoded from the file, down to half its side. */
+export const DETAIL_SCALE = 2;
 
 const WHITE = { r: 255, g: 255, b: 255 };
 
@@ -115,7 +123,56 @@ const MAX_SHARED_ASPECT = 8;
  * would be enlarged or come out far larger than the signature's decode, get `upright: null`.
  * @throws AppError EMPTY_FILE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE
  */
-export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number } = {}): Promise<IndexDecode> {
+export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number; detail?: boolean } = {}): Promise<IndexDecode> {
+  const decoded = await decodeForIndexOnly(bytes, spec, options);
+  if (!options.detail) return decoded;
+  return { ...decoded, detail: await decodeDetail(bytes, spec, options.maxPixels) };
+}
+
+/** The upright picture covering DETAIL_SCALE × the model's input, never enlarged (see DecodedImage.detail). */
+async function decodeDetail(bytes: Buffer, spec: ModelInputSpec, maxPixels: number | undefined): Promise<RawImage> {
+  try {
+    const { data, info } = await sharp(bytes, modelSharpOptions(maxPixels))
+      .rotate()
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .resize(spec.width * DETAIL_SCALE, spec.height * DETAIL_SCALE, { fit: 'outside', withoutEnlargement: true })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: 3 };
+  } catch (err) {
+    throw classifySharpError(err);
+  }
+}
+
+/**
+ * The model's input for a rectangle of the oriented image (`width × height`), cut from its detail picture: what
+ * decodeForModel with that crop gives, from pixels already decoded.
+ * @throws AppError INVALID_INPUT for a rectangle outside the image.
+ */
+export async function cropForModel(detail: RawImage, width: number, height: number, crop: CropRect, spec: ModelInputSpec): Promise<Buffer> {
+  if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > width || crop.y + crop.height > height) {
+    throw new AppError('INVALID_INPUT', `The crop ${crop.x},${crop.y},${crop.width},${crop.height} lies outside the ${width}×${height} image.`);
+  }
+  const sx = detail.width / width;
+  const sy = detail.height / height;
+  const left = Math.min(detail.width - 1, Math.floor(crop.x * sx));
+  const top = Math.min(detail.height - 1, Math.floor(crop.y * sy));
+  const w = Math.max(1, Math.min(detail.width - left, Math.round(crop.width * sx)));
+  const h = Math.max(1, Math.min(detail.height - top, Math.round(crop.height * sy)));
+  try {
+    return await sharp(detail.data, { raw: { width: detail.width, height: detail.height, channels: 3 } })
+      .extract({ left, top, width: w, height: h })
+      .resize(spec.width, spec.height, { fit: FIT[spec.resize], position: 'centre', background: WHITE })
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+  } catch (err) {
+    throw classifySharpError(err);
+  }
+}
+
+async function decodeForIndexOnly(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number }): Promise<IndexDecode> {
   if (spec.resize !== 'center-crop') return { ...(await decodeForModel(bytes, spec, options)), upright: null };
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
   const sharpOptions = modelSharpOptions(options.maxPixels);

@@ -4,7 +4,7 @@
  * reads and decodes running at once and the bytes held between a read and its decode.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { toWireError } from '../wire-error.js';
+import { toWireError } from '../base/wire-error.js';
 import { LocalFileDecoder, type DecodeSettings, type DecodeWorkerReply, type DecodeWorkerRequest } from './file-decoder.js';
 
 const port = parentPort;

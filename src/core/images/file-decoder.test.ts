@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash, decodeForModel } from './decode.js';
 import { LocalFileDecoder, type DecodeSettings } from './file-decoder.js';
-import { scene } from './synthetic.js';
+import { scene } from '../../../test/support/synthetic.js';
 
 /** V8's collector, made callable from here (the test runner does not start node with --expose-gc). */
 function exposedGc(): () => void {

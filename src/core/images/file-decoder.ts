@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fromWireError, type WireError } from '../wire-error.js';
+import { fromWireError, type WireError } from '../base/wire-error.js';
 import type { ModelInputSpec } from '../models/embedder.js';
 import { contentHash, decodeForIndex, readFileSnapshot, type DecodedImage } from './decode.js';
 import { signatureFromRaw, type ImageSignature } from './phash.js';
@@ -46,6 +46,8 @@ export interface DecodeSettings {
   maxBytes?: number;
   /** Compute perceptual signatures from the decode. */
   signatures: boolean;
+  /** Also decode each image's detail picture (DecodedImage.detail), for crops of its product region. */
+  detail?: boolean;
   /** Files read at once, and files decoded at once (sharp runs each decode on libuv's thread pool). */
   concurrency: number;
   /**
@@ -138,7 +140,10 @@ export class LocalFileDecoder implements FileDecoder {
   private async decodeHeld(id: number): Promise<FileDecode> {
     try {
       const decodeStart = performance.now();
-      const { upright, ...decoded } = await decodeForIndex(this.held.get(id)!.bytes!, this.settings.spec, { maxPixels: this.settings.maxPixels });
+      const { upright, ...decoded } = await decodeForIndex(this.held.get(id)!.bytes!, this.settings.spec, {
+        maxPixels: this.settings.maxPixels,
+        ...(this.settings.detail ? { detail: true } : {}),
+      });
       const signStart = performance.now();
       const signature = this.settings.signatures && upright ? signatureFromRaw(upright) : null;
       return { decoded, signature, decodeMs: signStart - decodeStart, signatureMs: performance.now() - signStart };

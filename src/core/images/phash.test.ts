@@ -7,11 +7,12 @@ import {
   encodeSignature,
   matchPictures,
   prepareSignature,
+  rotateSignature,
   signatureFromRaw,
   trimBox,
   type PreparedSignature,
 } from './phash.js';
-import { scene } from './synthetic.js';
+import { scene } from '../../../test/support/synthetic.js';
 
 const sign = async (bytes: Buffer): Promise<PreparedSignature> => prepareSignature(await computeSignature(bytes));
 const agreement = (a: PreparedSignature, b: PreparedSignature) => matchPictures(a, b, { accept: 1 }).agreement;
@@ -119,5 +120,17 @@ describe('decoding for signatures', () => {
     expect(agreement(prepareSignature(a), prepareSignature(b))).toBeGreaterThan(0.9);
     const transparent = await sharp({ create: { width: 100, height: 80, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
     expect((await computeSignature(transparent)).thumb.every((v) => v === 255)).toBe(true);
+  });
+});
+
+describe('rotateSignature', () => {
+  it('turns a signature as the pixels turn, so a copy turned without EXIF lines up', async () => {
+    const original = await scene(31, 320, 240).jpeg().toBuffer();
+    const sig = await computeSignature(original);
+    for (const quarters of [1, 2, 3] as const) {
+      const turned = await sign(await sharp(original).rotate(90 * quarters).jpeg().toBuffer());
+      expect(agreement(prepareSignature(rotateSignature(sig, quarters)), turned)).toBeGreaterThan(0.7);
+      expect(agreement(prepareSignature(sig), turned)).toBeLessThan(0.5);
+    }
   });
 });

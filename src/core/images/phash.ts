@@ -629,3 +629,22 @@ export function matchPictures(a: PreparedSignature, b: PreparedSignature, option
 
 /** A whole-picture alignment as a region a hair smaller than the frame, so refinement can move and scale it. */
 const NEAR_WHOLE = { x: 0.01, y: 0.01, w: 0.98, h: 0.98 } as const;
+
+/**
+ * The signature of the picture turned by `quarters` × 90° clockwise, from the signature alone (the thumbnail is
+ * the trimmed content squashed to a square, so a quarter turn is a transpose and a flip of it): a copy whose pixels
+ * were turned without an EXIF tag is then found and compared like any other.
+ */
+export function rotateSignature(sig: ImageSignature, quarters: 1 | 2 | 3): ImageSignature {
+  const n = THUMB_SIZE;
+  const thumb = new Uint8Array(n * n);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const v = sig.thumb[y * n + x]!;
+      // Clockwise: (x, y) goes to (n-1-y, x); twice: (n-1-x, n-1-y); three times: (y, n-1-x).
+      const [tx, ty] = quarters === 1 ? [n - 1 - y, x] : quarters === 2 ? [n - 1 - x, n - 1 - y] : [y, n - 1 - x];
+      thumb[ty * n + tx] = v;
+    }
+  }
+  return { thumb, aspect: quarters === 2 ? sig.aspect : 1 / sig.aspect, content: sig.content };
+}

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine, type Engine } from '../app/engine.js';
 import { computeSignature, decodeSignature } from '../images/phash.js';
-import { writeScene } from '../images/synthetic.js';
-import { createLogger } from '../logger.js';
+import { writeScene } from '../../../test/support/synthetic.js';
+import { createLogger } from '../base/logger.js';
 import type { EmbedTimings, Embedder } from '../models/embedder.js';
 import type { IndexStages } from './index-collection.job.js';
+import { rawDatabase } from '../catalog/raw-database.js';
 
 /** Deterministic 8-dim vectors from the pixels' channel means; "inference" takes a few milliseconds per call. */
 function fakeEmbedder(): Embedder {
@@ -129,7 +130,7 @@ describe('index job stage accounting', () => {
     await engine.indexer.run(['shop']);
     // Nothing was left for the after-index pass to decode again.
     expect(lines.some((l) => l.includes('perceptual signatures computed'))).toBe(false);
-    const rows = engine.catalog.db.prepare('SELECT i.path, s.signature FROM image_signatures s JOIN items i ON i.hash = s.hash').all() as {
+    const rows = rawDatabase(engine.catalog).prepare('SELECT i.path, s.signature FROM image_signatures s JOIN items i ON i.hash = s.hash').all() as {
       path: string;
       signature: Buffer;
     }[];
@@ -149,7 +150,7 @@ describe('index job stage accounting', () => {
     await Promise.all(Array.from({ length: 24 }, (_, i) => writeScene(join(photos, `p${String(i).padStart(2, '0')}.jpg`), i + 1, { width: 200, height: 160 })));
     const vectorsOf = (e: Engine) =>
       new Map(
-        (e.catalog.db.prepare('SELECT i.path, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id').all() as { path: string; vector: Buffer }[]).map((r) => [
+        (rawDatabase(e.catalog).prepare('SELECT i.path, e.vector FROM items i JOIN embeddings e ON e.item_id = i.id').all() as { path: string; vector: Buffer }[]).map((r) => [
           r.path,
           r.vector.toString('hex'),
         ]),
@@ -160,7 +161,7 @@ describe('index job stage accounting', () => {
     serial.library.addFolder('shop', photos);
     await serial.indexer.run(['shop']);
     const expected = vectorsOf(serial);
-    const pathsById = (e: Engine) => (e.catalog.db.prepare('SELECT path FROM items ORDER BY id').all() as { path: string }[]).map((r) => r.path);
+    const pathsById = (e: Engine) => (rawDatabase(e.catalog).prepare('SELECT path FROM items ORDER BY id').all() as { path: string }[]).map((r) => r.path);
     const serialOrder = pathsById(serial);
     await serial.close();
     expect(expected.size).toBe(24);

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { AppError, toLogFormat } from '../../shared/errors.js';
 import { asJobId, type JobId, type Progress } from '../../shared/types.js';
 import type { CollectionRow } from '../catalog/collections.repo.js';
-import type { EngineEvents } from '../events.js';
-import type { Logger } from '../logger.js';
-import { acquireDataDirLock } from './data-dir-lock.js';
+import type { EventHub } from '../base/events.js';
+import type { Logger } from '../base/logger.js';
+import { acquireDataDirLock } from '../base/data-dir-lock.js';
 import type { IndexSummary } from './index-collection.job.js';
 
 export interface RunCollection {
@@ -54,7 +54,7 @@ export class IndexJobs {
   private last: IndexSummary | null = null;
 
   constructor(
-    private readonly deps: { dataDir: string; events: EngineEvents; logger: Logger; runCollection: RunCollection; afterIndex?: AfterIndex },
+    private readonly deps: { dataDir: string; events: EventHub; logger: Logger; runCollection: RunCollection; afterIndex?: AfterIndex },
   ) {}
 
   /**

@@ -7,9 +7,9 @@ import { opendir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { classifyFsError } from '../images/read-file.js';
-import { expandHome } from './home-path.js';
-import { systemFolderReason } from './system-folders.js';
+import { classifyFsError } from '../base/read-file.js';
+import { expandHome } from '../base/home-path.js';
+import { systemFolderReason } from '../base/system-folders.js';
 
 /** Sub-folders returned at most (a picker list longer than this is not read by anyone). */
 export const MAX_LISTED_FOLDERS = 500;

@@ -8,11 +8,11 @@ import { asItemId, type CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
 import type { FailedRecord } from '../catalog/items.repo.js';
-import { classifyFsError } from '../images/decode.js';
-import type { ModelState } from '../model-state.js';
-import { confineToRoots } from './confine.js';
-import { expandHome } from './home-path.js';
-import { refuseSystemFolder } from './system-folders.js';
+import { classifyFsError } from '../base/read-file.js';
+import type { ModelState } from '../models/model-state.js';
+import { confineToRoots } from '../base/confine.js';
+import { expandHome } from '../base/home-path.js';
+import { refuseSystemFolder } from '../base/system-folders.js';
 
 export interface CollectionInfo {
   id: CollectionId;
@@ -22,6 +22,8 @@ export interface CollectionInfo {
   itemCount: number;
   failedCount: number;
   ocr: boolean;
+  /** Product regions on (LibraryService.setRegions). */
+  regions: boolean;
 }
 
 export type CatalogStats = z.output<typeof StatsSchema>;
@@ -33,6 +35,17 @@ export class LibraryService {
     const counts = this.deps.catalog.collections.counts();
     const ocr = this.deps.catalog.collections.ocrEnabled();
     return this.deps.catalog.collections.list().map((c) => this.info(c, counts.get(c.id), ocr.has(c.id)));
+  }
+
+  /**
+   * Turns a collection's product regions on or off: its vectors then average in the crop of each photo's main object
+   * (~1.45× the indexing work). Its next index run re-embeds the photos embedded the other way.
+   * @throws AppError COLLECTION_NOT_FOUND
+   */
+  setRegions(name: string, enabled: boolean): CollectionInfo {
+    const c = this.deps.catalog.collections.require(name);
+    this.deps.catalog.regions.setEnabled(c.id, enabled);
+    return this.collection(c.name);
   }
 
   /** @throws AppError COLLECTION_NOT_FOUND */
@@ -167,6 +180,7 @@ export class LibraryService {
       itemCount: counts?.itemCount ?? 0,
       failedCount: counts?.failedCount ?? 0,
       ocr,
+      regions: this.deps.catalog.regions.enabled(c.id),
     };
   }
 }

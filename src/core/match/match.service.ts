@@ -7,25 +7,30 @@
 import { AppError } from '../../shared/errors.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { MatchDecision } from '../catalog/match-decisions.repo.js';
 import { prepareSignature } from '../images/phash.js';
-import type { Logger } from '../logger.js';
-import type { ModelState } from '../model-state.js';
-import { decodeF16 } from '../vectors/f16.js';
+import type { Logger } from '../base/logger.js';
+import type { ModelState } from '../models/model-state.js';
+import type { VectorStore } from '../vectors/vector-store.js';
+import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
-import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/dedupe.service.js';
+import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/duplicate-groups.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
 import { toCsv, type CsvCell } from './csv.js';
-import { BUILTIN_THRESHOLDS, calibrateFromNeighbours, verdictOf, type MatchThresholds, type Verdict } from './thresholds.js';
+import { BUILTIN_THRESHOLDS, calibrateFromNeighbours, verdictOf as thresholdVerdict, type MatchThresholds, type Verdict } from './thresholds.js';
+import { verdictOf, type Calibration } from '../vectors/calibration.js';
 
-export type MatchDecision = 'accepted' | 'rejected';
+export type { MatchDecision };
 
 export interface MatchHit {
   item: ItemRecord;
   /** Cosine similarity of the embeddings. */
   score: number;
   verdict: Verdict;
+  /** The calibrated chance that the pair is the same product (null: the model has no calibration). */
+  confidence: number | null;
   decision: MatchDecision | null;
   /** Detail agreement of the pictures (0..1) when they line up as copies, else null. */
   agreement: number | null;
@@ -70,6 +75,7 @@ interface PairInfo {
   score: number;
   agreement: number | null;
   verdict: Verdict;
+  confidence: number | null;
   decision: MatchDecision | null;
 }
 
@@ -111,6 +117,66 @@ class RawCosine {
   }
 }
 
+/**
+ * Cosines in the index's space (the folder's transform applied), where a calibration measures its verdicts;
+ * transformed vectors are kept in a bounded cache as RawCosine keeps decoded ones.
+ */
+class SpaceCosine {
+  private readonly prepared = new Map<Buffer, Float32Array>();
+  constructor(private readonly vectors: VectorStore | undefined) {}
+
+  of(a: Buffer, b: Buffer): number {
+    const x = this.vector(a);
+    const y = this.vector(b);
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
+    return s;
+  }
+
+  /**
+   * Transforms these vectors in one bulk product (a PCA-whitening applied one by one costs ~1–5 ms per vector; in
+   * bulk ~50× less), so that the pairs about to be scored find them ready.
+   */
+  async warm(all: readonly Buffer[]): Promise<void> {
+    if (!this.vectors) return;
+    const todo = [...new Set(all)].filter((b) => !this.prepared.has(b)).slice(0, 4096);
+    if (todo.length === 0) return;
+    const dim = todo[0]!.length / 2;
+    const raws = new Float32Array(todo.length * dim);
+    todo.forEach((b, i) => decodeF16(b, raws, i * dim));
+    const out = await this.vectors.prepareMany(raws, todo.length);
+    const d = this.vectors.dimensions;
+    if (this.prepared.size + todo.length > 4096) this.prepared.clear();
+    todo.forEach((b, i) => this.prepared.set(b, out.slice(i * d, (i + 1) * d)));
+  }
+
+  private vector(bytes: Buffer): Float32Array {
+    let v = this.prepared.get(bytes);
+    if (!v) {
+      if (this.prepared.size >= 4096) this.prepared.clear();
+      const raw = decodeF16(bytes);
+      this.prepared.set(bytes, (v = this.vectors ? this.vectors.prepare(raw) : raw));
+    }
+    return v;
+  }
+}
+
+/** A candidate's verdict: calibrated (score, margin over the item's other candidates, copy) or by thresholds. */
+function judgePair(
+  info: { score: number; agreement: number | null },
+  target: number,
+  candidates: ReadonlyMap<number, { score: number }>,
+  calibration: Calibration | undefined,
+  thresholds: MatchThresholds,
+): { verdict: Verdict | null; confidence: number | null } {
+  if (!calibration) return { verdict: thresholdVerdict(info.score, info.agreement !== null, thresholds), confidence: null };
+  let other: number | undefined;
+  for (const [t, c] of candidates) if (t !== target && (other === undefined || c.score > other)) other = c.score;
+  // Local-feature verification (issue 16) confirms `same` by adding `inliers` for each item's best candidate.
+  const r = verdictOf({ score: info.score, ...(other === undefined ? {} : { margin: info.score - other }), copy: info.agreement !== null }, calibration);
+  return { verdict: r.verdict === 'different' ? null : r.verdict, confidence: r.confidence };
+}
+
 /** Best first: the user's acceptance, then `same` before `similar`, then picture agreement, then cosine. */
 function comparePairs(a: PairInfo, b: PairInfo): number {
   const rank = (p: PairInfo) => (p.decision === 'accepted' ? 0 : p.decision === 'rejected' ? 3 : p.verdict === 'same' ? 1 : 2);
@@ -150,7 +216,11 @@ export class MatchService {
       onEmbeddingHits: (q, hits) => embeddingHits.set(q, hits),
     });
     const raw = new RawCosine();
-    const thresholds = this.thresholds(ours, theirs, verified, raw);
+    // With a calibration (vectors/calibration.ts), verdicts come from the cosine in the index's space and the
+    // margin over the item's next candidate; without one, from the model's raw-cosine thresholds (thresholds.ts).
+    const calibration = vectors ? this.deps.model.calibration() : undefined;
+    const thresholds = this.thresholds(ours, theirs, verified, raw, calibration);
+    const spaced = new SpaceCosine(vectors);
 
     // Every qualifying pair of contents: verified copies, identical files, and embedding neighbours above `similar`.
     const theirsByHash = new Map(theirs.items.map((list, i) => [list[0]!.hash.toString('hex'), i]));
@@ -161,34 +231,40 @@ export class MatchService {
       const had = m.get(t);
       if (!had || (agreement ?? -1) > (had.agreement ?? -1)) m.set(t, { score, agreement: agreement ?? had?.agreement ?? null });
     };
-    const cosine = (o: number, t: number) => raw.of(ours.pictures[o]!.vector, theirs.pictures[t]!.vector);
+    const cosine = calibration
+      ? (o: number, t: number) => spaced.of(ours.pictures[o]!.vector, theirs.pictures[t]!.vector)
+      : (o: number, t: number) => raw.of(ours.pictures[o]!.vector, theirs.pictures[t]!.vector);
     ours.items.forEach((list, o) => {
       const t = theirsByHash.get(list[0]!.hash.toString('hex'));
       if (t !== undefined) note(o, t, 1, 1);
       for (const h of embeddingHits.get(o) ?? []) {
-        const score = cosine(o, h.target);
-        if (score >= thresholds.similar) note(o, h.target, score, null);
+        // Calibrated: every neighbour is kept, as the margin of the best one over the others is evidence.
+        if (calibration) note(o, h.target, h.score, null);
+        else {
+          const score = cosine(o, h.target);
+          if (score >= thresholds.similar) note(o, h.target, score, null);
+        }
       }
     });
+    if (calibration) await spaced.warm(verified.flatMap((v) => [ours.pictures[v.query]!.vector, theirs.pictures[v.target]!.vector]));
     for (const v of verified) note(v.query, v.target, cosine(v.query, v.target), v.agreement);
     // A pair the user accepted stays listed even when it is no longer among the candidates (scores change with
     // the model or the catalog; the user's word does not).
     const oursByHash = new Map(ours.items.map((list, i) => [list[0]!.hash.toString('hex'), i]));
-    const accepted = catalog.db.prepare("SELECT ours_hash AS o, theirs_hash AS t FROM match_decisions WHERE decision = 'accepted'").all() as { o: Buffer; t: Buffer }[];
-    for (const d of accepted) {
-      const o = oursByHash.get(d.o.toString('hex'));
-      const t = theirsByHash.get(d.t.toString('hex'));
+    for (const d of catalog.matchDecisions.accepted()) {
+      const o = oursByHash.get(d.oursHash.toString('hex'));
+      const t = theirsByHash.get(d.theirsHash.toString('hex'));
       if (o !== undefined && t !== undefined && !byOurs.get(o)?.has(t)) note(o, t, cosine(o, t), null);
     }
     const decisions = this.loadDecisions(ours, theirs, byOurs);
     const all: PairInfo[] = [];
     for (const [o, m] of byOurs) {
       for (const [t, info] of m) {
-        const verdict = verdictOf(info.score, info.agreement !== null, thresholds);
+        const judged = judgePair(info, t, m, calibration, thresholds);
         const decision = decisions.get(`${o}:${t}`) ?? null;
         // An accepted pair is a match whatever the numbers say.
-        const effective = verdict ?? (decision === 'accepted' ? 'similar' : null);
-        if (effective) all.push({ ours: o, theirs: t, score: info.score, agreement: info.agreement, verdict: effective, decision });
+        const effective = judged.verdict ?? (decision === 'accepted' ? 'similar' : null);
+        if (effective) all.push({ ours: o, theirs: t, score: info.score, agreement: info.agreement, verdict: effective, confidence: judged.confidence, decision });
       }
     }
     all.sort(comparePairs);
@@ -200,27 +276,40 @@ export class MatchService {
       perOurs.set(p.ours, list);
     }
 
-    // Gap lists: ours without any (non-rejected) match; theirs that no item of ours matches, looking from their
-    // side too (a lookalike of ours may sit outside every one of our items' neighbour lists).
-    const theirsMatched = new Set(kept.filter((p) => p.decision !== 'rejected').map((p) => p.theirs));
+    // Gap lists, by "same product" only (a lookalike is not the product: the competitor still lacks ours): ours
+    // without a (non-rejected) same match; theirs that no item of ours is the same product as, looking from their
+    // side too (ours may sit outside every one of our items' neighbour lists).
+    const isCounterpart = (p: PairInfo) => p.decision === 'accepted' || (p.decision !== 'rejected' && p.verdict === 'same');
+    const theirsMatched = new Set(kept.filter(isCounterpart).map((p) => p.theirs));
     if (!options.oneToOne && vectors) {
       const oursOfItem = new Map(ours.pictures.flatMap((p, o) => p.itemIds.map((id) => [id, o] as const)));
       theirs.pictures.forEach((p, t) => {
         if (theirsMatched.has(t)) return;
-        const [best] = vectors.search([oursC.id], raw.vector(p.vector), 1);
+        const [best, second] = vectors.search([oursC.id], raw.vector(p.vector), 2);
         const o = best && oursOfItem.get(best.id);
-        if (o !== undefined && cosine(o, t) >= thresholds.similar) theirsMatched.add(t);
+        if (o === undefined || !best) return;
+        const same = calibration
+          ? verdictOf({ score: best.score, ...(second ? { margin: best.score - second.score } : {}) }, calibration).verdict === 'same'
+          : cosine(o, t) >= thresholds.same;
+        if (same) theirsMatched.add(t);
       });
     }
     const rows: MatchRow[] = [];
     const unmatchedOurs: ItemRecord[] = [];
     ours.items.forEach((list, o) => {
       const matches = (perOurs.get(o) ?? []).flatMap((p) =>
-        theirs.items[p.theirs]!.map((item) => ({ item: record(item), score: p.score, verdict: p.verdict, decision: p.decision, agreement: p.agreement })),
+        theirs.items[p.theirs]!.map((item) => ({
+          item: record(item),
+          score: p.score,
+          verdict: p.verdict,
+          confidence: p.confidence,
+          decision: p.decision,
+          agreement: p.agreement,
+        })),
       );
       for (const item of list) {
         rows.push({ ours: record(item), matches: matches.slice(0, k) });
-        if (!matches.some((m) => m.decision !== 'rejected')) unmatchedOurs.push(record(item));
+        if (!matches.some((m) => m.decision === 'accepted' || (m.decision !== 'rejected' && m.verdict === 'same'))) unmatchedOurs.push(record(item));
       }
     });
     rows.sort((a, b) => a.ours.path.localeCompare(b.ours.path));
@@ -237,13 +326,7 @@ export class MatchService {
   setDecision(oursId: number, theirsId: number, decision: MatchDecision | null): MatchDecision | null {
     const [ours, theirs] = requireScopeItems(this.deps.catalog, [oursId, theirsId]);
     if (!ours || !theirs) throw new AppError('INVALID_INPUT', 'A match needs two different items.');
-    const db = this.deps.catalog.db;
-    if (decision === null) db.prepare('DELETE FROM match_decisions WHERE ours_hash = ? AND theirs_hash = ?').run(ours.hash, theirs.hash);
-    else
-      db.prepare(
-        `INSERT INTO match_decisions (ours_hash, theirs_hash, decision, decided_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (ours_hash, theirs_hash) DO UPDATE SET decision = excluded.decision, decided_at = excluded.decided_at`,
-      ).run(ours.hash, theirs.hash, decision, Date.now());
+    this.deps.catalog.matchDecisions.set(ours.hash, theirs.hash, decision);
     return decision;
   }
 
@@ -274,10 +357,14 @@ export class MatchService {
    * Built-in thresholds for a calibrated model, else thresholds measured on this catalog: the cosine of sampled
    * items' nearest neighbour that is neither the same content nor a verified copy.
    */
-  private thresholds(ours: Contents, theirs: Contents, verified: readonly VerifiedPair[], raw: RawCosine): MatchThresholds {
+  private thresholds(ours: Contents, theirs: Contents, verified: readonly VerifiedPair[], raw: RawCosine, calibration: Calibration | undefined): MatchThresholds {
     const modelId = this.deps.catalog.meta.get('embedder_id') ?? this.deps.model.modelId;
     const builtin = BUILTIN_THRESHOLDS[modelId];
-    if (builtin) return { ...builtin, modelId, source: 'builtin' };
+    const calibrated = calibration
+      ? { calibration: { same: calibration.same, similar: calibration.similar, source: calibration.source, precision: calibration.precision } }
+      : { calibration: null };
+    if (builtin) return { ...builtin, modelId, source: 'builtin', ...calibrated };
+    if (calibration) return { same: 1, similar: 1, modelId, source: 'builtin', ...calibrated };
     const copies = new Map<number, Set<number>>();
     for (const v of verified) {
       for (const a of ours.pictures[v.query]!.itemIds) {
@@ -302,18 +389,18 @@ export class MatchService {
         .find((x) => x !== undefined && !same.has(x.id) && !copies.get(item.id)?.has(x.id) && !x.hash.equals(item.hash));
       if (other) scores.push(raw.of(item.vector, other.vector));
     }
-    if (scores.length === 0) return { same: 1, similar: 1, modelId, source: 'catalog' };
+    if (scores.length === 0) return { same: 1, similar: 1, modelId, source: 'catalog', calibration: null };
     const t = calibrateFromNeighbours(scores);
     this.deps.logger.info('match thresholds calibrated on this catalog (no built-in calibration for this model)', { modelId, ...t, samples: scores.length });
-    return { ...t, modelId, source: 'catalog' };
+    return { ...t, modelId, source: 'catalog', calibration: null };
   }
 
   private loadDecisions(ours: Contents, theirs: Contents, pairs: Map<number, Map<number, unknown>>): Map<string, MatchDecision> {
     const out = new Map<string, MatchDecision>();
-    const stmt = this.deps.catalog.db.prepare('SELECT decision FROM match_decisions WHERE ours_hash = ? AND theirs_hash = ?').pluck();
+    const decisionOf = this.deps.catalog.matchDecisions.lookup();
     for (const [o, m] of pairs) {
       for (const t of m.keys()) {
-        const d = stmt.get(ours.items[o]![0]!.hash, theirs.items[t]![0]!.hash) as MatchDecision | undefined;
+        const d = decisionOf(ours.items[o]![0]!.hash, theirs.items[t]![0]!.hash);
         if (d) out.set(`${o}:${t}`, d);
       }
     }
@@ -326,11 +413,12 @@ type CsvItem = Pick<ItemRecord, 'path' | 'width' | 'height' | 'format' | 'size' 
 
 /** The CSV of a match result (see MatchService.exportCsv). */
 export function matchCsv(result: {
-  rows: readonly { ours: CsvItem; matches: readonly { item: CsvItem; score: number; verdict: Verdict; decision: MatchDecision | null }[] }[];
+  rows: readonly { ours: CsvItem; matches: readonly { item: CsvItem; score: number; verdict: Verdict; confidence?: number | null; decision: MatchDecision | null }[] }[];
   unmatchedTheirs: readonly CsvItem[];
 }): string {
   const fields = ['path', 'width', 'height', 'format', 'bytes', 'sku', 'title', 'brand', 'price', 'currency', 'url'];
-  const header = [...fields.map((f) => `ours_${f}`), ...fields.map((f) => `theirs_${f}`), 'score', 'verdict', 'decision'];
+  // `confidence` (the chance of "same product", 0..1) last, so that columns a sheet already reads keep their place.
+  const header = [...fields.map((f) => `ours_${f}`), ...fields.map((f) => `theirs_${f}`), 'score', 'verdict', 'decision', 'confidence'];
   const side = (i: CsvItem | undefined) => {
     const p = i?.product;
     return i ? [i.path, i.width, i.height, i.format, i.size, p?.sku, p?.title, p?.brand, p?.price, p?.currency, p?.url] : fields.map(() => null);
@@ -339,9 +427,12 @@ export function matchCsv(result: {
   for (const r of result.rows) {
     // A rejected pair is a decision the buyer of the CSV needs too (why a likely match is not there): it is written
     // with `rejected` in the decision column rather than left out.
-    if (r.matches.length === 0) rows.push([...side(r.ours), ...side(undefined), null, 'none', null]);
-    for (const m of r.matches) rows.push([...side(r.ours), ...side(m.item), Math.round(m.score * 1e6) / 1e6, m.verdict, m.decision]);
+    if (r.matches.length === 0) rows.push([...side(r.ours), ...side(undefined), null, 'none', null, null]);
+    for (const m of r.matches) {
+      const confidence = m.confidence === undefined || m.confidence === null ? null : Math.round(m.confidence * 1000) / 1000;
+      rows.push([...side(r.ours), ...side(m.item), Math.round(m.score * 1e6) / 1e6, m.verdict, m.decision, confidence]);
+    }
   }
-  for (const t of result.unmatchedTheirs) rows.push([...side(undefined), ...side(t), null, 'none', null]);
+  for (const t of result.unmatchedTheirs) rows.push([...side(undefined), ...side(t), null, 'none', null, null]);
   return toCsv(header, rows);
 }

@@ -7,7 +7,7 @@
  * each built-in model has its own calibration, keyed by the embedder identity the catalog records; any other model
  * is calibrated on the catalog itself.
  *
- * How the built-in values were measured (`node dist/bench/dedupe-match.js`, clothes-train, 3,068 photos in 10
+ * How the built-in values were measured (`node build/bench/dedupe-match.js`, clothes-train, 3,068 photos in 10
  * classes): for every photo, its nearest other photo (altered copies excluded).
  * - similar: the lowest cosine at which those nearest pairs are still of the same class in at least 80% of
  *   cases (class agreement is the measurable stand-in for "looks like the same kind of product").
@@ -26,6 +26,8 @@ export interface ThresholdPair {
 export interface MatchThresholds extends ThresholdPair {
   modelId: string;
   source: 'builtin' | 'catalog';
+  /** Set when the verdicts come from a calibration (vectors/calibration.ts) rather than these thresholds. */
+  calibration?: { same: number; similar: number; source: 'builtin' | 'catalog'; precision: number | null } | null;
 }
 
 /** Calibrated per embedder identity (`<model id>@<version>+<fingerprint>`, see models/manifest.ts). */

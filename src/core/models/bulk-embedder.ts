@@ -4,7 +4,7 @@
  * embedder: a GPU session is fed best one batch at a time, and one core has nothing to share).
  */
 import { availableParallelism } from 'node:os';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import type { Embedder } from './embedder.js';
 import { defaultEmbedWorkerFile, EmbedderPool } from './embedder-pool.js';
 import { modelDirOf } from './registry.js';

@@ -11,8 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fromWireError, type WireError } from '../wire-error.js';
-import type { Embedder, EmbedTimings, ModelInputSpec } from './embedder.js';
+import { fromWireError, type WireError } from '../base/wire-error.js';
+import type { DetailedEmbedding, EmbedDetailOptions, Embedder, EmbedTimings, ModelInputSpec } from './embedder.js';
 
 /** What a worker is started with (see embed.worker.ts). */
 export interface EmbedWorkerSettings {
@@ -22,11 +22,12 @@ export interface EmbedWorkerSettings {
   maxBatch?: number;
 }
 
-export type EmbedWorkerRequest = { op: 'embed'; id: number; pixels: ArrayBuffer[] } | { op: 'close' };
+/** `detail`: answer as embedDetailed() with these options. */
+export type EmbedWorkerRequest = { op: 'embed'; id: number; pixels: ArrayBuffer[]; detail?: EmbedDetailOptions } | { op: 'close' };
 
 export type EmbedWorkerReply =
   | { op: 'ready'; modelId: string; dim: number }
-  | { op: 'embedded'; id: number; vectors: ArrayBuffer[]; timings: EmbedTimings }
+  | { op: 'embedded'; id: number; vectors: ArrayBuffer[]; timings: EmbedTimings; unpowered?: ArrayBuffer[]; saliency?: ArrayBuffer[] }
   | { op: 'failed'; id: number; error: WireError }
   | { op: 'open-failed'; error: WireError };
 
@@ -38,7 +39,7 @@ export function defaultEmbedWorkerFile(): string | undefined {
 
 class EmbedWorker {
   readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: unknown) => void; timings?: EmbedTimings }>();
+  private readonly pending = new Map<number, { resolve: (v: DetailedEmbedding[]) => void; reject: (e: unknown) => void; timings?: EmbedTimings }>();
   private next = 0;
   private failure: unknown;
   private closing = false;
@@ -71,7 +72,14 @@ class EmbedWorker {
             waiting.timings.preprocessMs += reply.timings.preprocessMs;
             waiting.timings.inferenceMs += reply.timings.inferenceMs;
           }
-          return waiting.resolve(reply.vectors.map((b) => new Float32Array(b)));
+          return waiting.resolve(
+            reply.vectors.map((b, i): DetailedEmbedding => {
+              const vector = new Float32Array(b);
+              const unpowered = reply.unpowered?.[i];
+              const saliency = reply.saliency?.[i];
+              return { vector, unpowered: unpowered ? new Float32Array(unpowered) : vector, ...(saliency ? { saliency: new Float32Array(saliency) } : {}) };
+            }),
+          );
         }
       }
     });
@@ -87,7 +95,7 @@ class EmbedWorker {
     });
   }
 
-  embed(pixels: readonly Buffer[], timings: EmbedTimings | undefined): Promise<Float32Array[]> {
+  embed(pixels: readonly Buffer[], timings: EmbedTimings | undefined, detail?: EmbedDetailOptions): Promise<DetailedEmbedding[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const id = this.next++;
     // Copied into buffers of their own to transfer them (a Buffer may be a slice of a shared pool).
@@ -98,7 +106,7 @@ class EmbedWorker {
     });
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...(timings ? { timings } : {}) });
-      this.worker.postMessage({ op: 'embed', id, pixels: moved } satisfies EmbedWorkerRequest, moved);
+      this.worker.postMessage({ op: 'embed', id, pixels: moved, ...(detail ? { detail } : {}) } satisfies EmbedWorkerRequest, moved);
     });
   }
 
@@ -115,6 +123,7 @@ export class EmbedderPool implements Embedder {
   readonly dim: number;
   readonly input: ModelInputSpec;
   readonly device = 'cpu';
+  readonly saliency?: { height: number; width: number };
   /** How many embed() calls run at once: one per worker. */
   readonly parallel: number;
   private readonly waiting: (() => void)[] = [];
@@ -126,6 +135,7 @@ export class EmbedderPool implements Embedder {
     this.modelId = like.modelId;
     this.dim = like.dim;
     this.input = like.input;
+    if (like.saliency) this.saliency = like.saliency;
     this.parallel = workers.length;
   }
 
@@ -153,6 +163,15 @@ export class EmbedderPool implements Embedder {
    * its INVALID_INPUT crosses back as itself.
    */
   async embed(pixels: readonly Buffer[], timings?: EmbedTimings): Promise<Float32Array[]> {
+    return (await this.onIdle(pixels, timings)).map((d) => d.vector);
+  }
+
+  /** embed() as embedDetailed() on the worker's own embedder. */
+  async embedDetailed(pixels: readonly Buffer[], options: EmbedDetailOptions = {}, timings?: EmbedTimings): Promise<DetailedEmbedding[]> {
+    return this.onIdle(pixels, timings, options);
+  }
+
+  private async onIdle(pixels: readonly Buffer[], timings: EmbedTimings | undefined, detail?: EmbedDetailOptions): Promise<DetailedEmbedding[]> {
     let worker = this.idle();
     while (worker === undefined) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -160,7 +179,7 @@ export class EmbedderPool implements Embedder {
     }
     worker.busy += 1;
     try {
-      return await worker.embed(pixels, timings);
+      return await worker.embed(pixels, timings, detail);
     } finally {
       worker.busy -= 1;
       this.waiting.shift()?.();

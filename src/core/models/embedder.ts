@@ -19,6 +19,21 @@ export interface EmbedTimings {
   inferenceMs: number;
 }
 
+/** What embedDetailed() gives per image besides the stored vector. */
+export interface DetailedEmbedding {
+  /** What embed() returns. */
+  vector: Float32Array;
+  /** The unit mean of the views before the final power normalisation (the vector itself when there is none). */
+  unpowered: Float32Array;
+  /** The plain view's saliency map (`saliency.height × saliency.width`, row-major), when the model has one. */
+  saliency?: Float32Array;
+}
+
+export interface EmbedDetailOptions {
+  /** `plain`: the image alone, without the test-time views (a crop of an image already embedded whole). */
+  views?: 'all' | 'plain';
+}
+
 export interface Embedder {
   /** Identifies the weights and the whole pipeline; the catalog stores it beside every vector. */
   readonly modelId: string;
@@ -35,5 +50,13 @@ export interface Embedder {
    * @throws AppError('INVALID_INPUT') when a buffer has the wrong length.
    */
   embed(pixels: readonly Buffer[], timings?: EmbedTimings): Promise<Float32Array[]>;
+  /** The grid of the saliency map embedDetailed() returns, when the model outputs one (manifest `saliency`). */
+  readonly saliency?: { height: number; width: number };
+  /**
+   * embed() with more of the same pass: the vector before its power normalisation and the saliency map; absent on
+   * embedders that cannot (test fakes), which then offer no localisation.
+   * @throws as embed().
+   */
+  embedDetailed?(pixels: readonly Buffer[], options?: EmbedDetailOptions, timings?: EmbedTimings): Promise<DetailedEmbedding[]>;
   close(): Promise<void>;
 }

@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from '../onnx-runtime.js';
-import type { InferenceSession } from '../onnx-runtime.js';
-import type { Logger } from '../logger.js';
+import ort from '../base/onnx-runtime.js';
+import type { InferenceSession } from '../base/onnx-runtime.js';
+import type { Logger } from '../base/logger.js';
 
 export type DeviceRequest = 'cpu' | 'gpu' | 'auto';
 /** ONNX Runtime's names for the providers we use. */

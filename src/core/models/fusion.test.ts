@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averageViews, fuseImage, l2NormalizeInPlace, powerNormalizeInPlace } from './fusion.js';
+import { l2NormalizeInPlace } from '../base/vector-norm.js';
+import { averageViews, fuseImage, powerNormalizeInPlace } from './fusion.js';
 
 const norm = (v: Float32Array) => Math.hypot(...v);
 

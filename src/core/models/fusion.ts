@@ -3,25 +3,7 @@
  * taps of different magnitude count as their weights say), scaled by its weight, concatenated, L2-normalised;
  * optionally power-normalised at the end.
  */
-
-/** Below this norm a vector is treated as zero rather than blown up into noise. */
-const MIN_NORM = 1e-12;
-
-function norm(v: ArrayLike<number>, start: number, end: number): number {
-  let sum = 0;
-  for (let i = start; i < end; i++) {
-    const x = v[i]!;
-    sum += x * x;
-  }
-  return Math.sqrt(sum);
-}
-
-/** Normalises `v` to unit length in place (a zero vector stays zero) and returns it. */
-export function l2NormalizeInPlace(v: Float32Array): Float32Array {
-  const inv = 1 / Math.max(norm(v, 0, v.length), MIN_NORM);
-  for (let i = 0; i < v.length; i++) v[i] = v[i]! * inv;
-  return v;
-}
+import { l2NormalizeInPlace, MIN_NORM, norm } from '../base/vector-norm.js';
 
 export interface FusionPart {
   /** All images' values for this output, image-major. */

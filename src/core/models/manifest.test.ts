@@ -111,3 +111,23 @@ describe('model identity', () => {
     expect(embedderIdentity(valid())).toBe(`tiny@1.0.0+${base}`);
   });
 });
+
+describe('saliency map and the identity of the vectors (issue 20)', () => {
+  it('keeps the identity of the graph the vectors come from when a model gains a saliency output', () => {
+    const before = valid();
+    const after = parseManifest(
+      { ...before, sha256: 'b'.repeat(64), embeddingSha256: before.sha256, saliency: { name: 'map', tap: 'mixed6', height: 10, width: 10 } },
+      'test',
+    );
+    expect(embedderIdentity(after)).toBe(embedderIdentity(before));
+    // Without the claim, another file is another model.
+    expect(embedderIdentity({ ...after, embeddingSha256: undefined })).not.toBe(embedderIdentity(before));
+  });
+
+  it('refuses a saliency output that is also fused, and a user manifest that claims another graph', () => {
+    expect(errorOf(() => parseManifest({ ...valid(), saliency: { name: 'a', height: 10, width: 10 } }, 'm.json')).message).toMatch(/saliency.name: 'a' is already a fused output/);
+    const { sha256: _s, bytes: _b, ...draft } = valid();
+    expect(userManifestSchema.safeParse({ ...draft, embeddingSha256: 'c'.repeat(64) }).success).toBe(false);
+    expect(userManifestSchema.safeParse(draft).success).toBe(true);
+  });
+});

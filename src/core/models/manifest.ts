@@ -89,9 +89,26 @@ const baseSchema = z.object({
       zoomOut: z.number().gt(0.25).lt(1).optional(),
     })
     .optional(),
+  /**
+   * A channel-summed activation map the model outputs besides the vector (output `name`, batch × 1 × height ×
+   * width, never fused): where in the image the network fires, which localises the object (images/locate.ts).
+   */
+  saliency: z
+    .object({
+      name: z.string().min(1),
+      tap: z.string().min(1).optional(),
+      height: z.number().int().min(3).max(256),
+      width: z.number().int().min(3).max(256),
+    })
+    .optional(),
   /** Length of the final vector. */
   dim: z.number().int().positive(),
   sha256: z.string().regex(SHA256, '64 lower-case hex digits'),
+  /**
+   * sha256 of the same graph without its `saliency` output (built-in models only): the vectors come from that graph
+   * byte for byte, so the identity hashes it instead of the file, and a model that gained the map re-embeds nothing.
+   */
+  embeddingSha256: z.string().regex(SHA256, '64 lower-case hex digits').optional(),
   bytes: z.number().int().positive(),
   license: z.string().min(1),
   source: z.object({ name: z.string().min(1), url: z.string().optional(), version: z.string().optional(), notes: z.string().optional() }),
@@ -99,12 +116,15 @@ const baseSchema = z.object({
 
 type ManifestDraft = z.infer<typeof baseSchema>;
 
-function checkConsistency(m: Pick<ManifestDraft, 'outputs' | 'dim'>, ctx: z.RefinementCtx): void {
+function checkConsistency(m: Pick<ManifestDraft, 'outputs' | 'dim' | 'saliency'>, ctx: z.RefinementCtx): void {
   const names = new Set<string>();
   m.outputs.forEach((o, i) => {
     if (names.has(o.name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `duplicate output name '${o.name}'` });
     names.add(o.name);
   });
+  if (m.saliency && names.has(m.saliency.name)) {
+    ctx.addIssue({ code: 'custom', path: ['saliency', 'name'], message: `'${m.saliency.name}' is already a fused output` });
+  }
   const sum = m.outputs.reduce((s, o) => s + o.dim, 0);
   if (sum !== m.dim) ctx.addIssue({ code: 'custom', path: ['dim'], message: `weighted-concat of outputs gives ${sum}, not ${m.dim}` });
 }
@@ -114,7 +134,8 @@ export const modelManifestSchema = baseSchema.superRefine(checkConsistency);
 
 /** A manifest a user brings with their own model: the checksum and size are computed on registration. */
 export const userManifestSchema = baseSchema
-  .extend({ sha256: baseSchema.shape.sha256.optional(), bytes: baseSchema.shape.bytes.optional() })
+  // A user's model is identified by its own file: it cannot claim another graph's identity.
+  .extend({ sha256: baseSchema.shape.sha256.optional(), bytes: baseSchema.shape.bytes.optional(), embeddingSha256: z.undefined().optional() })
   .superRefine(checkConsistency);
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
@@ -176,7 +197,7 @@ export function serializeManifest(manifest: ModelManifest): string {
 export function manifestFingerprint(manifest: ModelManifest): string {
   // `tta` joins only when present, so that manifests without it keep the fingerprints they always had.
   const relevant = {
-    sha256: manifest.sha256,
+    sha256: manifest.embeddingSha256 ?? manifest.sha256,
     input: manifest.input,
     outputs: manifest.outputs,
     fusion: manifest.fusion,

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import type { Embedder } from './embedder.js';
 import { createSession, type CreateSessionOptions, type DeviceRequest } from './execution-providers.js';
 import { embedderIdentity, MANIFEST_FILE, MODEL_FILE, readManifest, type ModelManifest } from './manifest.js';
@@ -86,6 +86,16 @@ function findIoProblem(session: InferenceSession, manifest: ModelManifest): stri
     if (perImage.every((d): d is number => typeof d === 'number' && d > 0)) {
       const values = perImage.reduce((a, b) => a * b, 1);
       if (values !== output.dim) return `output '${output.name}' has shape ${describeShape(m.shape)} (${values} values per image), the manifest says dim ${output.dim}`;
+    }
+  }
+  if (manifest.saliency) {
+    const { name, height, width } = manifest.saliency;
+    const m = session.outputMetadata.find((o) => o.name === name);
+    if (m === undefined) return `saliency output '${name}' is not produced; the model's outputs are [${session.outputNames.join(', ')}]`;
+    if (!m.isTensor || m.type !== 'float32') return `saliency output '${name}' must be a float32 tensor`;
+    const fixed = m.shape.slice(1).every((d) => typeof d === 'number' && d > 0);
+    if (fixed && (m.shape.length !== 4 || m.shape[1] !== 1 || m.shape[2] !== height || m.shape[3] !== width)) {
+      return `saliency output '${name}' has shape ${describeShape(m.shape)}, the manifest says [batch, 1, ${height}, ${width}]`;
     }
   }
   return undefined;

@@ -1,15 +1,14 @@
 /**
- * Which models exist and how to open one. Built-in models live in `<repo>/models/<id>/` (built by
- * `npm run build:models`); models a user brings live in `<dataDir>/models/<id>/`. Opening is lazy and shared:
+ * Which models exist and how to open one. Built-in models live in `<repo>/models/<id>/` (model.json committed,
+ * model.onnx built from it by `npm run build:models`); models a user brings live in `<dataDir>/models/<id>/`. Opening is lazy and shared:
  * concurrent callers asking for the same model on the same device get the same Embedder.
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { nullLogger, type Logger } from '../logger.js';
-import { BUILTIN_MODELS } from './convert/build-config.js';
-import type { Embedder, ModelInputSpec } from './embedder.js';
+import { nullLogger, type Logger } from '../base/logger.js';
+import type { EmbedDetailOptions, EmbedTimings, Embedder, ModelInputSpec } from './embedder.js';
 import type { DeviceRequest } from './execution-providers.js';
 import { MANIFEST_FILE, MODEL_FILE, readManifest, type ModelManifest } from './manifest.js';
 import { openModelDir } from './model-loader.js';
@@ -56,9 +55,9 @@ export function userModelsDir(dataDir: string): string {
   return join(dataDir, 'models');
 }
 
-/** Ids a user model may not take: the configured built-ins and whatever else ships in the built-in folder. */
+/** Ids a user model may not take: the committed built-ins and whatever else ships in the given built-in folder. */
 export async function reservedModelIds(modelsDir: string = builtinModelsDir()): Promise<Set<string>> {
-  return new Set([...BUILTIN_MODELS.map((m) => m.id), ...(await subfolders(modelsDir))]);
+  return new Set([...(await subfolders(builtinModelsDir())), ...(await subfolders(modelsDir))]);
 }
 
 async function subfolders(dir: string): Promise<string[]> {
@@ -73,7 +72,7 @@ async function subfolders(dir: string): Promise<string[]> {
 }
 
 function isBuiltin(id: string, modelsDir: string): boolean {
-  return BUILTIN_MODELS.some((m) => m.id === id) || existsSync(join(modelsDir, id, MANIFEST_FILE));
+  return [modelsDir, builtinModelsDir()].some((dir) => existsSync(join(dir, id, MANIFEST_FILE)));
 }
 
 /** The manifest as a ModelInfo. */
@@ -137,6 +136,13 @@ function handle(inner: Embedder, release: () => Promise<void>): Embedder {
     embed(pixels, timings) {
       return closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embed(pixels, timings);
     },
+    ...(inner.saliency && inner.embedDetailed
+      ? {
+          saliency: inner.saliency,
+          embedDetailed: (pixels: readonly Buffer[], options?: EmbedDetailOptions, timings?: EmbedTimings) =>
+            closed ? Promise.reject(new Error(`embedder ${inner.modelId} used after close()`)) : inner.embedDetailed!(pixels, options, timings),
+        }
+      : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { nullLogger, type Logger } from '../logger.js';
+import { nullLogger, type Logger } from '../base/logger.js';
 import { MANIFEST_FILE, MODEL_FILE, modelManifestSchema, readManifest, serializeManifest, userManifestSchema, type UserModelManifest } from './manifest.js';
 import { openManifestModel, sha256Hex } from './model-loader.js';
 import { reservedModelIds, toModelInfo, userModelsDir, type ModelInfo } from './registry.js';

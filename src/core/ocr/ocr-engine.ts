@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as ort from '../onnx-runtime.js';
+import * as ort from '../base/onnx-runtime.js';
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import { ctcAlphabet, ctcGreedy } from './ctc.js';

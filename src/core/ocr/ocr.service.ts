@@ -4,10 +4,9 @@
  * is a text search.
  */
 import { AppError } from '../../shared/errors.js';
-import { asItemId, type ItemId } from '../../shared/types.js';
+import type { ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { spaceCjk } from '../catalog/products.repo.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../base/logger.js';
 import { OCR_MODEL_ID, OcrEngine, type OcrLine } from './ocr-engine.js';
 
 export interface OcrRunSummary {
@@ -39,7 +38,7 @@ export class OcrService {
   /** @throws AppError COLLECTION_NOT_FOUND */
   isEnabled(collection: string): boolean {
     const { id } = this.deps.catalog.collections.require(collection);
-    return (this.deps.catalog.db.prepare('SELECT ocr FROM collection_settings WHERE collection_id = ?').pluck().get(id) as number | undefined) === 1;
+    return this.deps.catalog.text.ocrEnabled(id);
   }
 
   /**
@@ -50,17 +49,8 @@ export class OcrService {
     const { catalog } = this.deps;
     const c = catalog.collections.require(collection);
     catalog.transaction(() => {
-      catalog.db
-        .prepare('INSERT INTO collection_settings (collection_id, ocr) VALUES (?, ?) ON CONFLICT (collection_id) DO UPDATE SET ocr = excluded.ocr')
-        .run(c.id, enabled ? 1 : 0);
-      if (!enabled) {
-        const ids = catalog.db
-          .prepare('SELECT t.item_id FROM item_text t JOIN items i ON i.id = t.item_id WHERE i.collection_id = ?')
-          .pluck()
-          .all(c.id) as number[];
-        catalog.db.prepare('DELETE FROM item_text WHERE item_id IN (SELECT id FROM items WHERE collection_id = ?)').run(c.id);
-        catalog.products.refreshFts(c.id, ids);
-      }
+      catalog.text.setOcrEnabled(c.id, enabled);
+      if (!enabled) catalog.products.refreshFts(c.id, catalog.text.clear(c.id));
     });
     return { collection: c.name, enabled };
   }
@@ -77,31 +67,21 @@ export class OcrService {
     if (!this.isEnabled(c.name)) {
       throw new AppError('INVALID_INPUT', `OCR is off for ${c.name}; turn it on with \`lookalike ocr --collection "${c.name}" --enable\`.`);
     }
-    const all = catalog.db
-      .prepare(
-        `SELECT i.id, i.path, t.model_id AS ocr_model FROM items i LEFT JOIN item_text t ON t.item_id = i.id
-         WHERE i.collection_id = ? AND i.model_id IS NOT NULL ORDER BY i.id`,
-      )
-      .all(c.id) as { id: number; path: string; ocr_model: string | null }[];
-    const todo = all.filter((r) => r.ocr_model !== OCR_MODEL_ID);
+    const all = catalog.text.indexedItems(c.id);
+    const todo = all.filter((r) => r.modelId !== OCR_MODEL_ID);
     const summary: OcrRunSummary = { collection: c.name, processed: 0, withText: 0, failed: 0, skipped: all.length - todo.length, seconds: 0 };
     if (todo.length > 0) await this.engine.load();
-    const store = catalog.db.prepare(
-      `INSERT INTO item_text (item_id, text, fts_text, lines, model_id, made_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (item_id) DO UPDATE SET text = excluded.text, fts_text = excluded.fts_text, lines = excluded.lines,
-         model_id = excluded.model_id, made_at = excluded.made_at`,
-    );
-    let pending: { id: number; text: string; lines: OcrLine[] }[] = [];
+    let pending: { id: ItemId; text: string; lines: OcrLine[] }[] = [];
     const flush = () => {
       if (pending.length === 0) return;
       const batch = pending;
       pending = [];
       catalog.transaction(() => {
-        const kept: number[] = [];
+        const kept: ItemId[] = [];
         for (const r of batch) {
           // The item may have gone (a concurrent rescan); its text goes with it.
-          if (!catalog.items.get(asItemId(r.id))) continue;
-          store.run(r.id, r.text, spaceCjk(r.text), JSON.stringify(r.lines), OCR_MODEL_ID, Date.now());
+          if (!catalog.items.get(r.id)) continue;
+          catalog.text.put({ itemId: r.id, text: r.text, lines: JSON.stringify(r.lines), modelId: OCR_MODEL_ID, madeAt: Date.now() });
           kept.push(r.id);
         }
         catalog.products.refreshFts(c.id, kept);
@@ -132,7 +112,7 @@ export class OcrService {
   /** The text read from an item, with its lines' boxes; null when OCR has not read it. @throws AppError ITEM_NOT_FOUND */
   text(id: ItemId): { text: string; lines: OcrLine[] } | null {
     this.deps.catalog.items.require(id);
-    const r = this.deps.catalog.db.prepare('SELECT text, lines FROM item_text WHERE item_id = ?').get(id) as { text: string; lines: string } | undefined;
+    const r = this.deps.catalog.text.get(id);
     return r ? { text: r.text, lines: JSON.parse(r.lines) as OcrLine[] } : null;
   }
 

@@ -4,7 +4,7 @@
  */
 import type { CollectionId, ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { decodeF16 } from '../vectors/f16.js';
+import { decodeF16 } from '../base/f16.js';
 
 export interface Neighbour {
   category: string;

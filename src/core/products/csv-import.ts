@@ -10,8 +10,8 @@ import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ProductRecord } from '../catalog/products.repo.js';
-import type { Logger } from '../logger.js';
-import { readFileSnapshot } from '../images/read-file.js';
+import type { Logger } from '../base/logger.js';
+import { readFileSnapshot } from '../base/read-file.js';
 import { walk } from '../scan/walk.js';
 
 export const PRODUCT_FIELDS = ['sku', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image'] as const;
@@ -393,9 +393,7 @@ export async function importCsv(deps: ImportDeps, options: ImportCsvOptions): Pr
     deps.catalog.products.refreshFts(collection.id);
   });
 
-  const linked = new Set(
-    deps.catalog.db.prepare('SELECT path FROM product_images WHERE collection_id = ?').pluck().all(collection.id) as string[],
-  );
+  const linked = new Set(deps.catalog.products.linkedPaths(collection.id));
   const summary: ImportCsvSummary = {
     rows: parsed.records.length,
     products: drafts.size,

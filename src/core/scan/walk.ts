@@ -8,8 +8,8 @@ import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { isInsideAny } from '../library/confine.js';
-import type { Logger } from '../logger.js';
+import { isInsideAny } from '../base/confine.js';
+import type { Logger } from '../base/logger.js';
 
 /**
  * Suffixes of the formats sharp decodes (prebuilt libvips). HEIC/HEIF are included on purpose: most builds cannot

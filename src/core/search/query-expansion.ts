@@ -10,7 +10,7 @@
  * ranked first 98.7% of the time without expansion, 96.0% with; pinned, the copies keep their 98.7% while the rest
  * of the list keeps the expansion's gain).
  */
-import { l2NormalizeInPlace } from '../models/fusion.js';
+import { l2NormalizeInPlace } from '../base/vector-norm.js';
 
 export interface ExpansionOptions {
   /** Neighbours of the first search added to the query (the query item itself counts when it is in the catalog). */

@@ -5,9 +5,17 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
 import { decodeForModel, readImageFile } from '../images/decode.js';
-import type { ModelState } from '../model-state.js';
-import { decodeF16 } from '../vectors/f16.js';
+import type { ModelState } from '../models/model-state.js';
+import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
+import type { ObjectBox } from '../images/locate.js';
+import { embedWithRegions, queryRegionInput } from '../locate/region-embedding.js';
+
+/**
+ * A located object covering this much of the searched image is the image itself: not offered as a crop of it.
+ */
+const WHOLE_IMAGE_SHARE = 0.9;
+import { marginsOf, verdictOf, type SameProductVerdict } from '../vectors/calibration.js';
 
 export type QueryImage = { kind: 'item'; id: number } | { kind: 'bytes'; base64: string } | { kind: 'path'; path: string } | { kind: 'buffer'; bytes: Buffer };
 
@@ -36,11 +44,32 @@ export const EXACT_RANK_LIMIT_WHITENED = 2_000;
 export interface SearchHitRecord extends ItemRecord {
   score: number;
   product?: ProductRecord | null;
+  /**
+   * Same product / similar / different, from the hit's plain cosine to the query and its margin over the best hit
+   * of another product (vectors/calibration.ts); null where the folder has no calibration or there is no image.
+   */
+  verdict?: SameProductVerdict | null;
+  /** The calibrated chance (0..1) that the hit is the same product as the query; null as `verdict`. */
+  confidence?: number | null;
+  /** image: ranked by similarity to a photo; text: found by filter and text alone. */
+  matchedBy?: 'image' | 'text';
 }
 
 export interface SearchResult {
   hits: SearchHitRecord[];
   queryMs: number;
+  /**
+   * The objects found in the query image (oriented pixels of the whole image, main first) that are worth a search of
+   * their own; absent when the model cannot localise.
+   */
+  objects?: Omit<ObjectBox, 'area'>[];
+}
+
+/** A query image's raw vectors: the photo's own, and the crop-averaged one for collections that opt in. */
+export interface QueryEmbedding {
+  photo: Float32Array;
+  averaged?: Float32Array;
+  objects?: ObjectBox[];
 }
 
 export interface SearchServiceDeps {
@@ -63,10 +92,45 @@ export class SearchService {
    */
   async byImage(image: QueryImage, options: SearchOptions & { crop?: CropRect }): Promise<SearchResult> {
     const started = performance.now();
-    const collectionIds = this.resolveCollections(options.collections);
-    const query = await this.embedQuery(image, options.crop);
-    const hits = this.byVector(query, options, collectionIds);
-    return { hits, queryMs: performance.now() - started };
+    const collectionIds = this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
+    const averaging = collectionIds.filter((id) => this.deps.catalog.regions.enabled(id));
+    const query = await this.embedQueryWithRegions(image, options.crop, averaging.length > 0);
+    // Find-similar lists the item itself first; it is no other product for the margins of the rest.
+    const vectorOptions = { ...options, ...(image.kind === 'item' && !options.crop ? { self: image.id } : {}) };
+    const plain = collectionIds.filter((id) => !averaging.includes(id));
+    // Each collection is searched with the vector of its own kind; scores are cosines in one space, so they merge.
+    const hits =
+      query.averaged === undefined || plain.length === 0
+        ? this.byVector(query.averaged ?? query.photo, vectorOptions, collectionIds)
+        : [...this.byVector(query.photo, vectorOptions, plain), ...this.byVector(query.averaged, vectorOptions, averaging)]
+            .sort((a, b) => b.score - a.score || a.id - b.id)
+            .slice(0, options.k);
+    const objects = query.objects?.map(({ x, y, width, height }) => ({ x, y, width, height }));
+    return { hits, queryMs: performance.now() - started, ...(objects ? { objects } : {}) };
+  }
+
+  /**
+   * The query image's vectors and objects (embedWithRegions): the photo's vector, and with `averaged` the
+   * crop-averaged one too. An uncropped catalog item answers from the catalog: its stored vector and main box.
+   */
+  async embedQueryWithRegions(image: QueryImage, crop: CropRect | undefined, averaged: boolean): Promise<QueryEmbedding> {
+    if (image.kind === 'item' && !crop) {
+      const stored = await this.embedQuery(image);
+      const region = this.deps.catalog.regions.get(asItemId(image.id));
+      const item = this.deps.catalog.items.require(asItemId(image.id));
+      const objects = region ? worthCropping([region.box], { width: item.width ?? 0, height: item.height ?? 0 }) : undefined;
+      return { photo: stored, ...(averaged ? { averaged: stored } : {}), ...(objects ? { objects } : {}) };
+    }
+    const bytes = await this.queryBytes(image);
+    const embedder = await this.deps.model.embedder();
+    const decoded = await decodeForModel(bytes, embedder.input, { ...(crop ? { crop } : {}), maxPixels: this.deps.maxPixels });
+    const input = queryRegionInput(bytes, decoded, embedder.input, { ...(crop ? { region: crop } : {}), ...(this.deps.maxPixels === undefined ? {} : { maxPixels: this.deps.maxPixels }) });
+    const [r] = await embedWithRegions(embedder, [input], { cropAverage: averaged });
+    if (!r) throw new Error('The embedder returned no vector.');
+    // Boxes of a crop are in the crop's pixels: the caller shows them on the whole image.
+    const shown = crop ?? { width: decoded.width, height: decoded.height };
+    const objects = worthCropping(r.objects, shown).map((o) => (crop ? { ...o, x: o.x + crop.x, y: o.y + crop.y } : o));
+    return { photo: r.photo, ...(r.averaged ? { averaged: r.vector } : {}), ...(r.objects.length > 0 ? { objects } : {}) };
   }
 
   /** The raw embedding of a query image (the stored one for an uncropped catalog item: no inference). */
@@ -92,8 +156,8 @@ export class SearchService {
    * filtered candidates are ranked exactly by cosine against their stored vectors (a restrictive filter would
    * leave an over-fetched ANN result short); only very large candidate sets go through the ANN index.
    */
-  byVector(query: Float32Array, options: SearchOptions, collectionIds?: readonly CollectionId[]): SearchHitRecord[] {
-    const ids = collectionIds ?? this.resolveCollections(options.collections);
+  byVector(query: Float32Array, options: SearchOptions & { self?: number }, collectionIds?: readonly CollectionId[]): SearchHitRecord[] {
+    const ids = collectionIds ?? this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
     const vectors = this.deps.model.vectors();
     if (!vectors || ids.length === 0) return [];
     const q = vectors.prepare(query);
@@ -102,7 +166,8 @@ export class SearchService {
     if (isFilterActive(options.filter)) {
       const candidates = this.deps.catalog.products.filter(ids, options.filter, this.embedderId());
       // A PCA-whitened folder pays ~1 ms per candidate to bring a stored vector into the index's space.
-      const exactLimit = this.deps.model.transformInfo()?.kind === 'pca' ? EXACT_RANK_LIMIT_WHITENED : EXACT_RANK_LIMIT;
+      const kind = this.deps.model.transformInfo()?.kind;
+      const exactLimit = kind === 'pca' || kind === 'lda' || kind === 'wcw' ? EXACT_RANK_LIMIT_WHITENED : EXACT_RANK_LIMIT;
       if (candidates.length <= exactLimit) {
         const candidateIds = candidates.map((c) => c.id);
         rank = (prepared, k) => this.rankPrepared(prepared, candidateIds, k);
@@ -125,6 +190,8 @@ export class SearchService {
       rank = (prepared, k) => inner(prepared, k + excluded.size).filter((h) => !excluded.has(h.id));
     }
     let found = rank(q, expansion ? Math.max(options.k, expansion.neighbours) : options.k);
+    // Verdicts are calibrated on plain cosines; an expanded search scores against the expanded query.
+    const plain = new Map(found.map((h) => [h.id, h.score]));
     if (expansion && found.length > 0) {
       const neighbours = found.slice(0, expansion.neighbours).flatMap((h) => {
         const stored = this.deps.catalog.items.vector(asItemId(h.id));
@@ -133,7 +200,36 @@ export class SearchService {
       found = pinFirst(found, rank(expandQuery(q, neighbours, expansion), options.k), options.k);
     }
     found = found.slice(0, options.k).filter((h) => options.minScore === undefined || h.score >= options.minScore);
-    return this.toHits(found);
+    return this.judge(this.toHits(found), q, plain, options.self);
+  }
+
+  /**
+   * Adds each hit's verdict and confidence (see SearchHitRecord). A hit the plain search did not return (the
+   * expansion brought it) gets its plain cosine from its stored vector.
+   */
+  private judge(hits: SearchHitRecord[], q: Float32Array, plain: ReadonlyMap<number, number>, self: number | undefined): SearchHitRecord[] {
+    const calibration = this.deps.model.calibration();
+    const vectors = this.deps.model.vectors();
+    if (!calibration || !vectors || hits.length === 0) return hits.map((h) => ({ ...h, verdict: null, confidence: null, matchedBy: 'image' as const }));
+    const scores = hits.map((h) => {
+      const known = plain.get(h.id);
+      if (known !== undefined) return known;
+      const stored = this.deps.catalog.items.vector(asItemId(h.id));
+      if (!stored) return h.score;
+      const v = vectors.prepare(decodeF16(stored.vector));
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * q[i]!;
+      return dot;
+    });
+    // The query item itself (find-similar) is no competitor: it takes no part in the others' margins.
+    const others = hits.map((h, i) => (h.id === self ? Number.NEGATIVE_INFINITY : scores[i]!));
+    const margins = marginsOf(others, hits.map((h) => (h.product ? `sku:${h.product.sku}` : undefined)));
+    return hits.map((h, i) => {
+      const margin = h.id === self ? undefined : margins[i];
+      // Local-feature verification (issue 16) confirms `same` by passing `inliers` here, for the first hit or two.
+      const { verdict, confidence } = verdictOf({ score: scores[i]!, ...(margin === undefined || !Number.isFinite(margin) ? {} : { margin }) }, calibration);
+      return { ...h, verdict, confidence, matchedBy: 'image' as const };
+    });
   }
 
   /** The expansion to apply: asked for explicitly, else the default once the folder's vectors are PCA-whitened. */
@@ -149,10 +245,12 @@ export class SearchService {
    */
   byText(filter: ItemFilter, options: { k: number; collections?: readonly string[] }): SearchResult {
     const started = performance.now();
-    const ids = this.resolveCollections(options.collections);
+    const ids = this.deps.catalog.collections.resolve(options.collections).map((c) => c.id);
     if (!isFilterActive(filter)) return { hits: [], queryMs: performance.now() - started };
     const found = this.deps.catalog.products.filter(ids, filter, null, options.k);
-    return { hits: this.toHits(found.map((f) => ({ id: f.id, score: f.rank === null ? 0 : -f.rank }))), queryMs: performance.now() - started };
+    // No image, no visual verdict: `score` is the text relevance (higher is better), nothing a user should read.
+    const hits = this.toHits(found.map((f) => ({ id: f.id, score: f.rank === null ? 0 : -f.rank }))).map((h) => ({ ...h, verdict: null, confidence: null, matchedBy: 'text' as const }));
+    return { hits, queryMs: performance.now() - started };
   }
 
   /**
@@ -219,12 +317,6 @@ export class SearchService {
     return this.deps.catalog.meta.get('embedder_id') ?? null;
   }
 
-  private resolveCollections(names: readonly string[] | undefined): CollectionId[] {
-    const { collections } = this.deps.catalog;
-    if (!names || names.length === 0) return collections.list().map((c) => c.id);
-    return [...new Set(names)].map((n) => collections.require(n).id);
-  }
-
   private fileLimits(): { maxBytes?: number } {
     return this.deps.maxFileBytes === undefined ? {} : { maxBytes: this.deps.maxFileBytes };
   }
@@ -243,4 +335,9 @@ export class SearchService {
         return missingCase(image);
     }
   }
+}
+
+/** The objects worth offering as crops of an image of `size`: those not (nearly) the whole of it. */
+function worthCropping(objects: readonly ObjectBox[], size: { width: number; height: number }): ObjectBox[] {
+  return objects.filter((o) => (o.width * o.height) / Math.max(1, size.width * size.height) < WHOLE_IMAGE_SHARE);
 }

@@ -35,11 +35,9 @@ export interface Thumbnails {
 
 /** Looks items up in the catalog by id. */
 export function catalogThumbSource(catalog: Catalog): (id: number) => ThumbSource {
-  const hashOf = catalog.db.prepare('SELECT hash FROM items WHERE id = ?');
   return (id) => {
     const item = catalog.items.require(asItemId(id));
-    const row = hashOf.get(id) as { hash: Buffer | null } | undefined;
-    return { path: item.path, key: thumbKey(row?.hash ?? null, item.size, item.mtimeMs) };
+    return { path: item.path, key: thumbKey(catalog.items.hash(item.id) ?? null, item.size, item.mtimeMs) };
   };
 }
 

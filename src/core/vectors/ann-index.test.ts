@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AnnIndex, EMPTY_ID_DIGEST, IdsMismatchError, sameIds, updateIdDigest, type AnnParams } from './ann-index.js';
+import { EMPTY_ID_DIGEST, sameIds, updateIdDigest } from '../base/id-digest.js';
+import { AnnIndex, IdsMismatchError, type AnnParams } from './ann-index.js';
 
 const params: AnnParams = { dimensions: 16, quantization: 'f16', connectivity: 16, expansionAdd: 0 };
 

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import usearch from 'usearch';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../base/logger.js';
 import type { CollectionId } from '../../shared/types.js';
-import { AnnIndex, EMPTY_ID_DIGEST, updateIdDigest } from './ann-index.js';
+import { EMPTY_ID_DIGEST, updateIdDigest } from '../base/id-digest.js';
+import { AnnIndex } from './ann-index.js';
 import { identityTransform, type VectorTransform } from './transform.js';
 import { GRAPH, searchBreadth, VectorStore, type EmbeddingSource } from './vector-store.js';
 

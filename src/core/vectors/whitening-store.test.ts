@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../base/logger.js';
 import { fitCenter } from './whitening.js';
 import { DEFAULT_WHITENING_POLICY, evenSample, pcaOutputDim, planWhitening, readWhitening, removeWhitening, WHITENING_FILE, writeWhitening } from './whitening-store.js';
 

@@ -13,10 +13,44 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../logger.js';
-import { decodeWhitening, encodeWhitening, type Whitening, type WhiteningKind } from './whitening.js';
+import type { Logger } from '../base/logger.js';
+import { isCalibration } from './calibration.js';
+import { decodeWhitening, encodeWhitening, type SupervisionRecord, type Whitening, type WhiteningKind } from './whitening.js';
 
 export const WHITENING_FILE = 'vector-transform.bin';
+
+/** Learning from product data (learn-from-products.ts): when, and with which numbers. */
+export interface SupervisionPolicy {
+  /** SKUs with at least two embedded photos needed before anything is learned from labels. */
+  minSkus: number;
+  /** Re-check once the labelled photos have grown by this factor (or the product data changed). */
+  regrow: number;
+  /** Share of the folder's photos that must be labelled for the LDA step (else the within-SKU whitening only). */
+  ldaCoverage: number;
+  /** At most this many labelled photos (an even sample) are learned from. */
+  sampleCap: number;
+  /** The learned transform is kept when its held-out mAP beats the current one's by this much. */
+  minGain: number;
+  /** LDA output dimensions (at most SKUs − 1). */
+  ldaDim: number;
+  /** PCA dimensions before the within-SKU statistics. */
+  pcaDim: number;
+  /** Within-SKU covariance shrinkage. */
+  shrink: number;
+  folds: number;
+}
+
+export const DEFAULT_SUPERVISION_POLICY: SupervisionPolicy = {
+  minSkus: 20,
+  regrow: 1.5,
+  ldaCoverage: 0.9,
+  sampleCap: 8192,
+  minGain: 0.02,
+  ldaDim: 80,
+  pcaDim: 512,
+  shrink: 0.1,
+  folds: 4,
+};
 
 export interface WhiteningPolicy {
   /** Embeddings needed before the mean is subtracted. */
@@ -31,9 +65,19 @@ export interface WhiteningPolicy {
   power: number;
   /** At most this many embeddings (an even sample) are used to learn. */
   sampleCap: number;
+  /** Learning from product data (learn-from-products.ts); absent: never. */
+  supervision?: SupervisionPolicy;
 }
 
-export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = { centerMin: 16, pcaMin: 1000, regrow: 1.5, maxDim: 512, power: 0.25, sampleCap: 4096 };
+export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = {
+  centerMin: 16,
+  pcaMin: 1000,
+  regrow: 1.5,
+  maxDim: 512,
+  power: 0.25,
+  sampleCap: 4096,
+  supervision: DEFAULT_SUPERVISION_POLICY,
+};
 
 export type WhiteningPlan = { kind: 'identity' } | { kind: 'center' } | { kind: 'pca'; outputDim: number };
 
@@ -57,7 +101,8 @@ export function planWhitening(count: number, inputDim: number, current: Pick<Whi
   // Shrinking never downgrades: a learned transform stays valid for what is left.
   if (wanted === 'identity') return undefined;
   const rank = { identity: 0, center: 1, pca: 2 } as const;
-  const have = current?.kind ?? 'identity';
+  // A transform learned from labels stands on a PCA-whitening's footing here: it is re-planned as the folder grows.
+  const have = current === undefined ? 'identity' : current.kind === 'lda' || current.kind === 'wcw' ? 'pca' : current.kind;
   // Against the folder's size when it was learned: the sample itself is capped (sampleCap), so comparing with it
   // would re-learn after every job once a folder holds regrow × sampleCap embeddings.
   const grown = current !== undefined && count >= policy.regrow * (current.embeddings ?? current.samples);
@@ -82,7 +127,10 @@ export function readWhitening(dataDir: string, embedderId: string, inputDim: num
     const { whitening, header } = decodeWhitening(bytes);
     if (header['embedderId'] !== embedderId || whitening.inputDim !== inputDim) return undefined;
     const embeddings = header['embeddings'];
-    return typeof embeddings === 'number' && Number.isInteger(embeddings) && embeddings >= whitening.samples ? { ...whitening, embeddings } : whitening;
+    const out: Whitening = typeof embeddings === 'number' && Number.isInteger(embeddings) && embeddings >= whitening.samples ? { ...whitening, embeddings } : whitening;
+    if (isSupervisionRecord(header['supervision'])) out.supervision = header['supervision'];
+    if (isCalibration(header['calibration'])) out.calibration = header['calibration'];
+    return out;
   } catch (err) {
     logger.warn('ignoring an unreadable vector transform file; it will be learned again', { file, reason: (err as Error).message });
     return undefined;
@@ -94,7 +142,16 @@ export function writeWhitening(dataDir: string, embedderId: string, whitening: W
   const file = join(dataDir, WHITENING_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, encodeWhitening(whitening, { embedderId, learnedAt: new Date().toISOString(), ...(whitening.embeddings === undefined ? {} : { embeddings: whitening.embeddings }) }));
+    writeFileSync(
+      tmp,
+      encodeWhitening(whitening, {
+        embedderId,
+        learnedAt: new Date().toISOString(),
+        ...(whitening.embeddings === undefined ? {} : { embeddings: whitening.embeddings }),
+        ...(whitening.supervision === undefined ? {} : { supervision: whitening.supervision }),
+        ...(whitening.calibration === undefined ? {} : { calibration: whitening.calibration }),
+      }),
+    );
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
@@ -127,4 +184,15 @@ export function removeWhitening(dataDir: string): void {
 export function evenSample(n: number, count: number): number[] {
   if (count >= n) return Array.from({ length: n }, (_, i) => i);
   return Array.from({ length: count }, (_, i) => Math.floor((i * n) / count));
+}
+
+function isSupervisionRecord(x: unknown): x is SupervisionRecord {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return (
+    typeof r['productsStamp'] === 'string' &&
+    ['labelled', 'skus', 'current', 'candidate', 'queries'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k])) &&
+    (r['tried'] === 'lda' || r['tried'] === 'wcw') &&
+    typeof r['kept'] === 'boolean'
+  );
 }

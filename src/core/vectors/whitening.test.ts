@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMatMul, mulberry32, symmetricEigen, topEigenpairs, type MatMul } from './linalg.js';
+import { createMatMul, mulberry32, symmetricEigen, topEigenpairs, type MatMul } from '../base/linalg.js';
 import { decodeWhitening, encodeWhitening, fitCenter, fitPcaWhitening, whiteningTransform } from './whitening.js';
 
 /**

@@ -11,11 +11,16 @@
  *   small eigenvalues are noise and the whitening blows them up: −0.17 mAP@10 at 512 dims from 512 vectors).
  */
 import { createHash } from 'node:crypto';
-import { l2NormalizeInPlace } from '../models/fusion.js';
-import { createMatMul, topEigenpairs, transpose, type MatMul } from './linalg.js';
+import { l2NormalizeInPlace } from '../base/vector-norm.js';
+import { createMatMul, topEigenpairs, transpose, type MatMul } from '../base/linalg.js';
 import type { VectorTransform } from './transform.js';
+import type { Calibration } from './calibration.js';
 
-export type WhiteningKind = 'center' | 'pca';
+/** center / pca: unsupervised (below); lda / wcw: learned from product data (learned-projection.ts). */
+export type WhiteningKind = 'center' | 'pca' | 'lda' | 'wcw';
+
+/** The kinds learned from SKU labels: the same linear form as `pca` (projection rows, mean). */
+export const isLearnedKind = (kind: WhiteningKind): kind is 'lda' | 'wcw' => kind === 'lda' || kind === 'wcw';
 
 export interface Whitening {
   kind: WhiteningKind;
@@ -36,6 +41,26 @@ export interface Whitening {
   projection: Float32Array;
   /** pca: the kept eigenvalues, largest first (for reports and tests); center: empty. */
   eigenvalues: Float32Array;
+  /** What the product-data check measured when this transform was chosen (whitening-store.ts). */
+  supervision?: SupervisionRecord;
+  /** The verdict calibration fitted with it on held-out SKUs (lda / wcw). */
+  calibration?: Calibration;
+}
+
+/** The leave-SKUs-out check's outcome, stored with the transform so that it is not re-run for the same labels. */
+export interface SupervisionRecord {
+  /** Digest of the product data it saw (whitening-store.ts productsStamp). */
+  productsStamp: string;
+  /** Labelled photos and SKUs it saw. */
+  labelled: number;
+  skus: number;
+  /** The learned kind it tried, and whether it measured better than the unsupervised transform. */
+  tried: 'lda' | 'wcw';
+  kept: boolean;
+  /** Mean average precision of same-SKU photos on held-out SKUs: the unsupervised transform and the learned one. */
+  current: number;
+  candidate: number;
+  queries: number;
 }
 
 export interface FitPcaOptions {
@@ -104,7 +129,7 @@ export function whiteningDigest(w: Whitening): string {
  */
 export function whiteningTransform(w: Whitening): VectorTransform {
   const { inputDim, outputDim, mean, projection } = w;
-  const id = w.kind === 'pca' ? `pca-${outputDim}-${whiteningDigest(w)}` : `center-${whiteningDigest(w)}`;
+  const id = w.kind === 'center' ? `center-${whiteningDigest(w)}` : `${w.kind}-${outputDim}-${whiteningDigest(w)}`;
   if (w.kind === 'center') {
     return {
       id,
@@ -213,12 +238,12 @@ export function decodeWhitening(bytes: Buffer): { whitening: Whitening; header: 
     lengths: unknown;
   };
   const ints = [inputDim, outputDim, samples];
-  if ((kind !== 'center' && kind !== 'pca') || !ints.every((v) => Number.isInteger(v) && (v as number) > 0) || typeof power !== 'number') {
+  if ((kind !== 'center' && kind !== 'pca' && kind !== 'lda' && kind !== 'wcw') || !ints.every((v) => Number.isInteger(v) && (v as number) > 0) || typeof power !== 'number') {
     throw new Error('whitening file header is invalid');
   }
   if (!Array.isArray(lengths) || lengths.length !== 3 || !lengths.every((v) => Number.isInteger(v) && v >= 0)) throw new Error('whitening file header is invalid');
   const [nMean, nProj, nEig] = lengths as [number, number, number];
-  const expectProj = kind === 'pca' ? (outputDim as number) * (inputDim as number) : 0;
+  const expectProj = kind === 'center' ? 0 : (outputDim as number) * (inputDim as number);
   if (nMean !== inputDim || nProj !== expectProj) throw new Error('whitening file sizes disagree with its header');
   const bodyStart = start + headerLength;
   if (bytes.length !== bodyStart + 4 * (nMean + nProj + nEig)) throw new Error('whitening file is truncated');

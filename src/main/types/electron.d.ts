@@ -30,6 +30,8 @@ export interface BrowserWindowConstructorOptions {
   minHeight?: number;
   show?: boolean;
   title?: string;
+  /** The window and taskbar icon (Linux, Windows); a PNG path. */
+  icon?: string;
   backgroundColor?: string;
   autoHideMenuBar?: boolean;
   webPreferences?: WebPreferences;

@@ -153,6 +153,9 @@ export const en = {
     dropActive: 'Drop to search',
     fromCatalog: (name: string) => `Similar to ${name}`,
     noPreview: 'No preview of this file',
+    objectsFound: 'Found in the photo:',
+    object: (n: number) => `Object ${n}`,
+    objectLabel: (n: number) => `Search object ${n} alone`,
   },
 
   controls: {
@@ -248,6 +251,19 @@ export const en = {
     remove: 'Remove',
     identical: 'Identical file',
     agreement: 'Agreement',
+    why: 'Why a duplicate',
+    reason: {
+      rotated: (deg: number) => `rotated ${deg}°`,
+      mirrored: () => 'mirrored',
+      contained: () => 'contained in the other',
+      cropped: () => 'cropped',
+      resized: () => 'resized',
+      stretched: () => 'stretched',
+      recoloured: () => 'colour changed',
+      greyscale: () => 'greyscale',
+      edited: () => 'edited (sticker, text)',
+      recompressed: () => 'recompressed',
+    },
     compareTitle: 'Compare with the keeper',
     compareWith: (name: string) => `Compare ${name} with the keeper`,
     zoom: 'Zoom',
@@ -304,8 +320,8 @@ export const en = {
     running: 'Matching…',
     export: 'Export CSV',
     exported: (rows: number) => `CSV downloaded: ${rows.toLocaleString('en')} ${rows === 1 ? 'row' : 'rows'}.`,
-    summary: (same: number, similar: number, none: number) => `${same} same · ${similar} similar · ${none} without a match`,
-    thresholds: (same: string, similar: string, source: string) => `same ≥ ${same}, similar ≥ ${similar} (${source})`,
+    summary: (same: number, similar: number, none: number) => `${same} same · ${similar} similar · ${none} without the same product`,
+    thresholds: (same: string, similar: string, source: string) => `same ≥ ${same} or a verified copy, similar ≥ ${similar} (${source})`,
     source: { builtin: 'measured for this model', catalog: 'from this catalog' },
     filterLabel: 'Show',
     filter: { all: 'All of ours', same: 'Same', similar: 'Similar', none: 'Ours with no match', theirs: 'Theirs with no match' },
@@ -325,6 +341,21 @@ export const en = {
     compareTitle: 'Ours and theirs side by side',
     compareWith: (name: string) => `Compare ${name} with ours`,
     similarity: 'Similarity',
+  },
+
+  /** What a score means: the calibrated verdict a user reads instead of a raw cosine (issue 20). */
+  scores: {
+    verdict: { same: 'Same product', similar: 'Similar', different: 'Different' },
+    withConfidence: (verdict: string, percent: string) => `${verdict} · ${percent}`,
+    textMatch: 'Text match',
+    hint: (percent: string, score: string) =>
+      `${percent} chance that this is the same product, calibrated on labelled photos (your own products once enough are imported). Similarity score ${score}.`,
+    textHint: 'Found by its text and product data; there is no photo to compare.',
+    minScoreHint: 'Hides results whose similarity score (−1 to 1, the cosine in the library’s learned space) is below this. The verdict on each result says what a score means.',
+    thresholdHint: 'How closely two pictures must agree in detail to count as copies of one photo (0 to 1). Higher: only near-identical copies; lower: looser crops and edits too.',
+    oneToOneHint: 'Pair each of their items with at most one of ours, and each of ours with at most one of theirs, best pairs first.',
+    matchCalibrated: (same: string, similar: string, source: string) => `same product from ${same} chance, similar from ${similar} (${source})`,
+    source: { catalog: 'calibrated on your products', builtin: 'built-in calibration' },
   },
 
   errorTitle: 'Something went wrong',

@@ -22,6 +22,9 @@ export function formatDuration(seconds: number): string {
 
 export const formatScore = (score: number): string => score.toFixed(3);
 
+/** A chance as a whole percentage, never 100% (a calibrated verdict is a measurement, not a certainty). */
+export const formatChance = (p: number): string => `${Math.min(99, Math.round(100 * p))}%`;
+
 export const formatRate = (rate: number, locale: string): string =>
   rate.toLocaleString(locale, { maximumFractionDigits: rate < 10 ? 1 : 0 });
 

@@ -2,7 +2,7 @@ import type { Migration } from './index.js';
 
 /**
  * A running summary of each collection's embedded item ids per model: count, sum and sum of squares modulo
- * 4294967291 (vectors/ann-index.ts IdDigest). A vector index file records the same summary of the ids it holds, so
+ * 4294967291 (base/id-digest.ts). A vector index file records the same summary of the ids it holds, so
  * opening a collection's index compares two rows of numbers instead of reading every id (a million ids took a
  * second). Triggers keep it in step with every write to `items` (an item is embedded exactly when its model_id is
  * set), inside the writer's transaction, cascades included. The per-collection counts also answer the library's

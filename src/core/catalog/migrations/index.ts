@@ -3,6 +3,7 @@ import { migration0001 } from './0001-init.js';
 import { migration0002 } from './0002-dedupe-match.js';
 import { migration0003 } from './0003-products.js';
 import { migration0004 } from './0004-embedded-id-sets.js';
+import { migration0005 } from './0005-item-regions.js';
 
 /** One numbered schema step; `up` runs inside the runner's transaction. */
 export interface Migration {
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every migration in order; append only, never edit a released one. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];

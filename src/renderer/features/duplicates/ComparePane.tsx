@@ -23,12 +23,14 @@ interface Props {
   title: string;
   /** The last row: how the two relate (agreement for duplicates, similarity and verdict for a match). */
   relation: { label: string; value: string };
+  /** Why the two are duplicates (rotated 90°, contained in, cropped...), when known. */
+  reason?: { label: string; value: string } | undefined;
   onClose: () => void;
   /** Extra actions in the head (not a duplicate, accept / reject). */
   actions?: ReactNode;
 }
 
-export function ComparePane({ left, right, title, relation, onClose, actions }: Props) {
+export function ComparePane({ left, right, title, relation, reason, onClose, actions }: Props) {
   const { t, lang } = useI18n();
   const client = useClient();
   const id = useId();
@@ -148,6 +150,14 @@ export function ComparePane({ left, right, title, relation, onClose, actions }: 
             <td data-testid="compare-relation">{relation.value}</td>
             <td />
           </tr>
+          {reason && (
+            <tr>
+              <th scope="row">{reason.label}</th>
+              <td>—</td>
+              <td data-testid="compare-reason">{reason.value}</td>
+              <td />
+            </tr>
+          )}
         </tbody>
       </table>
     </section>

@@ -8,6 +8,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { ImageIcon, LibraryIcon } from '../../components/Icons';
 import { useI18n } from '../../i18n';
+import type { Messages } from '../../i18n/en';
 import { useClient } from '../../lib/client-context';
 import { baseName, formatBytes, formatDate, formatMs } from '../../lib/format';
 import { ApplyDialog } from './ApplyDialog';
@@ -40,6 +41,11 @@ interface Props {
 }
 
 const isInside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') || dir.endsWith('\\') ? dir : `${dir}/`) || path.startsWith(`${dir}\\`);
+
+/** Why a file is a duplicate of its keeper, in the user's language ("rotated 90° · recompressed"). */
+function reasonWords(item: DupeItem, t: Messages): string {
+  return item.reason ? item.reason.codes.map((c) => t.dupes.reason[c](item.reason?.angle ?? 0)).join(' · ') : '';
+}
 
 export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Props) {
   const { t, lang } = useI18n();
@@ -223,6 +229,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
                 left={{ item: keeper, chip: t.dupes.role[keeper.role], chipClass: `role-${keeper.role}` }}
                 right={{ item: compared, chip: t.dupes.role[compared.role], chipClass: `role-${compared.role}` }}
                 relation={{ label: t.dupes.agreement, value: compared.identical ? t.dupes.identical : compared.score.toFixed(3) }}
+                reason={compared.reason ? { label: t.dupes.why, value: reasonWords(compared, t) } : undefined}
                 onClose={() => setCompareId(-1)}
                 actions={
                   <button
@@ -273,7 +280,7 @@ export function DuplicatesView({ collectionNames, roots, onLibraryChanged }: Pro
             ))}
           </select>
         </div>
-        <label className="control control-slider">
+        <label className="control control-slider" title={t.scores.thresholdHint}>
           <span>
             {t.dupes.threshold} <output htmlFor={`${ids}-th`}>{threshold.toFixed(2)}</output>
           </span>
@@ -465,6 +472,11 @@ function Member({ item, reference, chosen, checked, comparing, onToggle, onCompa
           {item.format?.toUpperCase() ?? '?'}
         </span>
         <span className="muted small">{item.role === 'keeper' ? '' : item.identical ? t.dupes.identical : `${t.dupes.agreement} ${item.score.toFixed(3)}`}</span>
+        {item.role !== 'keeper' && item.reason && (
+          <span className="muted small" data-testid="member-reason">
+            {reasonWords(item, t)}
+          </span>
+        )}
         <label className={`member-check ${canSelect ? '' : 'is-locked'}`} title={why ?? undefined}>
           <input type="checkbox" checked={checked} disabled={!canSelect} onChange={onToggle} data-testid="member-check" />
           {canSelect ? t.dupes.remove : why}

@@ -49,7 +49,7 @@ export function withKeeper(group: DupeGroup, keepers: ReadonlySet<number>, isRef
   if (!chosen) return group;
   const items = group.items.map((i): DupeItem => {
     if (i.id === chosen.id) return { ...i, role: 'keeper', score: 1 };
-    if (i.id === group.keeperId) return { ...i, role: isReference(i.path) ? 'reference' : 'remove', score: chosen.score, identical: chosen.identical };
+    if (i.id === group.keeperId) return { ...i, role: isReference(i.path) ? 'reference' : 'remove', score: chosen.score, identical: chosen.identical, reason: chosen.reason };
     return i;
   });
   items.sort((a, b) => (a.id === chosen.id ? -1 : b.id === chosen.id ? 1 : 0));

@@ -11,7 +11,8 @@ import { Modal } from '../../components/Modal';
 import { ComparePane } from '../duplicates/ComparePane';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
-import { baseName, formatMs, formatScore } from '../../lib/format';
+import { baseName, formatChance, formatMs } from '../../lib/format';
+import { VerdictBadge, useVerdictText } from '../../components/VerdictBadge';
 import { useMatch, type MatchHit, type MatchItem, type MatchRow } from './use-match';
 
 const FILTERS = ['all', 'same', 'similar', 'none', 'theirs'] as const;
@@ -38,6 +39,7 @@ function savedPair(): { ours: string | null; theirs: string | null } {
 
 export function MatchView({ collectionNames }: { collectionNames: string[] }) {
   const { t } = useI18n();
+  const verdictText = useVerdictText();
   const ids = useId();
   const match = useMatch();
   const [picks, setPicks] = useState(savedPair);
@@ -66,9 +68,14 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
 
   const result = match.result;
   const counts = { all: 0, same: 0, similar: 0, none: 0, theirs: result?.unmatchedTheirs.length ?? 0 };
+  // "Ours with no match" is the engine's gap list: no `same` match (a lookalike is not the product), so a row whose
+  // best match is only similar is listed under both.
+  const gap = new Set((result?.unmatchedOurs ?? []).map((i) => i.id));
   for (const row of result?.rows ?? []) {
     counts.all += 1;
-    counts[rowVerdict(row)] += 1;
+    const v = rowVerdict(row);
+    if (v !== 'none') counts[v] += 1;
+    if (gap.has(row.ours.id)) counts.none += 1;
   }
 
   const exportCsv = async () => {
@@ -104,7 +111,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
         </ul>
       );
   } else {
-    const rows = result.rows.filter((r) => filter === 'all' || rowVerdict(r) === filter || pinned.has(r.ours.id));
+    const rows = result.rows.filter((r) => filter === 'all' || (filter === 'none' ? gap.has(r.ours.id) : rowVerdict(r) === filter) || pinned.has(r.ours.id));
     body =
       rows.length === 0 ? (
         <EmptyState icon={<ImageIcon size={36} />}>{t.match.noRows}</EmptyState>
@@ -166,7 +173,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             ))}
           </select>
         </label>
-        <label className="control control-check">
+        <label className="control control-check" title={t.scores.oneToOneHint}>
           <input type="checkbox" checked={oneToOne} onChange={(e) => setOneToOne(e.target.checked)} />
           <span>{t.match.oneToOne}</span>
         </label>
@@ -191,7 +198,14 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             <>
               <strong>{t.match.summary(counts.same, counts.similar, counts.none)}</strong>
               <span className="muted small">
-                {t.match.thresholds(result.thresholds.same.toFixed(2), result.thresholds.similar.toFixed(2), t.match.source[result.thresholds.source])} ·{' '}
+                {result.thresholds.calibration
+                  ? t.scores.matchCalibrated(
+                      formatChance(result.thresholds.calibration.same),
+                      formatChance(result.thresholds.calibration.similar),
+                      t.scores.source[result.thresholds.calibration.source],
+                    )
+                  : t.match.thresholds(result.thresholds.same.toFixed(3), result.thresholds.similar.toFixed(3), t.match.source[result.thresholds.source])}{' '}
+                ·{' '}
                 {formatMs(result.seconds * 1000)}
               </span>
             </>
@@ -223,7 +237,7 @@ export function MatchView({ collectionNames }: { collectionNames: string[] }) {
             title={t.match.compareTitle}
             left={{ item: comparing.ours, chip: t.match.ours, chipClass: 'role-keeper' }}
             right={{ item: comparing.hit.item, chip: t.match.theirs, chipClass: 'role-remove' }}
-            relation={{ label: t.match.similarity, value: `${formatScore(comparing.hit.score)} · ${t.match.verdict[comparing.hit.verdict]}` }}
+            relation={{ label: t.match.similarity, value: verdictText(comparing.hit, 'image').text }}
             onClose={() => setComparing(null)}
             actions={
               <Decide
@@ -269,8 +283,7 @@ function HitCard({ hit, onDecide, onOpen }: { hit: MatchHit; onDecide: (d: Match
           {hit.item.product?.title ?? name}
         </span>
         <span>
-          <span className={`verdict-chip verdict-${hit.verdict}`}>{t.match.verdict[hit.verdict]}</span>{' '}
-          <span className="mono">{formatScore(hit.score)}</span>
+          <VerdictBadge hit={hit} kind="image" className={`verdict-chip verdict-${hit.verdict}`} />
         </span>
         <Decide hit={hit} name={name} onDecide={onDecide} />
       </div>

@@ -13,6 +13,8 @@ interface Props {
   /** Pixel size the engine crops in; defaults to the decoded image's natural size. */
   sourceSize: Size | null;
   crop: Rect | null;
+  /** Objects found in the image, outlined; a click on one makes it the crop. */
+  objects?: readonly Rect[];
   onCropChange: (crop: Rect | null) => void;
 }
 
@@ -23,7 +25,7 @@ type Drag =
 
 const MIN_DISPLAY_PX = 12;
 
-export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
+export function CropBox({ src, alt, sourceSize, crop, objects = [], onCropChange }: Props) {
   const { t } = useI18n();
   const imgRef = useRef<HTMLImageElement>(null);
   const [natural, setNatural] = useState<Size | null>(null);
@@ -57,6 +59,12 @@ export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
     e.currentTarget.setPointerCapture(e.pointerId);
     const p = point(e);
     const target = e.target as HTMLElement;
+    const picked = target.dataset.role === 'object' ? objects[Number(target.dataset.index)] : undefined;
+    if (picked) {
+      drag.current = null;
+      onCropChange(picked);
+      return;
+    }
     if (displayCrop && target.dataset.role === 'handle') {
       drag.current = { mode: 'resize', startX: p.x, startY: p.y, origin: displayCrop };
     } else if (displayCrop && target.dataset.role === 'crop') {
@@ -137,6 +145,23 @@ export function CropBox({ src, alt, sourceSize, crop, onCropChange }: Props) {
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
       >
+        {source &&
+          shown &&
+          !draft &&
+          objects.map((o, i) => {
+            const r = scaleRect(o, source, shown);
+            return (
+              <div
+                key={`${o.x},${o.y},${o.width},${o.height}`}
+                className="object-rect"
+                data-role="object"
+                data-index={i}
+                data-testid="object-rect"
+                title={t.query.objectLabel(i + 1)}
+                style={{ left: r.x, top: r.y, width: r.width, height: r.height }}
+              />
+            );
+          })}
         {displayCrop && displayCrop.width > 0 && (
           <div
             className="crop-rect"

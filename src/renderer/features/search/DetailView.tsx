@@ -10,7 +10,8 @@ import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
 import type { Output } from '../../lib/api';
-import { baseName, formatBytes, formatDate, formatPrice, formatScore } from '../../lib/format';
+import { baseName, formatBytes, formatDate, formatPrice } from '../../lib/format';
+import { VerdictBadge } from '../../components/VerdictBadge';
 import { SearchIcon, XIcon } from '../../components/Icons';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { SearchHit } from './use-search';
@@ -101,7 +102,7 @@ export function DetailView({ hits, index, onIndexChange, onClose, onSearchSimila
         <div className="detail-side">
           <header className="detail-head">
             <h2 title={name}>{name}</h2>
-            <span className="score score-inline">{formatScore(hit.score)}</span>
+            <VerdictBadge hit={hit} kind={hit.matchedBy ?? 'image'} className="score score-inline" />
             <button type="button" className="icon-button" onClick={onClose} aria-label={t.detail.close} title={t.detail.close}>
               <XIcon />
             </button>

@@ -11,12 +11,16 @@ import { fromFile, type QueryImage } from './query-input';
 interface Props {
   query: QueryImage | null;
   crop: Rect | null;
+  /** Objects found in the whole image (main first), each a one-click crop. */
+  objects?: readonly Rect[] | null;
   onQuery: (q: QueryImage) => void;
   onCrop: (crop: Rect | null) => void;
   onError: (e: ErrorPayload) => void;
 }
 
-export function QueryPanel({ query, crop, onQuery, onCrop, onError }: Props) {
+const sameRect = (a: Rect | null, b: Rect) => a !== null && a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+
+export function QueryPanel({ query, crop, objects, onQuery, onCrop, onError }: Props) {
   const { t } = useI18n();
   const input = useRef<HTMLInputElement>(null);
 
@@ -51,7 +55,25 @@ export function QueryPanel({ query, crop, onQuery, onCrop, onError }: Props) {
 
   return (
     <section className="query" aria-label={t.query.title} data-testid="query-panel">
-      <CropBox src={query.previewUrl} alt={query.label} sourceSize={query.sourceSize} crop={crop} onCropChange={onCrop} />
+      <CropBox src={query.previewUrl} alt={query.label} sourceSize={query.sourceSize} crop={crop} objects={objects ?? []} onCropChange={onCrop} />
+      {objects && objects.length > 0 && (
+        <div className="query-objects small" data-testid="query-objects">
+          <span className="muted">{t.query.objectsFound}</span>
+          {objects.map((o, i) => (
+            <button
+              key={`${o.x},${o.y},${o.width},${o.height}`}
+              type="button"
+              className={`chip${sameRect(crop, o) ? ' chip-active' : ''}`}
+              aria-pressed={sameRect(crop, o)}
+              aria-label={t.query.objectLabel(i + 1)}
+              data-testid="object-chip"
+              onClick={() => onCrop(sameRect(crop, o) ? null : o)}
+            >
+              {t.query.object(i + 1)}
+            </button>
+          ))}
+        </div>
+      )}
       <div className="query-foot">
         <span className="query-label" title={query.label}>
           {query.label}

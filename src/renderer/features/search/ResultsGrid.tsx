@@ -7,7 +7,8 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type 
 import { thumbPath } from '../../../shared/web';
 import { useI18n } from '../../i18n';
 import { useClient } from '../../lib/client-context';
-import { baseName, formatPrice, formatScore } from '../../lib/format';
+import { baseName, formatPrice } from '../../lib/format';
+import { VerdictBadge, useVerdictText } from '../../components/VerdictBadge';
 import type { SearchHit } from './use-search';
 
 interface Props {
@@ -28,6 +29,7 @@ const PRODUCT_LINE = 17;
 export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: Props) {
   const { t, lang } = useI18n();
   const client = useClient();
+  const verdictText = useVerdictText();
   const scroller = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
 
@@ -116,7 +118,7 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: P
                   id={`hit-${hit.id}`}
                   role="option"
                   aria-selected={index === active}
-                  aria-label={`${index + 1}. ${name}, ${t.results.score} ${formatScore(hit.score)}`}
+                  aria-label={`${index + 1}. ${name}, ${verdictText(hit, hit.matchedBy ?? 'image').text}`}
                   className={`hit ${index === active ? 'hit-active' : ''}`}
                   style={{ width: cell }}
                   data-testid="hit"
@@ -129,10 +131,8 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: P
                 >
                   <div className="hit-thumb" style={{ height: cell }}>
                     <img src={client.mediaUrl(thumbPath(hit.id, 256))} alt="" loading="lazy" decoding="async" draggable={false} />
-                    {/* No traffic-light colours: cosine scores cluster differently per model, so only the number is honest. */}
-                    <span className="score" data-testid="hit-score">
-                      {formatScore(hit.score)}
-                    </span>
+                    {/* The calibrated verdict, not the cosine: raw scores cluster differently per model and space. */}
+                    <VerdictBadge hit={hit} kind={hit.matchedBy ?? 'image'} className="score" />
                     <span className="rank">{index + 1}</span>
                   </div>
                   <div className="hit-caption">

@@ -35,7 +35,7 @@ export function SearchControls({ filters, collectionNames, onChange }: Props) {
           ))}
         </select>
       </label>
-      <label className="control control-slider">
+      <label className="control control-slider" title={t.scores.minScoreHint}>
         <span>
           {t.controls.minScore} <output htmlFor={`${id}-min`}>{filters.minScore.toFixed(2)}</output>
         </span>

@@ -73,6 +73,8 @@ export function useSearch() {
   const [product, setProduct] = useState<ProductFilters>(NO_PRODUCT_FILTERS);
   const itemFilter = useMemo(() => toItemFilter(product), [product]);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
+  // The objects the engine found in the whole query image: offered as one-click crops while that image is the query.
+  const [objects, setObjects] = useState<Rect[] | null>(null);
   const [queryMs, setQueryMs] = useState(0);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ErrorPayload | null>(null);
@@ -89,6 +91,7 @@ export function useSearch() {
       return next;
     });
     setCrop(null);
+    setObjects(null);
     immediate.current = true;
   }, []);
 
@@ -129,6 +132,8 @@ export function useSearch() {
         if (id !== seq.current) return;
         failed.current = false;
         setHits(self === null ? out.hits : out.hits.filter((h) => h.id !== self).slice(0, k));
+        // A crop's own objects lie inside it: the whole image's stay on offer.
+        if (query && !crop) setObjects((out as Output<'searchByImage'>).objects ?? null);
         setQueryMs(out.queryMs);
         setError(null);
       } catch (err) {
@@ -154,6 +159,7 @@ export function useSearch() {
     setQuery,
     crop,
     setCrop: setCropNow,
+    objects,
     filters,
     setFilters,
     product,

@@ -1,0 +1,30 @@
+/** The contract's `index:*` operations over the engine's index jobs (their progress is the `index:onProgress` event). */
+import type { ApiHandlers } from '../../../shared/api.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { IndexService } from '../../jobs/index-service.js';
+import type { LibraryService } from '../../library/library.service.js';
+
+type IndexChannels = 'index:start' | 'index:cancel' | 'index:status';
+
+export interface IndexHandlerDeps {
+  indexer: IndexService;
+  /** Records a collection's product-regions setting (`index:start`'s `regions`) before its run starts. */
+  library: Pick<LibraryService, 'setRegions'>;
+  catalog: Catalog;
+}
+
+/** The three `index:*` handlers. */
+export function indexHandlers({ indexer, library, catalog }: IndexHandlerDeps): Pick<ApiHandlers, IndexChannels> {
+  return {
+    'index:start': async ({ collection, regions }) => {
+      if (regions !== undefined) {
+        const targets = collection === undefined ? catalog.collections.list() : [catalog.collections.require(collection)];
+        for (const c of targets) library.setRegions(c.name, regions);
+      }
+      const { jobId } = await indexer.start(collection === undefined ? undefined : [collection]);
+      return { jobId };
+    },
+    'index:cancel': async ({ jobId }) => ({ cancelled: indexer.cancel(jobId) }),
+    'index:status': async () => indexer.status(),
+  };
+}

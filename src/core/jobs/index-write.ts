@@ -1,0 +1,146 @@
+/**
+ * Phase 3b of indexing a collection: a batch's embedding, and writing the batch: one SQLite transaction (rows,
+ * vectors, failures, perceptual signatures), then the same changes to the collection's vector index.
+ */
+import { missingCase } from '../../shared/errors.js';
+import type { CollectionId } from '../../shared/types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { decodeF16, encodeF16 } from '../base/f16.js';
+import type { Logger } from '../base/logger.js';
+import type { ImageSignature } from '../images/phash.js';
+import type { EmbedTimings, Embedder, ModelInputSpec } from '../models/embedder.js';
+import { embedWithRegions, indexedRegionInput, regionField, type RegionEmbedding } from '../locate/region-embedding.js';
+import type { VectorStore } from '../vectors/vector-store.js';
+import { assertVectors, type StartedBatch } from './batch-pipeline.js';
+import type { Prepared } from './index-prepare.js';
+import type { IndexStages } from './index-stages.js';
+
+/** Where the perceptual signatures computed from the index's own decode are stored (dedupe's SignatureStore). */
+export interface SignatureSink {
+  /** Called inside the batch's transaction. */
+  put(entries: readonly { hash: Buffer; signature: ImageSignature }[]): void;
+}
+
+/** What the run's written batches did. */
+export interface WriteCounts {
+  indexed: number;
+  unchanged: number;
+  moved: number;
+  removed: number;
+  failed: number;
+}
+
+/** A batch's embedding, started; the batch is written when its turn comes (batches are written in order). */
+export interface Embedding extends StartedBatch<Prepared> {
+  toEmbed: (Prepared & { kind: 'embed' })[];
+  timings: EmbedTimings;
+  vectors: Promise<RegionEmbedding[]>;
+}
+
+/** Starts embedding the batch's files that need it (none: an already settled embedding). */
+export function startEmbedding(batch: Prepared[], using: Embedder, regions: { spec: ModelInputSpec; cropAverage: boolean }): Embedding {
+  const toEmbed = batch.filter((p): p is Prepared & { kind: 'embed' } => p.kind === 'embed');
+  const timings: EmbedTimings = { preprocessMs: 0, inferenceMs: 0 };
+  const vectors = embedWithRegions(using, toEmbed.map((p) => indexedRegionInput(p.decoded, regions.spec)), { cropAverage: regions.cropAverage }, timings);
+  return { batch, toEmbed, timings, vectors };
+}
+
+export interface WriteDeps {
+  catalog: Catalog;
+  vectors: VectorStore;
+  /** The embedder whose identity and dimension the stored vectors carry. */
+  embedder: Pick<Embedder, 'modelId' | 'dim'>;
+  logger: Logger;
+  signatures?: SignatureSink | undefined;
+  collectionId: CollectionId;
+  /** Accumulated over the run. */
+  counts: WriteCounts;
+  /** The wait for the vectors (preprocess, inference) and the write are added here. */
+  stages: IndexStages;
+}
+
+/**
+ * Awaits the batch's vectors and writes the batch.
+ * @throws AppError from the catalog (the transaction is rolled back), Error when the embedder broke its contract.
+ */
+export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vectors: embedded }: Embedding): Promise<void> {
+  const { catalog, embedder, counts, stages, collectionId: cid } = deps;
+  const embedStart = performance.now();
+  const regions = await embedded;
+  const raw = regions.map((r) => r.vector);
+  const embedMs = performance.now() - embedStart;
+  // The main line's wait for the batch's vectors, split as the embedder reports its own time: packing the input
+  // (preprocessing) and inference. With several batches in flight the embedder's own times overlap, so the split
+  // is by their ratio. An embedder that reports nothing is all inference.
+  const reported = timings.inferenceMs + timings.preprocessMs;
+  const inferenceMs = reported > 0 ? embedMs * (timings.inferenceMs / reported) : embedMs;
+  stages.inferenceMs += inferenceMs;
+  stages.preprocessMs += embedMs - inferenceMs;
+  const writeStart = performance.now();
+  assertVectors(raw, toEmbed.length, embedder.dim);
+  const encoded = new Map(toEmbed.map((p, i) => [p, encodeF16(raw[i]!)]));
+  const added: { id: number; vector: Float32Array }[] = [];
+  const removed: number[] = [];
+  const signed: { hash: Buffer; signature: ImageSignature }[] = [];
+  const now = Date.now();
+  catalog.transaction(() => {
+    for (const p of batch) {
+      const { file, existing } = p.work;
+      const facts = { collectionId: cid, path: file.path, size: p.size, mtimeMs: p.mtimeMs, hash: p.hash };
+      if (p.kind === 'same') {
+        catalog.items.updateStat(existing!.id, p.size, p.mtimeMs);
+        counts.unchanged += 1;
+        continue;
+      }
+      if (existing) {
+        catalog.items.delete(existing.id);
+        if (existing.indexed) removed.push(existing.id);
+      }
+      switch (p.kind) {
+        case 'gone':
+          if (existing) counts.removed += 1;
+          break;
+        case 'move':
+          catalog.items.move(p.from.id, file.path, p.size, p.mtimeMs);
+          counts.moved += 1;
+          break;
+        case 'copy':
+        case 'embed': {
+          const vector = p.kind === 'copy' ? p.source.vector : encoded.get(p)!;
+          const meta = p.kind === 'copy' ? p.source : p.decoded;
+          const id = catalog.items.insertIndexed(
+            {
+              ...facts,
+              hash: p.hash!,
+              width: meta.width ?? 0,
+              height: meta.height ?? 0,
+              format: meta.format ?? 'unknown',
+              modelId: embedder.modelId,
+              dim: embedder.dim,
+              vector,
+              ...regionField(p.kind === 'copy' ? p.source.region : regions[toEmbed.indexOf(p)]),
+            },
+            now,
+          );
+          // The index gets the stored (f16-rounded) vector, so a rebuild reproduces it exactly.
+          added.push({ id, vector: decodeF16(vector) });
+          if (p.kind === 'embed' && p.signature) signed.push({ hash: p.hash!, signature: p.signature });
+          counts.indexed += 1;
+          break;
+        }
+        case 'failed':
+          catalog.items.insertFailed({ ...facts, code: p.error.code, reason: p.error.message }, now);
+          counts.failed += 1;
+          deps.logger.debug('not indexed', { path: file.path, code: p.error.code, reason: p.error.message });
+          break;
+        default:
+          missingCase(p);
+      }
+    }
+    // In the batch's transaction: a signature is never stored for a row that was rolled back, nor lost for one kept.
+    if (signed.length > 0) deps.signatures?.put(signed);
+  });
+  deps.vectors.remove(cid, removed);
+  deps.vectors.add(cid, added);
+  stages.writeMs += performance.now() - writeStart;
+}
