@@ -313,8 +313,10 @@ describe('review workflow, end to end', () => {
     const downloading = page.waitForEvent('download');
     await page.getByTestId('match-export').click();
     const csv = readFileSync((await (await downloading).path())!, 'utf8');
-    const line = csv.split('\r\n').find((l) => l.includes('scene-04-resize.jpg') && l.includes('scene-04.jpg'));
-    expect(line).toMatch(/,rejected$/);
+    const [header, ...lines] = csv.replace(/^\uFEFF/, '').split('\r\n');
+    const line = lines.find((l) => l.includes('scene-04-resize.jpg') && l.includes('scene-04.jpg'));
+    // By the header's name: columns added later (confidence) go after it.
+    expect(line?.split(',')[header!.split(',').indexOf('decision')]).toBe('rejected');
 
     await hit.getByTestId('decision-undo').click();
     await eventually(() => hit.getAttribute('data-decision')).toBe('');

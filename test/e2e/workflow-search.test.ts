@@ -151,9 +151,14 @@ describe('search workflow, end to end', () => {
     const self = await hits().first().getAttribute('data-item-id');
     await page.getByRole('button', { name: 'Search similar to this' }).click();
     await page.locator('.query-label', { hasText: 'Similar to' }).waitFor();
-    await eventually(() => hits().count()).toBeGreaterThan(0);
-    const ids = await hits().evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')));
-    expect(ids).not.toContain(self);
+    // The previous query's tiles (the item first) stay on screen until the new answer replaces them: wait for it.
+    const ids = () => hits().evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')));
+    await eventually(async () => {
+      const now = await ids();
+      return now.length > 0 && !now.includes(self);
+    }).toBe(true);
+    await page.locator('[data-testid=results-status]', { hasNotText: 'Searching' }).waitFor();
+    expect(await ids()).not.toContain(self);
   });
 
   it('gives keyboard focus back to the grid when the detail view closes with Escape', async () => {
