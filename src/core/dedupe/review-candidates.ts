@@ -34,8 +34,11 @@ export const VETO_BELOW = 0.9;
 const LOCAL_BUDGET_SHARE = 0.01;
 const LOCAL_BUDGET_MIN = 1000;
 /**
- * Hue distance (degrees, earth mover's on the hue circle) beyond which a signature-verified pair is one product in
- * two colours ("similar", not a duplicate): the grey signatures cannot see colour.
+ * Hue distance (degrees, earth mover's on the hue circle) beyond which a signature-verified pair may be one product
+ * in two colours ("similar", not a duplicate): the grey signatures cannot see colour. The histogram alone is not
+ * proof (a saturation boost on a near-grey garment, a crop that leaves out a coloured background move it past 60°),
+ * so such a pair stays a duplicate only when the local check, which compares the hue of matched pixels, calls it
+ * one; over the budget it is dropped.
  */
 export const HUE_VARIANT = 60;
 /**
@@ -104,7 +107,7 @@ export async function reviewCandidates(
   };
   const key = (a: number, b: number) => (same ? nodeKey(a, b) : `${a}:${b - offset}`);
   const reasons = new Map<string, PairReason>();
-  const checks: (LocalCheck & { similarity: number; veto: boolean })[] = [];
+  const checks: (LocalCheck & { similarity: number; veto: boolean; colour: boolean })[] = [];
   const accepted: ReviewedPairs['accepted'] = [];
 
   // Colour: a hue histogram per picture of a verified pair (a 32-pixel decode).
@@ -119,34 +122,40 @@ export async function reviewCandidates(
     }
     return h;
   };
-  const colourVariants = new Set<VerifiedPair>();
+  const colourSuspects = new Set<VerifiedPair>();
   for (let i = 0; i < pairs.length; i += 16) {
     if (options.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
     await Promise.all(
       pairs.slice(i, i + 16).map(async (p) => {
         const [ha, hb] = await Promise.all([hueOf(q(p.query)), hueOf(t(p.target))]);
         const d = ha && hb ? hueDistance(ha, hb) : undefined;
-        if (d !== undefined && d > HUE_VARIANT) colourVariants.add(p);
+        if (d !== undefined && d > HUE_VARIANT) colourSuspects.add(p);
       }),
     );
   }
   hues.clear();
-  const coloured = pairs.filter((p) => !colourVariants.has(p));
+  const coloured = pairs.filter((p) => !colourSuspects.has(p));
 
-  // A budget keeps a dense catalog within its time: the least certain signature pairs first, then the closest
-  // open candidates; what is over it keeps the signatures' verdict (or stays apart).
+  // A budget keeps a dense catalog within its time: colour suspects first, then the least certain signature pairs,
+  // then the closest open candidates; what is over it keeps the signatures' verdict (or stays apart; a colour
+  // suspect is dropped).
   let budget = Math.max(LOCAL_BUDGET_MIN, Math.ceil((queries.pictures.length + (same ? 0 : targets.pictures.length)) * LOCAL_BUDGET_SHARE));
+  const suspects = pairs.filter((p) => colourSuspects.has(p));
+  const colourChecked = new Set(suspects.slice(0, budget));
+  budget -= colourChecked.size;
   const uncertain = coloured.filter((p) => p.agreement < VETO_BELOW && p.quarters === 0).sort((x, y) => x.agreement - y.agreement);
   const reexamined = new Set(uncertain.slice(0, budget));
   budget -= reexamined.size;
-  for (const p of coloured) {
+  let colourVariants = suspects.length - colourChecked.size;
+  for (const p of [...colourChecked, ...coloured]) {
     const [a, b] = [q(p.query), t(p.target)];
-    if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true });
+    if (colourChecked.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: true });
+    else if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: false });
     else accepted.push({ a, b, similarity: p.agreement });
     reasons.set(key(a, b), signatureReason(p.alignment, p.quarters, facts(a), facts(b)));
   }
   const worthIt = open.filter((c) => c.score >= LOCAL_COSINE).sort((x, y) => y.score - x.score);
-  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, veto: false });
+  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, veto: false, colour: false });
   // Node order, so that the feature cache serves a picture's pairs together.
   checks.sort((x, y) => x.a - y.a || x.b - y.b);
   const verdicts = await verifyLocally(checks, {
@@ -159,12 +168,18 @@ export async function reviewCandidates(
     checked: checks.length,
     confirmed: 0,
     vetoed: 0,
-    colourVariants: colourVariants.size,
+    colourVariants: 0,
     skipped: uncertain.length - reexamined.size + Math.max(0, worthIt.length - budget),
   };
   checks.forEach((c, i) => {
     const v = verdicts[i];
-    if (c.veto) {
+    if (c.colour) {
+      if (v?.verdict === 'duplicate') accepted.push(c);
+      else {
+        colourVariants++;
+        reasons.delete(key(c.a, c.b));
+      }
+    } else if (c.veto) {
       if (v && overrules(v)) {
         local.vetoed++;
         reasons.delete(key(c.a, c.b));
@@ -176,6 +191,7 @@ export async function reviewCandidates(
       reasons.set(key(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
     }
   });
+  local.colourVariants = colourVariants;
   // Back to each side's own indexes.
   return { accepted: accepted.map((p) => ({ a: p.a, b: p.b - offset, similarity: p.similarity })), reasons, local };
 }
@@ -183,5 +199,10 @@ export async function reviewCandidates(
 /** A local verdict that drops a signature-verified pair: one colour of a product against another, or a confident
  * transform whose matched region is only what the two share (frame, template, background). */
 function overrules(v: PairVerification): boolean {
-  return v.verdict === 'similar' || (v.inliers >= VETO_INLIERS && (v.disagreement >= VETO_PATCH || v.agreement < 0.5));
+  if (v.verdict === 'similar') return true;
+  if (v.inliers < VETO_INLIERS) return false;
+  // A band stamped across the photo (a watermark strip, a price banner) is an edit of the same picture, not another
+  // product in its slot: what lies outside it decides.
+  if (v.banded) return v.agreementOutsideBand < 0.5;
+  return v.disagreement >= VETO_PATCH || v.agreement < 0.5;
 }
