@@ -5,6 +5,7 @@
  * collection the carton whose text the photo shows comes first; with OCR off the search is exactly as before.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
@@ -17,6 +18,7 @@ describe('search re-ranked by the text of the query photo', () => {
   let engine: Engine;
   let dir: string;
   let query: string;
+  let shelf: string;
 
   beforeAll(async () => {
     tmp = tempDir('text-rerank');
@@ -29,6 +31,16 @@ describe('search re-ranked by the text of the query photo', () => {
     query = join(tmp.path, 'store-photo.png');
     // The variety of one carton, in the layout (position, scale) of the other.
     writeFileSync(query, await cartonPhoto(['MELLANMJOLK', '1,5% fett'], 0, 1));
+    // A shelf: the other variety laid out as the first on the left, the first beside it; the left one is searched.
+    shelf = join(tmp.path, 'shelf.png');
+    const beside = await cartonPhoto(['MELLANMJOLK', '1,5% fett'], 0, 0);
+    writeFileSync(
+      shelf,
+      await sharp({ create: { width: 960, height: 480, channels: 3, background: '#e9e6df' } })
+        .composite([{ input: await cartonPhoto(['LATTMJOLK', '0,5% fett'], 0, 0), left: 0, top: 0 }, { input: beside, left: 480, top: 0 }])
+        .png()
+        .toBuffer(),
+    );
     engine = await openTestEngine(join(tmp.path, 'data'));
     engine.library.addFolder('shop', dir);
     await engine.indexer.run();
@@ -54,6 +66,11 @@ describe('search re-ranked by the text of the query photo', () => {
     // Only the order of the first hits moves: the same hits, each with its own score.
     expect(new Set(after.hits.map((h) => h.id))).toEqual(new Set(before.hits.map((h) => h.id)));
     for (const h of after.hits) expect(h.score).toBe(before.hits.find((b) => b.id === h.id)!.score);
+
+    // A crop is read alone: the text beside it on the shelf (the other carton's, the longer word) does not count.
+    const crop = { x: 0, y: 0, width: 480, height: 480 };
+    const cropped = await engine.search.byImage({ kind: 'path', path: shelf }, { k: 6, crop });
+    expect(names(cropped.hits)[0]).toBe('lattmjolk.png');
 
     // Find-similar of the catalog carton uses its stored text (no OCR of the query) and keeps the item first.
     const latt = before.hits.find((h) => h.path.endsWith('lattmjolk.png'))!;

@@ -4,7 +4,7 @@ import { asItemId, type CollectionId, type CropRect, type ItemId } from '../../s
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
-import { decodeForModel, readImageFile } from '../images/decode.js';
+import { cropImage, decodeForModel, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
@@ -297,7 +297,9 @@ export class SearchService {
     const stored = image.kind === 'item' && !crop ? catalog.text.get(asItemId(image.id)) : undefined;
     let read: string;
     try {
-      read = stored ? stored.text : await readText(await this.queryBytes(image));
+      const bytes = stored ? undefined : await this.queryBytes(image);
+      // A cropped query is the product in the crop: its text, not the whole photo's.
+      read = stored ? stored.text : await readText(crop ? await cropImage(bytes!, crop, this.deps.maxPixels) : bytes!);
     } catch {
       // The text only refines the order: a query the OCR cannot read (models missing, odd image) keeps it.
       return hits;
