@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     /** The rerank section: also the PCA-whitened (no product data) rankings; ORB inliers too (slow: ~60 ms a pair). */
     'rerank-pca': { type: 'boolean' },
     'rerank-orb': { type: 'boolean' },
+    /** The rerank section's dev split: random (the bench's, default) or block (each product's last 25% by file name). */
+    'rerank-dev': { type: 'string', default: 'random' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -514,9 +516,25 @@ if (only.has('app') || only.has('rerank')) {
     for (let i = 0; i < 200; i++) space.transform.apply(x);
     applyCost.push(`${run.split.name} ${space.kind} ${space.transform.outputDim}×${space.transform.inputDim}: ${(((performance.now() - t0) / 200) * 1000).toFixed(0)} µs`);
   }
+  /**
+   * A dev split by capture order: each product's last 25% of train photos (by file name, numbered as shot) are the
+   * queries, the rest the fit set, so that dev queries come from other moments than what the projection learns
+   * from, as val's do (the default dev split draws them at random, next to their near-twins).
+   */
+  const blockDev = (): Split => {
+    const queries: Photo[] = [];
+    const fit: Photo[] = [];
+    for (const p of g.products) {
+      const mine = g.train.filter((t) => t.product === p.id).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const k = Math.round(mine.length * 0.25);
+      fit.push(...mine.slice(0, mine.length - k));
+      queries.push(...mine.slice(mine.length - k));
+    }
+    return { name: 'dev', queries, fit };
+  };
   if (only.has('rerank')) {
     await rerankSection({
-      runs: [runs[3]!, runs[5]!, ...(args['rerank-pca'] ? [runs[2]!, runs[4]!] : [])].map((r) => ({ split: r.split.name, name: r.name, queries: r.split.queries, fit: r.split.fit, space: async () => {
+      runs: [runs[3]!, runs[5]!, ...(args['rerank-pca'] ? [runs[2]!, runs[4]!] : [])].map((r) => (r.split.name === 'dev' && args['rerank-dev'] === 'block' ? { ...r, split: blockDev(), name: `${r.name} [block dev]` } : r)).map((r) => ({ split: r.split.name, name: r.name, queries: r.split.queries, fit: r.split.fit, space: async () => {
         const s = await appSpace(folderOf(r.split.fit, r.labelled), r.policy);
         return { ...(await rankIn(s, r.split)), calibration: s.calibration };
       } })),
