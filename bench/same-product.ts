@@ -17,6 +17,7 @@ import { operatingPoint, pct, recallAt, thresholdFor, type Ranked } from './same
 import { applyMany, closeMatMul, fitAppWhitening, fitLda, identity, powerNorm, similarities, type LdaOptions, type Projection } from './same-product/project.js';
 import { l2 } from './same-product/pooling.js';
 import { appSpace, policyWith, type AppSpace, type FolderPhoto } from './same-product/app-path.js';
+import { rerankSection } from './same-product/rerank-section.js';
 import { fitCalibration, verdictOf, type Calibration, type SameProductVerdict } from '../src/core/vectors/calibration.js';
 
 const { values: args } = parseArgs({
@@ -38,6 +39,11 @@ const { values: args } = parseArgs({
     'disjoint-configs': { type: 'string' },
     /** Indices into the app section's runs (default all). */
     'app-runs': { type: 'string' },
+    /** The rerank section: also the PCA-whitened (no product data) rankings; ORB inliers too (slow: ~60 ms a pair). */
+    'rerank-pca': { type: 'boolean' },
+    'rerank-orb': { type: 'boolean' },
+    /** The rerank section's dev split: random (the bench's, default) or block (each product's last 25% by file name). */
+    'rerank-dev': { type: 'string', default: 'random' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -396,7 +402,7 @@ if (only.has('disjoint')) {
   }
 }
 // ---------------------------------------------------------------- the app's code: capabilities 2 and 4 on/off
-if (only.has('app')) {
+if (only.has('app') || only.has('rerank')) {
   const acc = (p: string) => D(p).full.acc;
   const sku = (id: number) => `P${id}`;
   const folderOf = (fit: readonly Photo[], labelled: (product: number) => boolean): FolderPhoto[] => [
@@ -472,7 +478,7 @@ if (only.has('app')) {
     { split: SPLITS[1]!, name: 'learning from products on, every SKU labelled', labelled: all, policy: policyWith(true) },
     { split: SPLITS[1]!, name: `learning from products on, ${g.seenProducts.size} of ${g.products.length} SKUs labelled`, labelled: (id) => g.seenProducts.has(id), policy: policyWith(true), partial: true },
   ];
-  const pickedRuns = args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!);
+  const pickedRuns = !only.has('app') ? [] : args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!);
   for (const run of pickedRuns) {
     const space = await appSpace(folderOf(run.split.fit, run.labelled), run.policy);
     const scored = await rankIn(space, run.split);
@@ -510,6 +516,36 @@ if (only.has('app')) {
     for (let i = 0; i < 200; i++) space.transform.apply(x);
     applyCost.push(`${run.split.name} ${space.kind} ${space.transform.outputDim}×${space.transform.inputDim}: ${(((performance.now() - t0) / 200) * 1000).toFixed(0)} µs`);
   }
+  /**
+   * A dev split by capture order: each product's last 25% of train photos (by file name, numbered as shot) are the
+   * queries, the rest the fit set, so that dev queries come from other moments than what the projection learns
+   * from, as val's do (the default dev split draws them at random, next to their near-twins).
+   */
+  const blockDev = (): Split => {
+    const queries: Photo[] = [];
+    const fit: Photo[] = [];
+    for (const p of g.products) {
+      const mine = g.train.filter((t) => t.product === p.id).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const k = Math.round(mine.length * 0.25);
+      fit.push(...mine.slice(0, mine.length - k));
+      queries.push(...mine.slice(mine.length - k));
+    }
+    return { name: 'dev', queries, fit };
+  };
+  if (only.has('rerank')) {
+    await rerankSection({
+      runs: [runs[3]!, runs[5]!, ...(args['rerank-pca'] ? [runs[2]!, runs[4]!] : [])].map((r) => (r.split.name === 'dev' && args['rerank-dev'] === 'block' ? { ...r, split: blockDev(), name: `${r.name} [block dev]` } : r)).map((r) => ({ split: r.split.name, name: r.name, queries: r.split.queries, fit: r.split.fit, space: async () => {
+        const s = await appSpace(folderOf(r.split.fit, r.labelled), r.policy);
+        return { ...(await rankIn(s, r.split)), calibration: s.calibration };
+      } })),
+      products: g.products,
+      iconicPaths: iconicGallery,
+      cacheDir: args.cache!,
+      log,
+      orb: args['rerank-orb'] !== undefined,
+    });
+  }
+  if (only.has('app')) {
   console.log(`\n## The app's code: learning from product data (capability 2) on/off, store → catalog (${iconicGallery.length}) and store → labelled\n`);
   console.log(row(['split', 'configuration', 'transform', 'product-data check', 'R@1 all', 'Fruit', 'Veg', 'Packages', 'R@5 all', 'labelled top-1 all', 'Fruit', 'Veg', 'Packages', 'R@1 unlabelled SKUs', 'learn s']));
   console.log(row(Array(15).fill('---')));
@@ -521,5 +557,6 @@ if (only.has('app')) {
   console.log('\n## Built-in calibration, dev (paste into src/core/vectors/builtin-calibrations.ts)\n');
   console.log('```json\n' + JSON.stringify(builtin, null, 1) + '\n```');
   console.log(`\n- transform per query vector: ${applyCost.join('; ')}`);
+  }
 }
 await closeMatMul();

@@ -62,3 +62,32 @@ export async function renderText(lines: readonly string[], font: string, seed = 
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#${bg}"/>${rows}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
+
+/**
+ * A "packaged good" photo: one carton design (the design of `design`: panel colours, a logo disc, stripes) with
+ * its variety printed in large letters, placed by `layout` (0, 1, 2: offsets and scale of the whole carton), as
+ * PNG bytes. Two cartons of one design that differ only in `words` look alike to a global vector; their text
+ * tells them apart.
+ */
+export async function cartonPhoto(words: readonly string[], design: number, layout = 0): Promise<Buffer> {
+  const palette = [
+    ['#1d4f91', '#f4f1e8', '#c8102e'],
+    ['#2e7d32', '#fafafa', '#f9a825'],
+  ][design % 2]!;
+  const [ink, panel, accent] = palette as [string, string, string];
+  const scale = [1, 0.92, 1.06][layout % 3]!;
+  const dx = [0, 26, -14][layout % 3]!;
+  const dy = [0, 18, -10][layout % 3]!;
+  const text = words
+    .map((w, i) => `<text x="60" y="${250 + i * 70}" font-family="DejaVu Sans" font-weight="bold" font-size="${i === 0 ? 46 : 38}" fill="${ink}">${escapeXml(w)}</text>`)
+    .join('');
+  const carton =
+    `<rect x="30" y="30" width="420" height="420" rx="18" fill="${panel}" stroke="${ink}" stroke-width="6"/>` +
+    `<rect x="30" y="30" width="420" height="120" rx="18" fill="${ink}"/>` +
+    `<circle cx="370" cy="90" r="44" fill="${accent}"/>` +
+    `<text x="60" y="112" font-family="DejaVu Sans" font-weight="bold" font-size="56" fill="${panel}">ARLA</text>` +
+    [0, 1, 2].map((i) => `<rect x="30" y="${392 + i * 18}" width="420" height="8" fill="${accent}"/>`).join('') +
+    text;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="480"><rect width="100%" height="100%" fill="#e9e6df"/><g transform="translate(${dx} ${dy}) scale(${scale})">${carton}</g></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}

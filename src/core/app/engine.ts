@@ -134,7 +134,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const events = new EventHub(logger);
   const library = new LibraryService({ catalog, model });
-  const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
+  const ocr = new OcrService({ catalog, logger });
+  // Text re-ranking reads a query photo only for collections that read text (search.service.ts: rerankByText).
+  const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, readText: (bytes) => ocr.read(bytes) });
   const jobs = new IndexJobs({
     dataDir,
     events,
@@ -188,7 +190,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const dedupe = new DedupeService({ catalog, model, logger, dataDir, indexRunning: () => jobs.busy() });
   const match = new MatchService({ catalog, model, logger, signatures: dedupe.signatures });
-  const ocr = new OcrService({ catalog, logger });
 
   // The same handlers twice: what a transport serves reads only files inside the collections' folders.
   const handlers = (confine: boolean): ApiHandlers => ({

@@ -44,6 +44,26 @@ describe('catalog repositories', () => {
     vector,
   });
 
+  it("knows an item by its OCR text, its product's title and brand, and its product's other photos' text", () => {
+    const a = catalog.items.insertIndexed(item(shop, 'a', 'h1'));
+    const b = catalog.items.insertIndexed(item(shop, 'b', 'h2'));
+    const c = catalog.items.insertIndexed(item(shop, 'c', 'h3'));
+    const lone = catalog.items.insertIndexed(item(shop, 'd', 'h4'));
+    const silent = catalog.items.insertIndexed(item(rival, 'e', 'h5'));
+    catalog.text.put({ itemId: a, text: 'MELLANMJOLK', lines: '[]', modelId: 'ocr1', madeAt: 7 });
+    catalog.text.put({ itemId: b, text: 'ARLA 1,5%', lines: '[]', modelId: 'ocr1', madeAt: 7 });
+    catalog.text.put({ itemId: lone, text: 'JUICE', lines: '[]', modelId: 'ocr1', madeAt: 7 });
+    const { id } = catalog.products.upsert(shop, { sku: 'S1', title: 'Medium fat milk', brand: 'Arla', category: null, price: null, currency: null, url: null });
+    catalog.products.setImages(shop, id, ['/p/a.jpg', '/p/b.jpg', '/p/c.jpg']);
+    const known = catalog.text.knownTexts([a, c, lone, silent]);
+    expect(known.get(a)!.split('\n').sort()).toEqual(['ARLA 1,5%', 'Arla', 'MELLANMJOLK', 'Medium fat milk']);
+    // An item without text of its own is known by its product's.
+    expect(known.get(c)!.split('\n').sort()).toEqual(['ARLA 1,5%', 'Arla', 'MELLANMJOLK', 'Medium fat milk']);
+    expect(known.get(lone)).toBe('JUICE');
+    expect(known.has(silent)).toBe(false);
+    expect(catalog.text.knownTexts([c], 1).get(c)!.split('\n')).toEqual(['Medium fat milk', 'Arla', 'MELLANMJOLK']);
+  });
+
   it('puts a journalled row back only where its path is free, with its embedding', () => {
     const first = catalog.items.insertIndexedUnlessTaken(item(shop, 'a', 'h1'));
     expect(first).toBeDefined();

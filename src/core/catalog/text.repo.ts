@@ -68,4 +68,46 @@ export class TextRepo {
       | undefined;
     return r && { itemId: asItemId(r.item_id), text: r.text, lines: r.lines, modelId: r.model_id, madeAt: r.made_at };
   }
+
+  /**
+   * The text each item is known by, for comparing it with the text read from a query photo: its own OCR text,
+   * its product's title and brand, and the OCR text of up to `siblings` other photos linked to the same product.
+   * Items without any of it are absent.
+   */
+  knownTexts(ids: readonly number[], siblings = 32): Map<ItemId, string> {
+    const out = new Map<ItemId, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(
+          `SELECT i.id, t.text, pi.product_id, p.title, p.brand FROM items i
+           LEFT JOIN item_text t ON t.item_id = i.id
+           LEFT JOIN product_images pi ON pi.collection_id = i.collection_id AND pi.path = i.path
+           LEFT JOIN products p ON p.id = pi.product_id
+           WHERE i.id IN (${chunk.map(() => '?').join(',')})`,
+        )
+        .all(...chunk) as { id: number; text: string | null; product_id: number | null; title: string | null; brand: string | null }[];
+      const products = [...new Set(rows.flatMap((r) => (r.product_id === null ? [] : [r.product_id])))];
+      const bySibling = new Map<number, string[]>();
+      if (products.length > 0) {
+        const sib = this.db
+          .prepare(
+            `SELECT product_id, text FROM (
+               SELECT pi.product_id, t.text, ROW_NUMBER() OVER (PARTITION BY pi.product_id ORDER BY i.id) AS n
+               FROM product_images pi
+               JOIN items i ON i.collection_id = pi.collection_id AND i.path = pi.path
+               JOIN item_text t ON t.item_id = i.id
+               WHERE pi.product_id IN (${products.map(() => '?').join(',')}) AND t.text <> ''
+             ) WHERE n <= ?`,
+          )
+          .all(...products, siblings) as { product_id: number; text: string }[];
+        for (const r of sib) bySibling.set(r.product_id, [...(bySibling.get(r.product_id) ?? []), r.text]);
+      }
+      for (const r of rows) {
+        const parts = [r.title, r.brand, r.text, ...(r.product_id === null ? [] : bySibling.get(r.product_id) ?? [])].filter((x): x is string => !!x && x.trim() !== '');
+        if (parts.length > 0) out.set(asItemId(r.id), [...new Set(parts)].join('\n'));
+      }
+    }
+    return out;
+  }
 }

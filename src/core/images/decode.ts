@@ -97,6 +97,15 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
   return { pixels: decoded.data, width: decoded.width, height: decoded.height, format: decoded.format };
 }
 
+/**
+ * The rectangle `crop` (oriented pixels) of an image, as PNG bytes at full detail: what an OCR of a cropped query
+ * reads.
+ * @throws sharp's error for an undecodable image or a crop outside it
+ */
+export async function cropImage(bytes: Buffer, crop: CropRect, maxPixels?: number): Promise<Buffer> {
+  return sharp(bytes, modelSharpOptions(maxPixels)).rotate().extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }).png().toBuffer();
+}
+
 /** The model's input and, when it can stand in for the perceptual signature's own decode, the picture it came from. */
 export interface IndexDecode extends DecodedImage {
   /**

@@ -116,6 +116,14 @@ export class OcrService {
     return r ? { text: r.text, lines: JSON.parse(r.lines) as OcrLine[] } : null;
   }
 
+  /**
+   * The text of an image that is not in the catalog (a query photo), its lines joined with new lines.
+   * @throws AppError MODEL_MISSING / MODEL_INVALID; sharp's error for an undecodable image
+   */
+  async read(bytes: Buffer): Promise<string> {
+    return (await this.engine.recognize(bytes)).text;
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }

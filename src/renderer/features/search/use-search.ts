@@ -55,7 +55,8 @@ function sortHits(hits: SearchHit[], sort: SortKey): SearchHit[] {
   const sorted = [...hits];
   switch (sort) {
     case 'score':
-      return sorted.sort((a, b) => b.score - a.score);
+      // The engine's order: by similarity, refined where it knows more (the text on the package).
+      return sorted;
     case 'name':
       return sorted.sort((a, b) => byName(a).localeCompare(byName(b)));
     case 'size':
