@@ -22,6 +22,7 @@ import { openBulkEmbedder } from '../models/bulk-embedder.js';
 import { openEmbedder } from '../models/registry.js';
 import type { WhiteningPolicy } from '../vectors/whitening-store.js';
 import { CATALOG_FILE } from '../base/paths.js';
+import { QueryHistory } from '../search/query-history.js';
 import { SearchService } from '../search/search.service.js';
 import { DedupeService } from '../dedupe/dedupe.service.js';
 import { MatchService } from '../match/match.service.js';
@@ -34,6 +35,7 @@ import { matchHandlers } from './handlers/match.js';
 import { modelsHandlers } from './handlers/models.js';
 import { ocrHandlers } from './handlers/ocr.js';
 import { productsHandlers } from './handlers/products.js';
+import { historyHandlers } from './handlers/history.js';
 import { searchHandlers } from './handlers/search.js';
 
 export interface EngineOptions {
@@ -135,6 +137,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const events = new EventHub(logger);
   const library = new LibraryService({ catalog, model });
   const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
+  const history = new QueryHistory({ catalog, logger, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
   const jobs = new IndexJobs({
     dataDir,
     events,
@@ -196,7 +199,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...indexHandlers({ indexer, library, catalog }),
     ...modelsHandlers(models),
     ...itemsHandlers({ catalog, ocr }),
-    ...searchHandlers({ search, library, confine }),
+    ...searchHandlers({ search, library, history, confine }),
+    ...historyHandlers(history),
     ...dedupeHandlers(dedupe),
     ...matchHandlers(match),
     ...productsHandlers({ catalog, logger, library, confine }),

@@ -294,6 +294,19 @@ export class ItemsRepo {
   }
 
   /** Items by id, in one query; unknown ids are absent from the map. */
+  /** The content hashes of the given items (hex), those that have one. */
+  hashesOf(ids: readonly number[]): Map<ItemId, string> {
+    const out = new Map<ItemId, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT id, hex(hash) AS hash FROM items WHERE hash IS NOT NULL AND id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { id: number; hash: string }[];
+      for (const r of rows) out.set(asItemId(r.id), r.hash);
+    }
+    return out;
+  }
+
   getMany(ids: readonly number[]): Map<ItemId, ItemRecord> {
     const out = new Map<ItemId, ItemRecord>();
     // SQLite's default bound-parameter limit is 32766; chunk well below it.

@@ -169,6 +169,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
       ...(deps.maxFileBytes === undefined ? {} : { maxBytes: deps.maxFileBytes }),
       signatures: deps.signatures !== undefined,
       detail: cropAverage,
+      downscale: catalog.collections.downscale(cid),
     },
     // One batch or less has no inference to overlap its decoding with.
     { thread: work.length > batchSize, workerFile: deps.decodeWorkerFile },

@@ -139,6 +139,10 @@ export const en = {
     file: 'File',
     reason: 'Reason',
     close: 'Close',
+    downscaleOffer: (n: number) =>
+      `${n === 1 ? 'One photo has' : `${n.toLocaleString('en')} photos have`} more pixels than the limit. They can be indexed from a reduced copy: search sees every photo at a small size anyway, and memory stays bounded.`,
+    downscale: 'Index downscaled',
+    downscalable: 'can be indexed downscaled',
   },
 
   query: {
@@ -189,6 +193,7 @@ export const en = {
     noTextResults: 'No products match these filters. Loosen them, or import product data for the collection.',
     score: 'Score',
     gridLabel: 'Search results. Use arrow keys to move and Enter to open.',
+    copies: (n: number) => `×${n} copies`,
   },
 
   detail: {
@@ -204,6 +209,7 @@ export const en = {
     copyPath: 'Copy path',
     copied: 'Copied',
     searchSimilar: 'Search similar to this',
+    copiesTitle: (n: number) => `${n} identical copies`,
     close: 'Close',
     previous: 'Previous',
     next: 'Next',

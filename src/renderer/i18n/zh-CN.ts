@@ -135,6 +135,9 @@ export const zhCN: Messages = {
     file: '文件',
     reason: '原因',
     close: '关闭',
+    downscaleOffer: (n) => `${n.toLocaleString('zh-CN')} 张照片的像素超过上限。可以按缩小后的图片建立索引：搜索本来就以较小尺寸比较每张照片，内存占用也有上限。`,
+    downscale: '缩小后建立索引',
+    downscalable: '可缩小后索引',
   },
 
   query: {
@@ -185,6 +188,7 @@ export const zhCN: Messages = {
     noTextResults: '没有符合这些筛选条件的商品。请放宽条件，或为该图库导入商品数据。',
     score: '相似度',
     gridLabel: '搜索结果。用方向键移动，按 Enter 打开。',
+    copies: (n) => `×${n} 份副本`,
   },
 
   detail: {
@@ -200,6 +204,7 @@ export const zhCN: Messages = {
     copyPath: '复制路径',
     copied: '已复制',
     searchSimilar: '搜索与此相似的',
+    copiesTitle: (n) => `${n} 份完全相同的副本`,
     close: '关闭',
     previous: '上一张',
     next: '下一张',
