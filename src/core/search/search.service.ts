@@ -270,30 +270,31 @@ export class SearchService {
   }
 
   /**
-   * One hit per content, in rank order: each later hit with the content hash of an earlier one joins its `copies`.
-   * The query item itself (`self`, find-similar) never stands for its copies: the next of them takes its place.
+   * One hit per content, in rank order: the hits sharing a content hash become one, shown by the oldest of them (the
+   * lowest id, so the same file each time: copies tie on score), the others in its `copies`, oldest first. The query
+   * item itself (`self`, find-similar) never stands for its copies.
    */
   private groupCopies(hits: readonly SearchHitRecord[], self: number | undefined): SearchHitRecord[] {
     if (hits.length < 2) return [...hits];
     const hashes = this.deps.catalog.items.hashesOf(hits.map((h) => h.id));
-    const out: SearchHitRecord[] = [];
-    const at = new Map<string, number>();
-    const copyOf = (h: SearchHitRecord): HitCopy => ({ id: h.id, path: h.path, collection: h.collection });
+    const groups: SearchHitRecord[][] = [];
+    const at = new Map<string, SearchHitRecord[]>();
     for (const h of hits) {
       const hash = hashes.get(h.id);
-      const first = hash === undefined ? undefined : at.get(hash);
-      if (first === undefined) {
-        if (hash !== undefined) at.set(hash, out.length);
-        out.push({ ...h });
-        continue;
+      const group = hash === undefined ? undefined : at.get(hash);
+      if (group) group.push(h);
+      else {
+        groups.push([h]);
+        if (hash !== undefined) at.set(hash, groups.at(-1)!);
       }
-      const rep = out[first]!;
-      const copies = rep.copies ?? [];
-      if (rep.id === self) {
-        out[first] = { ...h, copies: [copyOf(rep), ...copies].slice(0, MAX_COPIES) };
-      } else if (copies.length < MAX_COPIES) rep.copies = [...copies, copyOf(h)];
     }
-    return out;
+    return groups.map((group) => {
+      if (group.length === 1) return { ...group[0]! };
+      const members = [...group].sort((a, b) => Number(a.id === self) - Number(b.id === self) || a.id - b.id);
+      const [shown, ...rest] = members;
+      const copies = rest.slice(0, MAX_COPIES).map((c) => ({ id: c.id, path: c.path, collection: c.collection }));
+      return { ...shown!, score: group[0]!.score, copies };
+    });
   }
 
   /** The expansion to apply: asked for explicitly, else the default once the folder's vectors are PCA-whitened. */

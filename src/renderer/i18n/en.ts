@@ -145,6 +145,13 @@ export const en = {
     downscalable: 'can be indexed downscaled',
   },
 
+  history: {
+    title: 'Recent',
+    open: (what: string) => `Search again: ${what}`,
+    cropped: 'region',
+    clear: 'Clear history',
+  },
+
   query: {
     title: 'Query image',
     dropHere: 'Drop a product photo here',
@@ -160,6 +167,8 @@ export const en = {
     objectsFound: 'Found in the photo:',
     object: (n: number) => `Object ${n}`,
     objectLabel: (n: number) => `Search object ${n} alone`,
+    downscaled: (w: number, h: number, limit: string) =>
+      `This photo is ${w.toLocaleString('en')} × ${h.toLocaleString('en')}, more than the ${limit} pixel limit: it was searched from a reduced copy (search compares photos at a small size anyway).`,
   },
 
   controls: {

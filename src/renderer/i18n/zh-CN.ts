@@ -140,6 +140,13 @@ export const zhCN: Messages = {
     downscalable: '可缩小后索引',
   },
 
+  history: {
+    title: '最近',
+    open: (what) => `再次搜索：${what}`,
+    cropped: '区域',
+    clear: '清除记录',
+  },
+
   query: {
     title: '查询图片',
     dropHere: '把商品照片拖到这里',
@@ -155,6 +162,8 @@ export const zhCN: Messages = {
     objectsFound: '照片中找到：',
     object: (n) => `物体 ${n}`,
     objectLabel: (n) => `只搜索物体 ${n}`,
+    downscaled: (w, h, limit) =>
+      `这张照片为 ${w.toLocaleString('zh-CN')} × ${h.toLocaleString('zh-CN')}，超过 ${limit} 像素的上限：已按缩小后的图片搜索（搜索本来就以较小尺寸比较照片）。`,
   },
 
   controls: {
