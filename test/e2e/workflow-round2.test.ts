@@ -117,6 +117,18 @@ describe('merchandiser workflow, round 2', () => {
     const paths = await listed.allTextContents();
     for (const copy of COPIES) expect(paths.some((p) => p.endsWith(copy))).toBe(true);
     await page.keyboard.press('Escape');
+    await page.getByTestId('detail').waitFor({ state: 'detached' });
+    await shots(
+      'round2-copies-detail',
+      async () => {
+        await hits().first().click();
+        await page.getByTestId('detail-copies').waitFor();
+      },
+      async () => {
+        await page.keyboard.press('Escape');
+        await page.getByTestId('detail').waitFor({ state: 'detached' });
+      },
+    );
   });
 
   it('find-similar of one copy shows its other copies as one result, never the item itself', async () => {
@@ -262,6 +274,9 @@ describe('merchandiser workflow, round 2', () => {
     await page.getByTestId('tab-settings').click();
     await shots('round2-settings');
     await page.getByTestId('tab-search').click();
+    // The picker opens where the typed path points: the test's folder, which has sub-folders to show.
+    await page.locator('.topbar').getByRole('button', { name: 'English', exact: true }).click();
+    await page.getByLabel('Folder path').fill(h.root);
     const dialog = page.getByRole('dialog');
     await shots(
       'round2-folder-picker',

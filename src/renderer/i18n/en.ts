@@ -140,7 +140,7 @@ export const en = {
     reason: 'Reason',
     close: 'Close',
     downscaleOffer: (n: number) =>
-      `${n === 1 ? 'One photo has' : `${n.toLocaleString('en')} photos have`} more pixels than the limit. They can be indexed from a reduced copy: search sees every photo at a small size anyway, and memory stays bounded.`,
+      `${n === 1 ? 'One photo has more pixels than the limit. It' : `${n.toLocaleString('en')} photos have more pixels than the limit. They`} can be indexed from a reduced copy: search sees every photo at a small size anyway, and memory stays bounded.`,
     downscale: 'Index downscaled',
     downscalable: 'can be indexed downscaled',
   },
