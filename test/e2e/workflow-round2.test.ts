@@ -266,6 +266,16 @@ describe('merchandiser workflow, round 2', () => {
     await shots('round2-downscaled');
   });
 
+  it('sets Chinese titles in bold, which no CJK font here draws at a semi-bold weight', async () => {
+    await page.locator('.topbar').getByRole('button', { name: '中文', exact: true }).click();
+    const weight = (sel: string) => page.locator(sel).first().evaluate((el) => getComputedStyle(el).fontWeight);
+    expect(await weight('.panel-title')).toBe('700');
+    expect(await weight('.section-title')).toBe('700');
+    expect(await weight('.hit-name')).toBe('700');
+    await page.locator('.topbar').getByRole('button', { name: 'English', exact: true }).click();
+    expect(await weight('.section-title')).toBe('600');
+  });
+
   it('looks right: browse, settings and the folder picker in both languages and themes', async () => {
     await page.getByTestId('tab-browse').click();
     await eventually(() => page.getByTestId('browse-tile').count()).toBeGreaterThan(0);
