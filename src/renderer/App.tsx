@@ -58,7 +58,7 @@ export function App() {
     [setQuery],
   );
   const dragging = useDropAndPaste(onQuery, onInputError);
-  const history = useHistory(search.answered);
+  const history = useHistory();
   // The history entry the current query was opened from (cleared by any other query).
   const [fromHistory, setFromHistory] = useState<{ id: number; query: unknown } | null>(null);
   const currentEntry = fromHistory && fromHistory.query === (search.query?.query ?? null) ? fromHistory.id : null;

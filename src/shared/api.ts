@@ -665,6 +665,8 @@ export const api = {
 /** Events pushed from the engine to every transport's subscribers. */
 export const events = {
   'index:onProgress': ProgressSchema,
+  /** The query history changed (a query recorded after its answer, an entry removed, all cleared): `history:list` again. */
+  'history:onChange': z.object({ entries: z.number().int() }),
 } as const;
 
 export type Api = typeof api;

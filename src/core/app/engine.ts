@@ -135,9 +135,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   const events = new EventHub(logger);
+  const history = new QueryHistory({ catalog, logger, events, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
   const library = new LibraryService({ catalog, model });
   const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes });
-  const history = new QueryHistory({ catalog, logger, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
+
   const jobs = new IndexJobs({
     dataDir,
     events,

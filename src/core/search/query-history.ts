@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import type { CropRect, ItemId } from '../../shared/types.js';
+import type { EventHub } from '../base/events.js';
 import type { Logger } from '../base/logger.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemFilter } from '../catalog/products.repo.js';
@@ -57,7 +58,12 @@ export type HistoryQuery =
   | { kind: 'text' };
 
 export class QueryHistory {
-  constructor(private readonly deps: { catalog: Catalog; logger: Logger; maxPixels?: number }) {}
+  /** `events`: where `history:onChange` goes after each change. */
+  constructor(private readonly deps: { catalog: Catalog; logger: Logger; events?: EventHub; maxPixels?: number }) {}
+
+  private changed(): void {
+    this.deps.events?.emit('history:onChange', { entries: this.deps.catalog.history.list(HISTORY_KEEP).length });
+  }
 
   /**
    * The kept copy and thumbnail of a query photo (decoded downscaled like a query, so memory stays bounded).
@@ -127,6 +133,7 @@ export class QueryHistory {
           HISTORY_KEEP,
         );
       });
+      this.changed();
     } catch (err) {
       this.deps.logger.warn('could not record the query in the history', { error: err instanceof Error ? err.message : String(err) });
     }
@@ -144,11 +151,15 @@ export class QueryHistory {
   }
 
   remove(id: number): boolean {
-    return this.deps.catalog.history.remove(id);
+    const removed = this.deps.catalog.history.remove(id);
+    if (removed) this.changed();
+    return removed;
   }
 
   clear(): number {
-    return this.deps.catalog.history.clear();
+    const removed = this.deps.catalog.history.clear();
+    this.changed();
+    return removed;
   }
 }
 

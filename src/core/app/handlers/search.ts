@@ -42,11 +42,9 @@ export function searchHandlers({ search, library, history, confine }: SearchHand
         ...(filter ? { filter } : {}),
         ...(expand !== undefined ? { expand } : {}),
       });
-      if (recorded) {
-        if (image.kind === 'item') history.record({ kind: 'item', itemId: asItemId(image.id) }, recorded.label, crop, filter);
-        const prepared = await photo;
-        if (prepared) history.record({ kind: 'image', photo: prepared }, recorded.label, crop, filter);
-      }
+      if (recorded && image.kind === 'item') history.record({ kind: 'item', itemId: asItemId(image.id) }, recorded.label, crop, filter);
+      // The answer does not wait for the photo's copy: it is recorded when ready (history:onChange says so).
+      void photo?.then((prepared) => prepared && recorded && history.record({ kind: 'image', photo: prepared }, recorded.label, crop, filter));
       return result;
     },
     'search:byText': async ({ filter, k, collections, history: recorded }) => {

@@ -1,6 +1,6 @@
 /**
  * The query history (history:*): the engine keeps it in the data folder, so it survives a reload and holds the
- * dropped photos themselves (a blob URL dies with the page). Reloaded after every answered search.
+ * dropped photos themselves (a blob URL dies with the page). Reloaded whenever the engine says it changed.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorPayload } from '../../../shared/errors';
@@ -45,7 +45,7 @@ function toProductFilters(f: HistoryEntry['filter']): ProductFilters {
   };
 }
 
-export function useHistory(version: number) {
+export function useHistory() {
   const client = useClient();
   const [entries, setEntries] = useState<HistoryEntry[]>([]);
   // Thumbnails as blob URLs (the CSP allows no data: images), one per entry id, revoked when the entry goes.
@@ -74,7 +74,8 @@ export function useHistory(version: number) {
 
   useEffect(() => {
     void refresh();
-  }, [refresh, version]);
+    return client.events.historyOnChange(() => void refresh());
+  }, [client, refresh]);
 
   /** The query an entry asks again. @throws ClientError / AppError payloads (NOT_FOUND when it was cleared meanwhile). */
   const restore = useCallback(

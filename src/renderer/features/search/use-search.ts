@@ -88,8 +88,6 @@ export function useSearch() {
   const [generation, setGeneration] = useState(0);
   // The query photo was over the pixel limit and searched from a reduced decode: its size and the limit.
   const [downscaled, setDownscaled] = useState<Output<'searchByImage'>['downscaled'] | null>(null);
-  // Counts answered searches (each recorded in the history), so the history list reloads after each.
-  const [answered, setAnswered] = useState(0);
   const seq = useRef(0);
   const immediate = useRef(false);
   // Whether the current query's last answer was an error: a library change must not re-send a query that failed
@@ -160,7 +158,6 @@ export function useSearch() {
         setDownscaled(query ? ((out as Output<'searchByImage'>).downscaled ?? null) : null);
         setQueryMs(out.queryMs);
         setError(null);
-        setAnswered((n) => n + 1);
       } catch (err) {
         if (id !== seq.current) return;
         failed.current = true;
@@ -185,7 +182,6 @@ export function useSearch() {
     setQuery,
     restore,
     downscaled,
-    answered,
     crop,
     setCrop: setCropNow,
     objects,
