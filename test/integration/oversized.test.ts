@@ -7,9 +7,10 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
+import { runCli } from '../support/cli-run.js';
 import { pngBomb } from '../support/hostile-set.js';
 import { scene, writeScene } from '../support/synthetic.js';
-import { openTestEngine, tempDir, type TempDir } from './helpers.js';
+import { openTestEngine, tempDir, TEST_MODEL, type TempDir } from './helpers.js';
 
 const MAX_PIXELS = 1_000_000;
 
@@ -80,5 +81,16 @@ describe('oversized photos and copies (real model, SQLite and usearch)', () => {
     expect(similar.hits.filter((h) => h.id === group.id)).toEqual([]);
     // k counts distinct contents: five results although two of the first were copies.
     expect(hits).toHaveLength(5);
+  });
+
+  it('lists the copies under their one result in `lookalike search`', async () => {
+    await engine.close();
+    const args = ['--data', join(tmp.path, 'data'), '--model', TEST_MODEL, '--max-pixels', String(MAX_PIXELS), 'search', join(photos(), 'copies', 'a.jpg'), '-k', '2'];
+    const json = await runCli([...args, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const [first] = (JSON.parse(json.lines[0]!) as { results: { path: string; copies?: string[] }[] }).results;
+    expect([first!.path, ...first!.copies!].map((p) => p.split('/').pop()).sort()).toEqual(['a.jpg', 'b.jpg', 'scene-1.jpg']);
+    const text = await runCli(args);
+    expect(text.lines.filter((l) => l.trimStart().startsWith('= '))).toHaveLength(2);
   });
 });
