@@ -282,6 +282,8 @@ describe('merchandiser workflow, round 2', () => {
     await thumbnailsLoaded('[data-testid=browse-tile] img');
     await shots('round2-browse');
     await page.getByTestId('tab-settings').click();
+    // "Index downscaled" is the collection's setting, shown (and undone) here.
+    expect(await page.locator('[data-downscale-collection=Catalog]').isChecked()).toBe(true);
     await shots('round2-settings');
     await page.getByTestId('tab-search').click();
     // The picker opens where the typed path points: the test's folder, which has sub-folders to show.

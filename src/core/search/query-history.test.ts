@@ -73,7 +73,9 @@ describe('query history (catalog table query_history)', () => {
     const labels = history.list().map((e) => e.label);
     expect(labels).toHaveLength(HISTORY_KEEP);
     expect(labels[0]).toBe(`item ${HISTORY_KEEP + 4}`);
-    expect(history.clear()).toBe(HISTORY_KEEP);
+    expect(history.remove(history.list()[0]!.id)).toBe(true);
+    expect(history.remove(10_000)).toBe(false);
+    expect(history.clear()).toBe(HISTORY_KEEP - 1);
     expect(history.list()).toEqual([]);
     expect(() => history.get(1)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });

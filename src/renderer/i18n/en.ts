@@ -74,6 +74,9 @@ export const en = {
     appearance: 'Appearance',
     theme: 'Theme',
     themes: { system: 'System', light: 'Light', dark: 'Dark' },
+    downscaleTitle: 'Photos over the pixel limit',
+    downscaleHint:
+      'Index them from a reduced copy instead of refusing them (search compares every photo at a small size anyway). Turning it off keeps the ones already indexed.',
     ocrTitle: 'Text in photos (OCR)',
     ocrHint: 'Reads the text in a collection’s photos so that text search finds it. Turning it off forgets the text.',
     ocrReading: 'Reading text…',

@@ -72,6 +72,8 @@ export const zhCN: Messages = {
     appearance: '外观',
     theme: '主题',
     themes: { system: '跟随系统', light: '浅色', dark: '深色' },
+    downscaleTitle: '超过像素上限的照片',
+    downscaleHint: '按缩小后的图片建立索引，而不是拒绝（搜索本来就以较小尺寸比较每张照片）。关闭后，已索引的照片仍会保留。',
     ocrTitle: '识别图中文字（OCR）',
     ocrHint: '读取图库图片中的文字，让文字搜索也能找到它们。关闭后会删除已识别的文字。',
     ocrReading: '正在识别文字…',
