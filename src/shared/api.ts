@@ -521,7 +521,7 @@ export const api = {
    * One entry with its kept photo (image kind: base64, at most ~2 MB; null otherwise), to ask it again.
    * @throws NOT_FOUND
    */
-  'history:get': op(z.object({ id: z.number().int().positive() }), z.object({ entry: HistoryEntrySchema, image: z.string().nullable() })),
+  'history:get': op(z.object({ id: z.number().int().positive() }), z.object({ entry: HistoryEntrySchema, image: z.string().max(4_000_000).nullable() })),
   'history:remove': op(z.object({ id: z.number().int().positive() }), z.object({ removed: z.boolean() })),
   'history:clear': op(z.object({}), z.object({ removed: z.number().int() })),
   /**
