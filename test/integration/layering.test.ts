@@ -3,6 +3,8 @@
  * were a file at `path` in this repository, through the project's own config and resolver. The allowed cases keep
  * the check honest: a config that reported everything would fail them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../support/cli-process.js';
@@ -52,5 +54,41 @@ describe('the layering lint', () => {
 
   it.each(allowed)('allows %s', async (_what, path, code) => {
     expect(await findings(path, code)).toEqual([]);
+  });
+});
+
+/**
+ * The README's floor picture, read back: floor number → the folders in its folder column. `core/x/` means
+ * src/core/x; a bare `y/` after it on the same floor is a sibling (`core/jobs/  search/` → src/core/search).
+ */
+function readmeFloors(): Map<number, string[]> {
+  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const from = readme.indexOf('floor  folder');
+  const [header, ...rows] = readme.slice(from, readme.indexOf('```', from)).split('\n');
+  const column = header!.indexOf('what lives there');
+  const out = new Map<number, string[]>();
+  let floor = -1;
+  let parent = '';
+  for (const row of rows) {
+    const number = /^\s*(\d+)\s/.exec(row);
+    if (number) floor = Number(number[1]);
+    if (row.includes('───') || row.trim().startsWith('–') || floor < 0) continue;
+    for (const token of row.slice(0, column).trim().split(/\s+/).filter((t) => t.endsWith('/'))) {
+      const path = token.replace(/\/$/, '');
+      const explicit = path.includes('/') || ['bench', 'test', 'tools'].includes(path);
+      const folder = explicit ? (path.startsWith('core/') ? `src/${path}` : path) : `${parent}/${path}`;
+      if (explicit) parent = folder.slice(0, folder.lastIndexOf('/'));
+      out.set(floor, [...(out.get(floor) ?? []), folder]);
+    }
+  }
+  return out;
+}
+
+describe('the README', () => {
+  it('draws the floors the lint enforces (eslint.config.js FLOORS), each folder on its floor', async () => {
+    const { FLOORS } = (await import(join(PACKAGE_ROOT, 'eslint.config.js'))) as { FLOORS: { floor: number; folders: string[] }[] };
+    const drawn = readmeFloors();
+    const expected = new Map(FLOORS.map((f) => [f.floor, [...f.folders].sort()]));
+    expect(new Map([...drawn].map(([k, v]) => [k, [...v].sort()]))).toEqual(expected);
   });
 });

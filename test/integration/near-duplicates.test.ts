@@ -2,24 +2,31 @@
  * Near-duplicates the layout signatures alone cannot line up, end to end on the real `fast` model, SQLite, usearch
  * and OpenCV's WASM build: a copy turned 90° without an EXIF tag, one turned 7° and a tight crop are grouped with
  * their originals with the right reason; two screenshots of different products on one page template, and two
- * products on one background, are not grouped. (A page screenshot of a synthetic scene is not found yet: the page's
+ * products on one background, are not grouped. Match ("same" across two collections) uses the same verification: the
+ * turned, tilted and cropped copies in a rival folder are the same product, verified; the other product on one page
+ * template is not. (A page screenshot of a synthetic scene is not found yet: the page's
  * text takes ORB's keypoints; see the README's near-duplicate figures for real photos.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
 import type { DupeGroup, DupeItem } from '../../src/core/dedupe/dedupe.service.js';
+import type { MatchResult } from '../../src/core/match/match.service.js';
 import { generateNegative, shopPage } from '../support/near-dup-generator.js';
 import { scene } from '../support/synthetic.js';
 import { openTestEngine, tempDir, type TempDir } from './helpers.js';
 
 const tmp: TempDir = tempDir('near-dup');
 const photos = join(tmp.path, 'photos');
+const ours = join(tmp.path, 'ours');
+const rival = join(tmp.path, 'rival');
 const P = (name: string) => join(photos, name);
 const groupWith = (groups: DupeGroup[], path: string) => groups.find((g) => g.items.some((i) => i.path === path));
 const itemOf = (groups: DupeGroup[], path: string): DupeItem | undefined => groupWith(groups, path)?.items.find((i) => i.path === path);
+
+afterAll(() => tmp.remove());
 
 describe('dupes beyond the layout signature (real model, OpenCV)', () => {
   let engine: Engine;
@@ -50,7 +57,6 @@ describe('dupes beyond the layout signature (real model, OpenCV)', () => {
 
   afterAll(async () => {
     await engine?.close();
-    tmp.remove();
   });
 
   it('groups a copy turned 90° without EXIF with its original: "rotated 90°"', () => {
@@ -81,5 +87,48 @@ describe('dupes beyond the layout signature (real model, OpenCV)', () => {
   it('does not group two products photographed on the same background', () => {
     const g = groupWith(groups, P('scene-a.jpg'));
     expect(g?.items.some((i) => i.path === P('scene-b.jpg')) ?? false).toBe(false);
+  });
+
+});
+
+describe('match uses the same verification (real model, OpenCV)', () => {
+  let engine: Engine;
+  let matched: MatchResult;
+
+  beforeAll(async () => {
+    // The files of the dupes set-up split in two collections, in a data folder of their own: originals and one page
+    // in ours, the copies and the other page in theirs.
+    mkdirSync(ours, { recursive: true });
+    mkdirSync(rival, { recursive: true });
+    for (const name of ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'page-a.png']) copyFileSync(P(name), join(ours, name));
+    for (const name of ['photo0-turned.jpg', 'photo1-tilted.jpg', 'photo3-detail.jpg', 'page-b.png']) copyFileSync(P(name), join(rival, name));
+    engine = await openTestEngine(join(tmp.path, 'data-match'));
+    await engine.api['library:addFolder']({ collection: 'ours', path: ours });
+    await engine.api['library:addFolder']({ collection: 'rival', path: rival });
+    await engine.indexer.run(['ours', 'rival']);
+    matched = await engine.match.run({ ours: 'ours', theirs: 'rival' });
+  }, 240_000);
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('calls the turned, tilted and cropped copies in another collection the same product, as verified copies', () => {
+    for (const [mine, theirs] of [
+      ['photo0.jpg', 'photo0-turned.jpg'],
+      ['photo1.jpg', 'photo1-tilted.jpg'],
+      ['photo3.jpg', 'photo3-detail.jpg'],
+    ]) {
+      const row = matched.rows.find((r) => r.ours.path === join(ours, mine!));
+      const hit = row?.matches.find((m) => m.item.path === join(rival, theirs!));
+      expect({ mine, verdict: hit?.verdict, verified: (hit?.agreement ?? 0) > 0 }).toEqual({ mine, verdict: 'same', verified: true });
+    }
+  });
+
+  it('does not call another product on the same page template the same product', () => {
+    const row = matched.rows.find((r) => r.ours.path === join(ours, 'page-a.png'));
+    const hit = row?.matches.find((m) => m.item.path === join(rival, 'page-b.png'));
+    expect(hit?.verdict ?? 'none').not.toBe('same');
+    expect(hit?.agreement ?? null).toBeNull();
   });
 });

@@ -147,7 +147,7 @@ export async function findDuplicateGroups(deps: DuplicateGroupsDeps, options: Du
     },
   );
   const compared = performance.now();
-  const { accepted, reasons, local } = await reviewCandidates(contents, pairs, open, {
+  const { accepted, reasons, local } = await reviewCandidates(contents, contents, pairs, open, {
     logger: deps.logger,
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (done, total) => options.onProgress?.('comparing', done, total),

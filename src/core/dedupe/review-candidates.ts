@@ -11,7 +11,7 @@ import { readImageFile } from '../base/read-file.js';
 import type { Logger } from '../base/logger.js';
 import { hueDistance, hueHistogram, type HueHistogram } from '../features/hue-histogram.js';
 import type { PairVerification } from '../features/local-features.js';
-import type { toContents } from './catalog-view.js';
+import type { Contents } from './catalog-view.js';
 import { verifyLocally, type LocalCheck } from './local-verification.js';
 import type { OpenCandidate, VerifiedPair } from './near-duplicates.js';
 import { localReason, signatureReason, type ReasonFacts } from './reasons.js';
@@ -34,8 +34,11 @@ export const VETO_BELOW = 0.9;
 const LOCAL_BUDGET_SHARE = 0.01;
 const LOCAL_BUDGET_MIN = 1000;
 /**
- * Hue distance (degrees, earth mover's on the hue circle) beyond which a signature-verified pair is one product in
- * two colours ("similar", not a duplicate): the grey signatures cannot see colour.
+ * Hue distance (degrees, earth mover's on the hue circle) beyond which a signature-verified pair may be one product
+ * in two colours ("similar", not a duplicate): the grey signatures cannot see colour. The histogram alone is not
+ * proof (a saturation boost on a near-grey garment, a crop that leaves out a coloured background move it past 60°),
+ * so such a pair stays a duplicate only when the local check, which compares the hue of matched pixels, calls it
+ * one; over the budget it is dropped.
  */
 export const HUE_VARIANT = 60;
 /**
@@ -58,13 +61,14 @@ export interface LocalStats {
 }
 
 export interface ReviewedPairs {
+  /** `a` indexes the queries, `b` the targets. */
   accepted: { a: number; b: number; similarity: number }[];
-  /** The reason of each accepted pair, by `nodeKey`. */
+  /** The reason of each accepted pair: by `nodeKey` for one side, by `query:target` for two. */
   reasons: Map<string, PairReason>;
   local: LocalStats;
 }
 
-/** Order-free key of a node pair. */
+/** Order-free key of a node pair of one side (dupes); match keys its pairs `query:target`. */
 export const nodeKey = (x: number, y: number): string => (x < y ? `${x}:${y}` : `${y}:${x}`);
 
 export interface ReviewOptions {
@@ -74,21 +78,36 @@ export interface ReviewOptions {
 }
 
 /**
- * The pairs that stay duplicates after the colour and local checks, with their reasons.
+ * The pairs that stay duplicates after the colour and local checks, with their reasons. `pairs` and `open` index
+ * `queries` (query) and `targets` (target): one collection against itself for dupes (the same object twice),
+ * ours against theirs for match. Accepted pairs keep that orientation (`a` a query, `b` a target).
  * @throws AppError CANCELLED
  */
 export async function reviewCandidates(
-  contents: ReturnType<typeof toContents>,
+  queries: Contents,
+  targets: Contents,
   pairs: readonly VerifiedPair[],
   open: readonly OpenCandidate[],
   options: ReviewOptions,
 ): Promise<ReviewedPairs> {
-  const facts = (node: number): ReasonFacts => {
-    const it = contents.items[node]![0]!;
-    return { width: it.width, height: it.height, format: it.format, size: it.size, content: contents.pictures[node]!.signature?.sig.content ?? 1 };
+  // One node space for the caches below: a target is offset past the queries unless both sides are one.
+  const same = queries === targets;
+  const offset = same ? 0 : queries.items.length;
+  const sideOf = (node: number) => (node < offset || same ? { c: queries, i: node } : { c: targets, i: node - offset });
+  const q = (i: number) => i;
+  const t = (i: number) => i + offset;
+  const itemOf = (node: number) => {
+    const { c, i } = sideOf(node);
+    return c.items[i]![0]!;
   };
+  const facts = (node: number): ReasonFacts => {
+    const { c, i } = sideOf(node);
+    const it = c.items[i]![0]!;
+    return { width: it.width, height: it.height, format: it.format, size: it.size, content: c.pictures[i]!.signature?.sig.content ?? 1 };
+  };
+  const key = (a: number, b: number) => (same ? nodeKey(a, b) : `${a}:${b - offset}`);
   const reasons = new Map<string, PairReason>();
-  const checks: (LocalCheck & { similarity: number; veto: boolean })[] = [];
+  const checks: (LocalCheck & { similarity: number; veto: boolean; colour: boolean })[] = [];
   const accepted: ReviewedPairs['accepted'] = [];
 
   // Colour: a hue histogram per picture of a verified pair (a 32-pixel decode).
@@ -96,44 +115,51 @@ export async function reviewCandidates(
   const hueOf = (node: number) => {
     let h = hues.get(node);
     if (!h) {
-      h = readImageFile(contents.items[node]![0]!.path)
+      h = readImageFile(itemOf(node).path)
         .then((bytes) => hueHistogram(bytes))
         .catch(() => undefined);
       hues.set(node, h);
     }
     return h;
   };
-  const colourVariants = new Set<VerifiedPair>();
+  const colourSuspects = new Set<VerifiedPair>();
   for (let i = 0; i < pairs.length; i += 16) {
     if (options.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
     await Promise.all(
       pairs.slice(i, i + 16).map(async (p) => {
-        const [ha, hb] = await Promise.all([hueOf(p.query), hueOf(p.target)]);
+        const [ha, hb] = await Promise.all([hueOf(q(p.query)), hueOf(t(p.target))]);
         const d = ha && hb ? hueDistance(ha, hb) : undefined;
-        if (d !== undefined && d > HUE_VARIANT) colourVariants.add(p);
+        if (d !== undefined && d > HUE_VARIANT) colourSuspects.add(p);
       }),
     );
   }
   hues.clear();
-  const coloured = pairs.filter((p) => !colourVariants.has(p));
+  const coloured = pairs.filter((p) => !colourSuspects.has(p));
 
-  // A budget keeps a dense catalog within its time: the least certain signature pairs first, then the closest
-  // open candidates; what is over it keeps the signatures' verdict (or stays apart).
-  let budget = Math.max(LOCAL_BUDGET_MIN, Math.ceil(contents.pictures.length * LOCAL_BUDGET_SHARE));
+  // A budget keeps a dense catalog within its time: colour suspects first, then the least certain signature pairs,
+  // then the closest open candidates; what is over it keeps the signatures' verdict (or stays apart; a colour
+  // suspect is dropped).
+  let budget = Math.max(LOCAL_BUDGET_MIN, Math.ceil((queries.pictures.length + (same ? 0 : targets.pictures.length)) * LOCAL_BUDGET_SHARE));
+  const suspects = pairs.filter((p) => colourSuspects.has(p));
+  const colourChecked = new Set(suspects.slice(0, budget));
+  budget -= colourChecked.size;
   const uncertain = coloured.filter((p) => p.agreement < VETO_BELOW && p.quarters === 0).sort((x, y) => x.agreement - y.agreement);
   const reexamined = new Set(uncertain.slice(0, budget));
   budget -= reexamined.size;
-  for (const p of coloured) {
-    if (reexamined.has(p)) checks.push({ a: p.query, b: p.target, similarity: p.agreement, veto: true });
-    else accepted.push({ a: p.query, b: p.target, similarity: p.agreement });
-    reasons.set(nodeKey(p.query, p.target), signatureReason(p.alignment, p.quarters, facts(p.query), facts(p.target)));
+  let colourVariants = suspects.length - colourChecked.size;
+  for (const p of [...colourChecked, ...coloured]) {
+    const [a, b] = [q(p.query), t(p.target)];
+    if (colourChecked.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: true });
+    else if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: false });
+    else accepted.push({ a, b, similarity: p.agreement });
+    reasons.set(key(a, b), signatureReason(p.alignment, p.quarters, facts(a), facts(b)));
   }
   const worthIt = open.filter((c) => c.score >= LOCAL_COSINE).sort((x, y) => y.score - x.score);
-  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: c.query, b: c.target, similarity: 0, veto: false });
+  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, veto: false, colour: false });
   // Node order, so that the feature cache serves a picture's pairs together.
   checks.sort((x, y) => x.a - y.a || x.b - y.b);
   const verdicts = await verifyLocally(checks, {
-    pathOf: (node) => contents.items[node]![0]!.path,
+    pathOf: (node) => itemOf(node).path,
     logger: options.logger,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -142,28 +168,41 @@ export async function reviewCandidates(
     checked: checks.length,
     confirmed: 0,
     vetoed: 0,
-    colourVariants: colourVariants.size,
+    colourVariants: 0,
     skipped: uncertain.length - reexamined.size + Math.max(0, worthIt.length - budget),
   };
   checks.forEach((c, i) => {
     const v = verdicts[i];
-    if (c.veto) {
+    if (c.colour) {
+      if (v?.verdict === 'duplicate') accepted.push(c);
+      else {
+        colourVariants++;
+        reasons.delete(key(c.a, c.b));
+      }
+    } else if (c.veto) {
       if (v && overrules(v)) {
         local.vetoed++;
-        reasons.delete(nodeKey(c.a, c.b));
+        reasons.delete(key(c.a, c.b));
       } else accepted.push(c);
     } else if (v?.verdict === 'duplicate') {
       local.confirmed++;
       // The score is the local check's own agreement: the share of the overlap's informative blocks that match.
       accepted.push({ a: c.a, b: c.b, similarity: v.agreement });
-      reasons.set(nodeKey(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
+      reasons.set(key(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
     }
   });
-  return { accepted, reasons, local };
+  local.colourVariants = colourVariants;
+  // Back to each side's own indexes.
+  return { accepted: accepted.map((p) => ({ a: p.a, b: p.b - offset, similarity: p.similarity })), reasons, local };
 }
 
 /** A local verdict that drops a signature-verified pair: one colour of a product against another, or a confident
  * transform whose matched region is only what the two share (frame, template, background). */
 function overrules(v: PairVerification): boolean {
-  return v.verdict === 'similar' || (v.inliers >= VETO_INLIERS && (v.disagreement >= VETO_PATCH || v.agreement < 0.5));
+  if (v.verdict === 'similar') return true;
+  if (v.inliers < VETO_INLIERS) return false;
+  // A band stamped across the photo (a watermark strip, a price banner) is an edit of the same picture, not another
+  // product in its slot: what lies outside it decides.
+  if (v.banded) return v.agreementOutsideBand < 0.5;
+  return v.disagreement >= VETO_PATCH || v.agreement < 0.5;
 }

@@ -45,4 +45,24 @@ describe('verifyPair (ORB + RANSAC + pixel check)', () => {
     const v = await verifyPair(await framed(75), await framed(76));
     expect(v.verdict).toBe('different');
   }, 30_000);
+
+  it('takes a band stamped across a copy for an edit, and a compact patch of the same area for other content', async () => {
+    const a = await photo(77);
+    // A flat strip across the whole width (a watermark or price banner), 17% of the picture, and a flat square of
+    // the same area in the middle (another product's slot).
+    const flat = (width: number, height: number) => ({ input: { create: { width, height, channels: 3 as const, background: '#ffffff' } } });
+    const banded = await sharp(a)
+      .composite([{ ...flat(480, 108), left: 0, top: 420 }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const patched = await sharp(a)
+      .composite([{ ...flat(228, 228), left: 126, top: 206 }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const band = await verifyPair(a, banded);
+    const slot = await verifyPair(a, patched);
+    const facts = (v: typeof band) => ({ verdict: v.verdict, banded: v.banded, big: v.disagreement > 0.14 });
+    expect(facts(band)).toEqual({ verdict: 'duplicate', banded: true, big: true });
+    expect(facts(slot)).toEqual({ verdict: 'different', banded: false, big: true });
+  }, 30_000);
 });

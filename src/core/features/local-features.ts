@@ -115,6 +115,10 @@ export interface PairVerification {
   agreement: number;
   /** The largest patch of disagreeing blocks, as a share of the overlap (a product slot that differs). */
   disagreement: number;
+  /** That patch is a band across the overlap (a watermark strip, a price banner), not a compact product slot. */
+  banded: boolean;
+  /** Share of informative overlap blocks outside that band whose pixels agree (= agreement without a band). */
+  agreementOutsideBand: number;
   /** Bounding box of the inliers over the overlap's area (a shared logo gives a small one). */
   spread: number;
   /**
@@ -224,6 +228,8 @@ function noMatch(matches: number, inliers: number): PairVerification {
     coverage: { a: 0, b: 0 },
     agreement: 0,
     disagreement: 0,
+    banded: false,
+    agreementOutsideBand: 0,
     spread: 0,
     unmatched: 0,
     contentDisagrees: false,
@@ -426,23 +432,42 @@ interface PixelCheck {
   brightness: number;
   /** The largest 4-connected patch of disagreeing blocks, as a share of the blocks inside the overlap. */
   largestDisagreement: number;
+  /** That patch is a band across the overlap (isBand). */
+  banded: boolean;
+  /** Agreement over the informative blocks outside that band (= agreement when it is no band). */
+  agreementOutsideBand: number;
 }
 
-/** Size of the largest 4-connected set of cells equal to `value`. */
-function largestPatch(grid: Uint8Array, cols: number, rows: number, value: number): number {
+/** A 4-connected patch of cells: its size and its bounding box in cells (inclusive). */
+interface Patch {
+  size: number;
+  cells: number[];
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
+}
+
+/** The largest 4-connected set of cells equal to `value` (size 0 when there is none). */
+function largestPatch(grid: Uint8Array, cols: number, rows: number, value: number): Patch {
   const seen = new Uint8Array(grid.length);
-  let best = 0;
+  let best: Patch = { size: 0, cells: [], minX: 0, maxX: -1, minY: 0, maxY: -1 };
   const stack: number[] = [];
   for (let i = 0; i < grid.length; i++) {
     if (grid[i] !== value || seen[i]) continue;
-    let size = 0;
+    const patch: Patch = { size: 0, cells: [], minX: cols, maxX: -1, minY: rows, maxY: -1 };
     stack.push(i);
     seen[i] = 1;
     while (stack.length > 0) {
       const c = stack.pop()!;
-      size++;
+      patch.size++;
+      patch.cells.push(c);
       const x = c % cols;
       const y = (c - x) / cols;
+      patch.minX = Math.min(patch.minX, x);
+      patch.maxX = Math.max(patch.maxX, x);
+      patch.minY = Math.min(patch.minY, y);
+      patch.maxY = Math.max(patch.maxY, y);
       for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]] as const) {
         if (nx < 0 || ny < 0 || nx >= cols || ny >= rows) continue;
         const n = ny * cols + nx;
@@ -452,9 +477,36 @@ function largestPatch(grid: Uint8Array, cols: number, rows: number, value: numbe
         }
       }
     }
-    best = Math.max(best, size);
+    if (patch.size > best.size) best = patch;
   }
   return best;
+}
+
+/**
+ * A patch laid across the overlap as a band: it spans at least BAND_SPAN of the overlap one way and at most
+ * BAND_DEPTH the other. Shops stamp such bands (a watermark strip, a price banner) across a photo; a product slot
+ * in a page template, or a product on a shared background, is a compact patch instead.
+ */
+const BAND_SPAN = 0.8;
+const BAND_DEPTH = 0.25;
+function isBand(patch: Patch, grid: Uint8Array, cols: number, rows: number): boolean {
+  if (patch.size === 0) return false;
+  let minX = cols;
+  let maxX = -1;
+  let minY = rows;
+  let maxY = -1;
+  grid.forEach((v, c) => {
+    if (v === 0) return;
+    const x = c % cols;
+    const y = (c - x) / cols;
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  });
+  const w = (patch.maxX - patch.minX + 1) / Math.max(1, maxX - minX + 1);
+  const h = (patch.maxY - patch.minY + 1) / Math.max(1, maxY - minY + 1);
+  return (w >= BAND_SPAN && h <= BAND_DEPTH) || (h >= BAND_SPAN && w <= BAND_DEPTH);
 }
 
 /**
@@ -557,6 +609,10 @@ function checkPixels(small: LocalFeatures, big: LocalFeatures, m: readonly numbe
     }
   }
   const blocks = Math.max(1, Math.floor(small.width / CHECK_BLOCK) * Math.floor(small.height / CHECK_BLOCK));
+  const patch = largestPatch(state, cols, rows, 3);
+  const banded = isBand(patch, state, cols, rows);
+  // Outside a band every block of it disagrees, so: agreeing / (informative − the band's blocks).
+  const agreementOutsideBand = banded ? agreeing / Math.max(1, informative - patch.size) : informative > 0 ? agreeing / informative : 0;
   return {
     agreement: informative > 0 ? agreeing / informative : 0,
     informative,
@@ -564,7 +620,9 @@ function checkPixels(small: LocalFeatures, big: LocalFeatures, m: readonly numbe
     chroma: [chromaS / Math.max(1, pixels), chromaB / Math.max(1, pixels)],
     residual: residual / blocks,
     brightness: sumS > 0 ? sumB / sumS : 1,
-    largestDisagreement: largestPatch(state, cols, rows, 3) / Math.max(1, inside),
+    largestDisagreement: patch.size / Math.max(1, inside),
+    banded,
+    agreementOutsideBand,
   };
 }
 
@@ -657,6 +715,8 @@ export async function verifyFeatures(a: LocalFeatures, b: LocalFeatures): Promis
     coverage,
     agreement: check.agreement,
     disagreement: check.largestDisagreement,
+    banded: check.banded,
+    agreementOutsideBand: check.agreementOutsideBand,
     spread,
     unmatched: 0,
     contentDisagrees: false,
@@ -666,7 +726,10 @@ export async function verifyFeatures(a: LocalFeatures, b: LocalFeatures): Promis
   const coloured = check.chroma[0] > 10 && check.chroma[1] > 10;
   // One picture in another colour: the geometry and the grey structure match, the hue does not (checked first, as
   // a hue change also moves grey levels and descriptors about).
-  result.contentDisagrees = check.agreement < MIN_AGREEMENT || check.largestDisagreement > MAX_PATCH;
+  // A band stamped across (isBand) is an edit of this picture: the blocks outside it decide.
+  result.contentDisagrees = check.banded
+    ? check.agreementOutsideBand < MIN_AGREEMENT
+    : check.agreement < MIN_AGREEMENT || check.largestDisagreement > MAX_PATCH;
   if (coloured && check.hueShift > HUE_SHIFT && !result.contentDisagrees) {
     result.verdict = 'similar';
     result.reasons = ['colour-variant'];

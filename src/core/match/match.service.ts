@@ -15,7 +15,8 @@ import type { VectorStore } from '../vectors/vector-store.js';
 import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
 import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/duplicate-groups.js';
-import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerifiedPair } from '../dedupe/near-duplicates.js';
+import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from '../dedupe/near-duplicates.js';
+import { reviewCandidates } from '../dedupe/review-candidates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
 import { toCsv, type CsvCell } from './csv.js';
@@ -209,12 +210,17 @@ export class MatchService {
     const vectors = this.deps.model.vectors();
     const embeddingHits = new Map<number, readonly { target: number; score: number }[]>();
     const neighbours = embeddingNeighboursIn(vectors, [theirsC.id]);
-    const { pairs: verified, stats } = await findNearDuplicates(ours.pictures, theirs.pictures, neighbours, {
+    const { pairs: signed, open, stats } = await findNearDuplicates(ours.pictures, theirs.pictures, neighbours, {
       same: false,
       accept: DEFAULT_DUPES_THRESHOLD,
       ...(options.signal ? { signal: options.signal } : {}),
       onEmbeddingHits: (q, hits) => embeddingHits.set(q, hits),
     });
+    // The same second look as dupes (dedupe/review-candidates.ts): a copy the signatures cannot line up (turned,
+    // inside a page screenshot, a tight crop) is confirmed by local features; a pair sharing only a page template,
+    // a background or one product in another colour loses its "verified copy" standing.
+    const reviewed = await reviewCandidates(ours, theirs, signed, open, { logger: this.deps.logger, ...(options.signal ? { signal: options.signal } : {}) });
+    const verified = reviewed.accepted.map((p) => ({ query: p.a, target: p.b, agreement: p.similarity }));
     const raw = new RawCosine();
     // With a calibration (vectors/calibration.ts), verdicts come from the cosine in the index's space and the
     // margin over the item's next candidate; without one, from the model's raw-cosine thresholds (thresholds.ts).
@@ -357,7 +363,7 @@ export class MatchService {
    * Built-in thresholds for a calibrated model, else thresholds measured on this catalog: the cosine of sampled
    * items' nearest neighbour that is neither the same content nor a verified copy.
    */
-  private thresholds(ours: Contents, theirs: Contents, verified: readonly VerifiedPair[], raw: RawCosine, calibration: Calibration | undefined): MatchThresholds {
+  private thresholds(ours: Contents, theirs: Contents, verified: readonly { query: number; target: number }[], raw: RawCosine, calibration: Calibration | undefined): MatchThresholds {
     const modelId = this.deps.catalog.meta.get('embedder_id') ?? this.deps.model.modelId;
     const builtin = BUILTIN_THRESHOLDS[modelId];
     const calibrated = calibration

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../app/engine.js';
-import { computeSignature, decodeSignature } from '../images/phash.js';
-import { writeScene } from '../../../test/support/synthetic.js';
-import { createLogger } from '../base/logger.js';
-import type { EmbedTimings, Embedder } from '../models/embedder.js';
-import type { IndexStages } from './index-collection.job.js';
-import { rawDatabase } from '../catalog/raw-database.js';
+import { createEngine, type Engine } from '../../src/core/app/engine.js';
+import { computeSignature, decodeSignature } from '../../src/core/images/phash.js';
+import { writeScene } from '../support/synthetic.js';
+import { createLogger } from '../../src/core/base/logger.js';
+import type { EmbedTimings, Embedder } from '../../src/core/models/embedder.js';
+import type { IndexStages } from '../../src/core/jobs/index-collection.job.js';
+import { rawDatabase } from '../../src/core/catalog/raw-database.js';
 
 /** Deterministic 8-dim vectors from the pixels' channel means; "inference" takes a few milliseconds per call. */
 function fakeEmbedder(): Embedder {
