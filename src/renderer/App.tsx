@@ -18,9 +18,12 @@ import { ResultsGrid } from './features/search/ResultsGrid';
 import { SearchControls } from './features/search/SearchControls';
 import { useDropAndPaste } from './features/search/use-drop-and-paste';
 import { useSearch, type SearchHit } from './features/search/use-search';
+import { HistoryStrip } from './features/search/HistoryStrip';
+import { useHistory, type HistoryEntry } from './features/search/use-history';
 import { LANGUAGES, useI18n, type Language } from './i18n';
 import { useClient } from './lib/client-context';
 import { baseName, formatMs } from './lib/format';
+import { toPayload } from './lib/errors';
 
 const VIEWS = ['search', 'browse', 'duplicates', 'match', 'settings'] as const;
 type View = (typeof VIEWS)[number];
@@ -55,6 +58,21 @@ export function App() {
     [setQuery],
   );
   const dragging = useDropAndPaste(onQuery, onInputError);
+  const history = useHistory();
+  // The history entry the current query was opened from (cleared by any other query).
+  const [fromHistory, setFromHistory] = useState<{ id: number; query: unknown } | null>(null);
+  const currentEntry = fromHistory && fromHistory.query === (search.query?.query ?? null) ? fromHistory.id : null;
+  const openHistory = async (entry: HistoryEntry) => {
+    try {
+      const restored = await history.restore(entry);
+      setInputError(null);
+      setDetail(null);
+      search.restore(restored);
+      setFromHistory({ id: entry.id, query: restored.query?.query ?? null });
+    } catch (err) {
+      setInputError(toPayload(err));
+    }
+  };
 
   // Closing the detail view gives the keyboard back to the grid, on the result just viewed (opened by a click, the
   // dialog had no focused element to restore). After the dialog is gone: while it is open the grid is inert.
@@ -171,6 +189,13 @@ export function App() {
               onChange={search.setFilters}
             />
             <ProductFilterBar value={search.product} onChange={search.setProduct} />
+            <HistoryStrip
+              entries={history.entries}
+              thumbs={history.thumbs}
+              current={currentEntry}
+              onOpen={(e) => void openHistory(e)}
+              onClear={() => void history.clear()}
+            />
             <div className="results-status" aria-live="polite" data-testid="results-status">
               {search.loading ? (
                 <span className="muted">{t.results.searching}</span>
@@ -178,6 +203,11 @@ export function App() {
                 <span>{t.results.count(hits.length, formatMs(search.queryMs))}</span>
               ) : null}
             </div>
+            {search.downscaled && !search.loading && (
+              <p className="notice notice-info small" role="status" data-testid="downscaled-notice">
+                {t.query.downscaled(search.downscaled.width, search.downscaled.height, search.downscaled.maxPixels.toLocaleString(lang))}
+              </p>
+            )}
             {error && (
               <ErrorNotice
                 error={error}

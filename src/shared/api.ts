@@ -51,6 +51,8 @@ export const CollectionSchema = z.object({
   ocr: z.boolean(),
   /** Product regions on: each photo's vector averages in the crop of its main object (opt-in; absent: off). */
   regions: z.boolean().optional(),
+  /** Photos over the pixel limit are indexed from a reduced decode instead of refused (opt-in; absent: off). */
+  downscale: z.boolean().optional(),
 });
 
 /** The imported product data of an item (from `catalog:importCsv`). */
@@ -96,6 +98,12 @@ export const SearchHitSchema = ItemSchema.extend({
   ...verdictFields,
   /** image: ranked by similarity to the query photo; text: found by filter and free text alone (no photo to compare). */
   matchedBy: z.enum(['image', 'text']).optional(),
+  /**
+   * search:byImage: the other catalog items byte-identical to this one (same content hash) that the search found,
+   * shown with it as one result instead of as hits of their own; for find-similar the query item itself is among
+   * them, never the hit. Absent: no copies.
+   */
+  copies: z.array(z.object({ id: itemId, path: z.string(), collection: z.string() })).max(100).optional(),
 });
 
 export const FailedItemSchema = z.object({
@@ -103,6 +111,8 @@ export const FailedItemSchema = z.object({
   collection: z.string(),
   code: z.enum(ERROR_CODES),
   reason: z.string(),
+  /** Refused for its pixels alone: indexing its collection downscaled (`index:start` `downscale`) would take it. */
+  downscalable: z.boolean().optional(),
 });
 
 export const ProgressSchema = z.object({
@@ -364,6 +374,30 @@ export const TransformInfoSchema = z.object({
   samples: z.number().int(),
 });
 
+/** The most entries the query history keeps (history:list). */
+export const HISTORY_MAX = 20;
+
+/** Asks a search to be recorded in the query history once it has answered, under this label. */
+const historyInput = z.object({ label: z.string().min(1).max(300) }).optional();
+
+/**
+ * One past query. image: a dropped or pasted photo (its kept copy from history:get, `width × height`, with a small
+ * WebP `thumb`); item: find-similar of a catalog item (`itemId`); text: filters and free text alone. `crop` is in the
+ * pixels of the kept photo (item: of the item's photo); `filter` the product filters it ran with.
+ */
+export const HistoryEntrySchema = z.object({
+  id: z.number().int().positive(),
+  kind: z.enum(['image', 'item', 'text']),
+  label: z.string().max(300),
+  usedAt: z.number(),
+  itemId: itemId.nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  thumb: z.string().max(200_000).nullable(),
+  crop: CropSchema.nullable(),
+  filter: ItemFilterSchema.nullable(),
+});
+
 function op<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output } as const;
 }
@@ -396,8 +430,14 @@ export const api = {
     z.object({ collection: collectionName }),
     z.object({ collection: z.string(), items: z.number().int(), vectors: z.number().int(), thumbnails: z.number().int() }),
   ),
-  /** `regions`: first turn the collections' product regions on or off (kept as their setting; see CollectionSchema). */
-  'index:start': op(z.object({ collection: collectionName.optional(), regions: z.boolean().optional() }), z.object({ jobId: z.string() })),
+  /**
+   * `regions`: first turn the collections' product regions on or off; `downscale`: first let their photos over the
+   * pixel limit be indexed downscaled, or not (each kept as their setting; see CollectionSchema).
+   */
+  'index:start': op(
+    z.object({ collection: collectionName.optional(), regions: z.boolean().optional(), downscale: z.boolean().optional() }),
+    z.object({ jobId: z.string() }),
+  ),
   'index:cancel': op(z.object({ jobId: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
   'index:status': op(z.object({}), z.object({ running: ProgressSchema.nullable(), last: IndexSummarySchema.nullable() })),
   'items:get': op(z.object({ id: itemId }), ItemSchema),
@@ -442,10 +482,17 @@ export const api = {
       filter: ItemFilterSchema.optional(),
       /** Query expansion; default: on once the folder has learned its PCA-whitening (false: plain similarity). */
       expand: z.boolean().optional(),
+      /** Record the query in the history (bytes and item queries; a path is not recorded). */
+      history: historyInput,
     }),
     z.object({
       hits: z.array(SearchHitSchema),
       queryMs: z.number(),
+      /**
+       * The query image has more pixels than the limit (its size and the limit): it was searched from a reduced
+       * decode, not refused.
+       */
+      downscaled: z.object({ width: z.number().int(), height: z.number().int(), maxPixels: z.number().int() }).optional(),
       /**
        * The objects found in the query image (its oriented pixels, main first), each worth a search of its own (as
        * `crop`); absent when the model cannot localise. At most images/locate.ts MAX_OBJECTS.
@@ -459,9 +506,24 @@ export const api = {
       filter: ItemFilterSchema,
       k: z.number().int().min(1).max(1000).default(50),
       collections: z.array(collectionName).max(100).optional(),
+      /** Record the query in the history. */
+      history: historyInput,
     }),
     z.object({ hits: z.array(SearchHitSchema), queryMs: z.number() }),
   ),
+  /**
+   * The last queries, newest first (at most HISTORY_MAX; kept in the data folder's catalog, so they survive a reload
+   * and a restart). A query asked again moves to the top; a refinement of the newest (its filters changed within
+   * 30 s) replaces it.
+   */
+  'history:list': op(z.object({}), z.object({ entries: z.array(HistoryEntrySchema).max(HISTORY_MAX) })),
+  /**
+   * One entry with its kept photo (image kind: base64, at most ~2 MB; null otherwise), to ask it again.
+   * @throws NOT_FOUND
+   */
+  'history:get': op(z.object({ id: z.number().int().positive() }), z.object({ entry: HistoryEntrySchema, image: z.string().max(4_000_000).nullable() })),
+  'history:remove': op(z.object({ id: z.number().int().positive() }), z.object({ removed: z.boolean() })),
+  'history:clear': op(z.object({}), z.object({ removed: z.number().int() })),
   /**
    * Imports product data from CSV into a collection (re-import updates products in place), or with `preview`
    * only parses it and returns the first rows and the detected mapping. Over a transport a `path` source must lie
@@ -603,6 +665,8 @@ export const api = {
 /** Events pushed from the engine to every transport's subscribers. */
 export const events = {
   'index:onProgress': ProgressSchema,
+  /** The query history changed (a query recorded after its answer, an entry removed, all cleared): `history:list` again. */
+  'history:onChange': z.object({ entries: z.number().int() }),
 } as const;
 
 export type Api = typeof api;

@@ -29,14 +29,23 @@ export async function buildRenderer(outDir: string): Promise<void> {
   await build({ ...rendererConfig(outDir), configFile: false, logLevel: 'warn' });
 }
 
-/** `modelId`: the built-in model the engine runs (default `fast`; `accurate` is the one with a saliency map). */
-export async function startHarness(options: { modelId?: string } = {}): Promise<Harness> {
+/**
+ * `modelId`: the built-in model the engine runs (default `fast`; `accurate` is the one with a saliency map);
+ * `maxPixels`: the engine's pixel limit (a small one makes an oversized photo cheap to write).
+ */
+export async function startHarness(options: { modelId?: string; maxPixels?: number } = {}): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), 'lookalike-e2e-'));
   const rendererDir = join(root, 'renderer');
   await buildRenderer(rendererDir);
   const errors: string[] = [];
   const logger = createLogger({ level: 'warn', sink: (line) => errors.push(line) });
-  const engine = await createEngine({ dataDir: join(root, 'data'), modelId: options.modelId ?? 'fast', device: 'cpu', logger });
+  const engine = await createEngine({
+    dataDir: join(root, 'data'),
+    modelId: options.modelId ?? 'fast',
+    device: 'cpu',
+    logger,
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
+  });
   const server = await startServer({ engine: toServedEngine(engine), rendererDir, logger });
   return {
     root,
@@ -69,6 +78,8 @@ export interface E2eOptions {
    * until the file's tests end.
    */
   ownTrash?: boolean;
+  /** The engine's pixel limit (startHarness). */
+  maxPixels?: number;
 }
 
 /**
@@ -82,7 +93,7 @@ export function setupE2e(options: E2eOptions = {}): E2eSession {
   let harness: Harness | undefined;
   let browser: TestBrowser | undefined;
   beforeAll(async () => {
-    harness = await startHarness();
+    harness = await startHarness(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels });
     if (options.ownTrash) process.env.XDG_DATA_HOME = join(harness.root, 'xdg-data');
     await options.prepare?.(harness);
     browser = await launchBrowser();

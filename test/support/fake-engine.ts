@@ -102,6 +102,12 @@ export function createFakeEngine(options: { thumbFile?: string; imageFile?: stri
     matchSetDecision: async ({ decision }) => ({ decision }),
     matchExportCsv: async () => ({ csv: '\uFEFFours_path\r\n', rows: 0 }),
     searchByText: async () => ({ hits: [1, 2].map((id) => ({ ...item(id), score: 1 })), queryMs: 1 }),
+    historyList: async () => ({ entries: [] }),
+    historyGet: async ({ id }) => {
+      throw new AppError('NOT_FOUND', `No query ${id} in the history.`);
+    },
+    historyRemove: async () => ({ removed: false }),
+    historyClear: async () => ({ removed: 0 }),
     catalogImportCsv: async ({ collection: name }) => ({
       collection: name,
       delimiter: ',',

@@ -61,7 +61,15 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
           }
           const hits = (
             result.value as {
-              hits: { path: string; score: number; collection: string; product?: ProductRecord | null; verdict?: string | null; confidence?: number | null }[];
+              hits: {
+                path: string;
+                score: number;
+                collection: string;
+                product?: ProductRecord | null;
+                verdict?: string | null;
+                confidence?: number | null;
+                copies?: { path: string }[];
+              }[];
             }
           ).hits;
           // The calibrated verdict where the folder has one ("same 0.92": same product, 92% chance).
@@ -71,7 +79,15 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             ctx.out(
               JSON.stringify({
                 query: path,
-                results: hits.map((h) => ({ path: h.path, score: roundScore(h.score), ...judged(h), collection: h.collection, ...(h.product ? { product: h.product } : {}) })),
+                results: hits.map((h) => ({
+                  path: h.path,
+                  score: roundScore(h.score),
+                  ...judged(h),
+                  collection: h.collection,
+                  ...(h.product ? { product: h.product } : {}),
+                  // Byte-identical files, listed with the one result they share (search:byImage groups them).
+                  ...(h.copies?.length ? { copies: h.copies.map((c) => c.path) } : {}),
+                })),
               }),
             );
             continue;
@@ -82,6 +98,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             const j = judged(h);
             const verdict = j.verdict === undefined ? '' : `  ${j.verdict.padEnd(9)} ${String(Math.min(99, Math.round(100 * j.confidence))).padStart(2)}%`;
             ctx.out(`  ${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}${verdict}  ${printable(h.collection)}  ${printable(h.path)}${describeProduct(h.product)}`);
+            for (const c of h.copies ?? []) ctx.out(`         = ${printable(c.path)}`);
           });
         }
         if (failures > 0) ctx.exitCode = 1;

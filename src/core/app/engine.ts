@@ -22,6 +22,7 @@ import { openBulkEmbedder } from '../models/bulk-embedder.js';
 import { openEmbedder } from '../models/registry.js';
 import type { WhiteningPolicy } from '../vectors/whitening-store.js';
 import { CATALOG_FILE } from '../base/paths.js';
+import { QueryHistory } from '../search/query-history.js';
 import { SearchService } from '../search/search.service.js';
 import { DedupeService } from '../dedupe/dedupe.service.js';
 import { MatchService } from '../match/match.service.js';
@@ -34,6 +35,7 @@ import { matchHandlers } from './handlers/match.js';
 import { modelsHandlers } from './handlers/models.js';
 import { ocrHandlers } from './handlers/ocr.js';
 import { productsHandlers } from './handlers/products.js';
+import { historyHandlers } from './handlers/history.js';
 import { searchHandlers } from './handlers/search.js';
 
 export interface EngineOptions {
@@ -133,10 +135,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   const events = new EventHub(logger);
+  const history = new QueryHistory({ catalog, logger, events, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
   const library = new LibraryService({ catalog, model });
   const ocr = new OcrService({ catalog, logger });
   // Text re-ranking reads a query photo only for collections that read text (search.service.ts: rerankByText).
   const search = new SearchService({ catalog, model, maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, readText: (bytes) => ocr.read(bytes) });
+
   const jobs = new IndexJobs({
     dataDir,
     events,
@@ -197,7 +201,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...indexHandlers({ indexer, library, catalog }),
     ...modelsHandlers(models),
     ...itemsHandlers({ catalog, ocr }),
-    ...searchHandlers({ search, library, confine }),
+    ...searchHandlers({ search, library, history, confine }),
+    ...historyHandlers(history),
     ...dedupeHandlers(dedupe),
     ...matchHandlers(match),
     ...productsHandlers({ catalog, logger, library, confine }),

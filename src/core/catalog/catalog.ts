@@ -17,6 +17,7 @@ import { registerRawDatabase } from './raw-database.js';
 import { SignaturesRepo } from './signatures.repo.js';
 import { TextRepo } from './text.repo.js';
 import { RegionsRepo } from './regions.repo.js';
+import { QueryHistoryRepo } from './query-history.repo.js';
 
 export interface Catalog {
   readonly file: string;
@@ -34,6 +35,8 @@ export interface Catalog {
   /** SQLite's integrity checks and their repair (`doctor`). */
   readonly integrity: IntegrityRepo;
   readonly regions: RegionsRepo;
+  /** The last queries (the search panel's history). */
+  readonly history: QueryHistoryRepo;
   /**
    * Runs `fn` in one write transaction (nested calls become savepoints); on any error nothing of it is kept.
    * @throws AppError DISK_FULL, DATA_DIR_LOCKED, DB_CORRUPT... for SQLite's own failures; `fn`'s errors as thrown.
@@ -80,6 +83,7 @@ export function openCatalog(file: string, logger: Logger): Catalog {
     transaction,
     forgetCollection: (id) => forgetCollectionRows(db, id, { file, logger, transaction }),
     regions: new RegionsRepo(db),
+    history: new QueryHistoryRepo(db),
     dataVersion: () => dataVersion.get() as number,
     close: () => db.close(),
   };

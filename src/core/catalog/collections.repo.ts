@@ -107,6 +107,17 @@ export class CollectionsRepo {
     return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed }]));
   }
 
+  /** Whether the collection's photos over the pixel limit are indexed downscaled (collection_settings; off by default). */
+  downscale(id: CollectionId): boolean {
+    return (this.db.prepare('SELECT downscale FROM collection_settings WHERE collection_id = ?').pluck().get(id) as number | undefined) === 1;
+  }
+
+  setDownscale(id: CollectionId, on: boolean): void {
+    this.db
+      .prepare('INSERT INTO collection_settings (collection_id, downscale) VALUES (?, ?) ON CONFLICT (collection_id) DO UPDATE SET downscale = excluded.downscale')
+      .run(id, on ? 1 : 0);
+  }
+
   /** The collections whose OCR is on (collection_settings). */
   ocrEnabled(): Set<CollectionId> {
     const ids = this.db.prepare('SELECT collection_id FROM collection_settings WHERE ocr = 1').pluck().all() as number[];

@@ -15,6 +15,8 @@ export interface ScanRow {
   hash: Buffer | null;
   /** True when the item has an embedding; false when it is recorded as failed. */
   indexed: boolean;
+  /** Why it failed (not indexed), else null. */
+  errorCode: ErrorCode | null;
   /** Whether its vector averages its product region's crop in (RegionsRepo). */
   averaged: boolean;
 }
@@ -161,10 +163,10 @@ export class ItemsRepo {
   scanRows(collectionId: CollectionId): ScanRow[] {
     const rows = this.db
       .prepare(
-        `SELECT i.id, i.path, i.size, i.mtime_ms, i.hash, i.model_id, COALESCE(r.averaged, 0) AS averaged
+        `SELECT i.id, i.path, i.size, i.mtime_ms, i.hash, i.model_id, i.error_code, COALESCE(r.averaged, 0) AS averaged
          FROM items i LEFT JOIN item_regions r ON r.item_id = i.id WHERE i.collection_id = ?`,
       )
-      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null; averaged: number }[];
+      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer | null; model_id: string | null; error_code: ErrorCode | null; averaged: number }[];
     return rows.map((r) => ({
       id: asItemId(r.id),
       path: r.path,
@@ -172,6 +174,7 @@ export class ItemsRepo {
       mtimeMs: r.mtime_ms,
       hash: r.hash,
       indexed: r.model_id !== null,
+      errorCode: r.error_code,
       averaged: r.averaged === 1,
     }));
   }
@@ -294,6 +297,19 @@ export class ItemsRepo {
   }
 
   /** Items by id, in one query; unknown ids are absent from the map. */
+  /** The content hashes of the given items (hex), those that have one. */
+  hashesOf(ids: readonly number[]): Map<ItemId, string> {
+    const out = new Map<ItemId, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT id, hex(hash) AS hash FROM items WHERE hash IS NOT NULL AND id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { id: number; hash: string }[];
+      for (const r of rows) out.set(asItemId(r.id), r.hash);
+    }
+    return out;
+  }
+
   getMany(ids: readonly number[]): Map<ItemId, ItemRecord> {
     const out = new Map<ItemId, ItemRecord>();
     // SQLite's default bound-parameter limit is 32766; chunk well below it.

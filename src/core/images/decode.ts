@@ -20,11 +20,29 @@ export { DEFAULT_MAX_FILE_BYTES, classifyFsError, readFileSnapshot, readImageFil
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/**
+ * The most pixels an image decoded downscaled may have (DecodeOptions.downscale): 500 MP, so a decompression bomb
+ * (30000×30000) is still refused from its header.
+ */
+export const DOWNSCALE_MAX_PIXELS = 500_000_000;
+
 export interface DecodeOptions {
   /** A rectangle in the oriented image's pixel space; the model sees only that region. */
   crop?: CropRect;
   /** Refuse images with more pixels than this (IMAGE_TOO_LARGE). */
   maxPixels?: number;
+  /**
+   * Decode an image over `maxPixels` (up to DOWNSCALE_MAX_PIXELS) instead of refusing it. Memory stays bounded as
+   * the pipeline only ever reduces to the model's size: JPEG and WebP shrink on load (a 12000×12000 JPEG peaks at
+   * ~8 MB), other formats stream through libvips' sequential reduce (~60 MB for a 12000×12000 PNG).
+   */
+  downscale?: boolean;
+}
+
+/** The pixel limit a decode applies: `maxPixels`, or DOWNSCALE_MAX_PIXELS when it may decode downscaled. */
+export function pixelLimit(options: { maxPixels?: number | undefined; downscale?: boolean | undefined }): number {
+  const limit = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  return options.downscale ? Math.max(limit, DOWNSCALE_MAX_PIXELS) : limit;
 }
 
 export interface DecodedImage {
@@ -61,7 +79,7 @@ export function contentHash(bytes: Uint8Array): Buffer {
  */
 export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
-  const sharpOptions = modelSharpOptions(options.maxPixels);
+  const sharpOptions = modelSharpOptions(pixelLimit(options));
   let decoded: { data: Buffer; info: OutputInfo; width: number; height: number; format: string };
   let header: DecodeContext | undefined;
   try {
@@ -88,7 +106,7 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
       .toBuffer({ resolveWithObject: true });
     decoded = { data, info, width, height, format: formatName(meta) };
   } catch (err) {
-    throw classifySharpError(err, header, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+    throw classifySharpError(err, header, pixelLimit(options));
   }
   const { info } = decoded;
   if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
@@ -103,7 +121,7 @@ export async function decodeForModel(bytes: Buffer, spec: ModelInputSpec, option
  * @throws sharp's error for an undecodable image or a crop outside it
  */
 export async function cropImage(bytes: Buffer, crop: CropRect, maxPixels?: number): Promise<Buffer> {
-  return sharp(bytes, modelSharpOptions(maxPixels)).rotate().extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }).png().toBuffer();
+  return sharp(bytes, modelSharpOptions(pixelLimit({ maxPixels }))).rotate().extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }).png().toBuffer();
 }
 
 /** The model's input and, when it can stand in for the perceptual signature's own decode, the picture it came from. */
@@ -132,14 +150,14 @@ const MAX_SHARED_ASPECT = 8;
  * would be enlarged or come out far larger than the signature's decode, get `upright: null`.
  * @throws AppError EMPTY_FILE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE
  */
-export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number; detail?: boolean } = {}): Promise<IndexDecode> {
+export async function decodeForIndex(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number; detail?: boolean; downscale?: boolean } = {}): Promise<IndexDecode> {
   const decoded = await decodeForIndexOnly(bytes, spec, options);
   if (!options.detail) return decoded;
-  return { ...decoded, detail: await decodeDetail(bytes, spec, options.maxPixels) };
+  return { ...decoded, detail: await decodeDetail(bytes, spec, pixelLimit(options)) };
 }
 
 /** The upright picture covering DETAIL_SCALE × the model's input, never enlarged (see DecodedImage.detail). */
-async function decodeDetail(bytes: Buffer, spec: ModelInputSpec, maxPixels: number | undefined): Promise<RawImage> {
+async function decodeDetail(bytes: Buffer, spec: ModelInputSpec, maxPixels: number): Promise<RawImage> {
   try {
     const { data, info } = await sharp(bytes, modelSharpOptions(maxPixels))
       .rotate()
@@ -181,10 +199,10 @@ export async function cropForModel(detail: RawImage, width: number, height: numb
   }
 }
 
-async function decodeForIndexOnly(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number }): Promise<IndexDecode> {
+async function decodeForIndexOnly(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number; downscale?: boolean }): Promise<IndexDecode> {
   if (spec.resize !== 'center-crop') return { ...(await decodeForModel(bytes, spec, options)), upright: null };
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
-  const sharpOptions = modelSharpOptions(options.maxPixels);
+  const sharpOptions = modelSharpOptions(pixelLimit(options));
   let meta: Metadata;
   let width: number;
   let height: number;
@@ -205,7 +223,7 @@ async function decodeForIndexOnly(bytes: Buffer, spec: ModelInputSpec, options: 
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw classifySharpError(err, header, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+    throw classifySharpError(err, header, pixelLimit(options));
   }
   if (info.width < spec.width || info.height < spec.height || info.channels !== 3) {
     throw new Error(`sharp produced ${info.width}×${info.height}×${info.channels}, expected to cover ${spec.width}×${spec.height}×3`);
@@ -235,9 +253,9 @@ function centreCrop(rgb: Buffer, width: number, height: number, w: number, h: nu
   return out;
 }
 
-function modelSharpOptions(maxPixels: number | undefined): SharpOptions {
+function modelSharpOptions(maxPixels: number): SharpOptions {
   return {
-    limitInputPixels: maxPixels ?? DEFAULT_MAX_PIXELS,
+    limitInputPixels: maxPixels,
     // Truncated or damaged data is an error, not a half-grey picture with a plausible embedding.
     failOn: 'error',
   };
@@ -255,12 +273,22 @@ async function orientedSize(bytes: Buffer, sharpOptions: SharpOptions): Promise<
   return { meta, width, height };
 }
 
+/**
+ * Whether a failure's reason is a photo refused for its pixels alone (tooManyPixels' words) that a downscaled
+ * decode would take (at most DOWNSCALE_MAX_PIXELS).
+ */
+export function refusedForPixels(reason: string): boolean {
+  const m = /^The image is (\d+)×(\d+) \(/.exec(reason);
+  return m !== null && /more than the limit of/.test(reason) && Number(m[1]) * Number(m[2]) <= DOWNSCALE_MAX_PIXELS;
+}
+
 /** "More than the limit" left the user guessing what the limit is and how to get past it. */
 function tooManyPixels(width: number, height: number, limit: number, cause?: unknown): AppError {
   return new AppError(
     'IMAGE_TOO_LARGE',
     `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${limit.toLocaleString('en')} pixels. ` +
-      'To index it, raise the limit (lookalike --max-pixels N; each pixel costs 3-4 bytes of memory while it is decoded) or save a smaller copy.',
+      'To index it, raise the limit (lookalike --max-pixels N; each pixel costs 3-4 bytes of memory while it is decoded), save a smaller copy, ' +
+      'or index its collection downscaled ("Index downscaled" in the list of failed files).',
     cause === undefined ? undefined : { cause },
   );
 }

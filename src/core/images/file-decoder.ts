@@ -44,6 +44,8 @@ export interface DecodeSettings {
   spec: ModelInputSpec;
   maxPixels?: number;
   maxBytes?: number;
+  /** Decode images over `maxPixels` downscaled instead of refusing them (decode.ts DecodeOptions.downscale). */
+  downscale?: boolean;
   /** Compute perceptual signatures from the decode. */
   signatures: boolean;
   /** Also decode each image's detail picture (DecodedImage.detail), for crops of its product region. */
@@ -143,6 +145,7 @@ export class LocalFileDecoder implements FileDecoder {
       const { upright, ...decoded } = await decodeForIndex(this.held.get(id)!.bytes!, this.settings.spec, {
         maxPixels: this.settings.maxPixels,
         ...(this.settings.detail ? { detail: true } : {}),
+        ...(this.settings.downscale ? { downscale: true } : {}),
       });
       const signStart = performance.now();
       const signature = this.settings.signatures && upright ? signatureFromRaw(upright) : null;

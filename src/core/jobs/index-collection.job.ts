@@ -154,7 +154,8 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
 
   // 2. Diff with the catalog.
   const diffStart = performance.now();
-  const { work, unchanged, vanished } = diffWithCatalog(catalog, cid, scan, cropAverage);
+  const downscale = catalog.collections.downscale(cid);
+  const { work, unchanged, vanished } = diffWithCatalog(catalog, cid, scan, cropAverage, downscale);
   counts.unchanged += unchanged;
   stages.diffMs += performance.now() - diffStart;
   progress.begin(work.length);
@@ -169,6 +170,7 @@ export async function indexCollection(deps: IndexJobDeps, options: IndexJobOptio
       ...(deps.maxFileBytes === undefined ? {} : { maxBytes: deps.maxFileBytes }),
       signatures: deps.signatures !== undefined,
       detail: cropAverage,
+      downscale,
     },
     // One batch or less has no inference to overlap its decoding with.
     { thread: work.length > batchSize, workerFile: deps.decodeWorkerFile },

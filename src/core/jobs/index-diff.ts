@@ -29,9 +29,10 @@ export interface CatalogDiff {
 
 /**
  * Compares the scan with the collection's rows. `cropAverage`: the kind of vector the run stores; an indexed row of
- * the other kind is work (embedded again), and never the source of a move.
+ * the other kind is work (embedded again), and never the source of a move. `downscale`: the collection now takes
+ * photos over the pixel limit, so an unchanged file refused as too large is work again.
  */
-export function diffWithCatalog(catalog: Catalog, collectionId: CollectionId, scan: CollectionScan, cropAverage = false): CatalogDiff {
+export function diffWithCatalog(catalog: Catalog, collectionId: CollectionId, scan: CollectionScan, cropAverage = false, downscale = false): CatalogDiff {
   const rows = catalog.items.scanRows(collectionId);
   const rowByPath = new Map(rows.map((r) => [r.path, r]));
   const work: Work[] = [];
@@ -41,6 +42,7 @@ export function diffWithCatalog(catalog: Catalog, collectionId: CollectionId, sc
     if (!row) work.push({ file });
     else if (row.size !== file.size || row.mtimeMs !== file.mtimeMs || (row.indexed && row.averaged !== cropAverage)) work.push({ file, existing: row });
     else if (row.indexed) unchanged += 1;
+    else if (downscale && row.errorCode === 'IMAGE_TOO_LARGE') work.push({ file, existing: row });
   }
   const vanished = rows.filter((r) => !scan.files.has(r.path) && !underAny(r.path, scan.offline));
   return { work, unchanged, vanished: new Vanished(vanished, cropAverage) };

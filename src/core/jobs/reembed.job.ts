@@ -117,7 +117,8 @@ export async function reembedFolder(deps: ReembedDeps, options: ReembedOptions):
         if (item.hash && !contentHash(snapshot.bytes).equals(item.hash)) {
           throw new AppError('FILE_CHANGED', 'The file changed since it was indexed; index again to pick it up.');
         }
-        const decoded = await decodeForModel(snapshot.bytes, embedder.input, { ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }) });
+        // Its content is the one indexed (hash checked above): a photo its collection admitted downscaled is again.
+        const decoded = await decodeForModel(snapshot.bytes, embedder.input, { ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }), downscale: true });
         return { id: item.id, hash: item.hash, kind: 'embed', decoded };
       } catch (err) {
         if (!isAppError(err)) throw err;

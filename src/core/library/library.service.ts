@@ -10,6 +10,7 @@ import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
 import type { FailedRecord } from '../catalog/items.repo.js';
 import { classifyFsError } from '../base/read-file.js';
 import type { ModelState } from '../models/model-state.js';
+import { refusedForPixels } from '../images/decode.js';
 import { confineToRoots } from '../base/confine.js';
 import { expandHome } from '../base/home-path.js';
 import { refuseSystemFolder } from '../base/system-folders.js';
@@ -24,6 +25,8 @@ export interface CollectionInfo {
   ocr: boolean;
   /** Product regions on (LibraryService.setRegions). */
   regions: boolean;
+  /** Photos over the pixel limit indexed downscaled (LibraryService.setDownscale). */
+  downscale: boolean;
 }
 
 export type CatalogStats = z.output<typeof StatsSchema>;
@@ -124,9 +127,9 @@ export class LibraryService {
   }
 
   /** Files that could not be indexed and why. @throws AppError COLLECTION_NOT_FOUND */
-  errors(collection?: string): FailedRecord[] {
+  errors(collection?: string): (FailedRecord & { downscalable: boolean })[] {
     const cid = collection === undefined ? undefined : this.deps.catalog.collections.require(collection).id;
-    return this.deps.catalog.items.failed(cid);
+    return this.deps.catalog.items.failed(cid).map((f) => ({ ...f, downscalable: f.code === 'IMAGE_TOO_LARGE' && refusedForPixels(f.reason) }));
   }
 
   /**
@@ -172,6 +175,17 @@ export class LibraryService {
     };
   }
 
+  /**
+   * Lets a collection's photos over the pixel limit be indexed from a reduced decode (or refuses them again); its
+   * next index run retries the ones refused.
+   * @throws AppError COLLECTION_NOT_FOUND
+   */
+  setDownscale(name: string, on: boolean): CollectionInfo {
+    const c = this.deps.catalog.collections.require(name);
+    this.deps.catalog.collections.setDownscale(c.id, on);
+    return this.collection(c.name);
+  }
+
   private info(c: CollectionRow, counts: { itemCount: number; failedCount: number } | undefined, ocr: boolean): CollectionInfo {
     return {
       id: c.id,
@@ -181,6 +195,7 @@ export class LibraryService {
       failedCount: counts?.failedCount ?? 0,
       ocr,
       regions: this.deps.catalog.regions.enabled(c.id),
+      downscale: this.deps.catalog.collections.downscale(c.id),
     };
   }
 }

@@ -93,7 +93,7 @@ export function indexedRegionInput(decoded: DecodedImage, spec: ModelInputSpec):
  * A query photo, or the `region` of it the user cropped (then boxes are relative to that region): a crop is decoded
  * from the file's bytes, exactly as the research's crops were.
  */
-export function queryRegionInput(bytes: Buffer, decoded: DecodedImage, spec: ModelInputSpec, options: { region?: CropRect; maxPixels?: number }): RegionInput {
+export function queryRegionInput(bytes: Buffer, decoded: DecodedImage, spec: ModelInputSpec, options: { region?: CropRect; maxPixels?: number; downscale?: boolean }): RegionInput {
   const { region } = options;
   return {
     pixels: decoded.pixels,
@@ -101,7 +101,7 @@ export function queryRegionInput(bytes: Buffer, decoded: DecodedImage, spec: Mod
     height: region?.height ?? decoded.height,
     crop: async (box) => {
       const crop = region ? { ...box, x: box.x + region.x, y: box.y + region.y } : box;
-      return (await decodeForModel(bytes, spec, { crop, ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }) })).pixels;
+      return (await decodeForModel(bytes, spec, { crop, ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }), ...(options.downscale ? { downscale: true } : {}) })).pixels;
     },
   };
 }

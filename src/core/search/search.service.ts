@@ -4,7 +4,7 @@ import { asItemId, type CollectionId, type CropRect, type ItemId } from '../../s
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
-import { cropImage, decodeForModel, readImageFile } from '../images/decode.js';
+import { cropImage, decodeForModel, pixelLimit, readImageFile } from '../images/decode.js';
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
@@ -56,6 +56,11 @@ export interface SearchOptions {
   expand?: boolean;
   /** Item ids never returned nor used for expansion (leave-one-out evaluation: the query's own item). */
   exclude?: readonly number[];
+  /**
+   * One hit per content: byte-identical items (same SHA-256) are listed in the best one's `copies`, and k counts
+   * distinct contents. What a person reads; dedupe, match and the eval want every item.
+   */
+  groupCopies?: boolean;
 }
 
 /** Filtered candidates up to this many are ranked exactly over their stored vectors; more go through the ANN. */
@@ -75,7 +80,22 @@ export interface SearchHitRecord extends ItemRecord {
   confidence?: number | null;
   /** image: ranked by similarity to a photo; text: found by filter and text alone. */
   matchedBy?: 'image' | 'text';
+  /**
+   * Other catalog items byte-identical to this one (the same content hash) that the search also found: listed with
+   * it instead of as hits of their own (SearchOptions.groupCopies), at most MAX_COPIES.
+   */
+  copies?: HitCopy[];
 }
+
+/** A byte-identical copy of a hit: another file with the same content. */
+export interface HitCopy {
+  id: ItemId;
+  path: string;
+  collection: string;
+}
+
+/** Copies listed with one hit at most. */
+export const MAX_COPIES = 100;
 
 export interface SearchResult {
   hits: SearchHitRecord[];
@@ -85,6 +105,11 @@ export interface SearchResult {
    * their own; absent when the model cannot localise.
    */
   objects?: Omit<ObjectBox, 'area'>[];
+  /**
+   * The query image had more pixels than the limit (its size, and the limit): it was searched from a reduced decode
+   * rather than refused, as a photo is only ever seen at the model's input size.
+   */
+  downscaled?: { width: number; height: number; maxPixels: number };
 }
 
 /** A query image's raw vectors: the photo's own, and the crop-averaged one for collections that opt in. */
@@ -92,6 +117,8 @@ export interface QueryEmbedding {
   photo: Float32Array;
   averaged?: Float32Array;
   objects?: ObjectBox[];
+  /** The oriented size of a decoded query image (absent for a stored vector). */
+  size?: { width: number; height: number };
 }
 
 export interface SearchServiceDeps {
@@ -134,15 +161,25 @@ export class SearchService {
     const vectorOptions = { ...options, ...(image.kind === 'item' && !options.crop ? { self: image.id } : {}) };
     const plain = collectionIds.filter((id) => !averaging.includes(id));
     // Each collection is searched with the vector of its own kind; scores are cosines in one space, so they merge.
-    const hits =
+    const ranked = (k: number) =>
       query.averaged === undefined || plain.length === 0
-        ? this.byVector(query.averaged ?? query.photo, vectorOptions, collectionIds)
-        : [...this.byVector(query.photo, vectorOptions, plain), ...this.byVector(query.averaged, vectorOptions, averaging)]
+        ? this.byVector(query.averaged ?? query.photo, { ...vectorOptions, k }, collectionIds)
+        : [...this.byVector(query.photo, { ...vectorOptions, k }, plain), ...this.byVector(query.averaged, { ...vectorOptions, k }, averaging)]
             .sort((a, b) => b.score - a.score || a.id - b.id)
-            .slice(0, options.k);
-    const reranked = await this.rerankByText(hits, image, options.crop, collectionIds, vectorOptions.self);
+            .slice(0, k);
+    let hits = ranked(options.k);
+    if (options.groupCopies) {
+      let grouped = this.groupCopies(hits, vectorOptions.self);
+      // Copies took places among the k: once more with as many more, so k distinct contents are shown where there are.
+      if (grouped.length < hits.length && hits.length === options.k) grouped = this.groupCopies(ranked(Math.min(2 * options.k, options.k + hits.length - grouped.length)), vectorOptions.self);
+      hits = grouped.slice(0, options.k);
+    }
+    // Text re-ranking after the grouping: one content, one place to move.
+    hits = await this.rerankByText(hits, image, options.crop, collectionIds, vectorOptions.self);
     const objects = query.objects?.map(({ x, y, width, height }) => ({ x, y, width, height }));
-    return { hits: reranked, queryMs: performance.now() - started, ...(objects ? { objects } : {}) };
+    const limit = pixelLimit({ maxPixels: this.deps.maxPixels });
+    const downscaled = query.size && query.size.width * query.size.height > limit ? { ...query.size, maxPixels: limit } : undefined;
+    return { hits, queryMs: performance.now() - started, ...(objects ? { objects } : {}), ...(downscaled ? { downscaled } : {}) };
   }
 
   /**
@@ -159,14 +196,15 @@ export class SearchService {
     }
     const bytes = await this.queryBytes(image);
     const embedder = await this.deps.model.embedder();
-    const decoded = await decodeForModel(bytes, embedder.input, { ...(crop ? { crop } : {}), maxPixels: this.deps.maxPixels });
-    const input = queryRegionInput(bytes, decoded, embedder.input, { ...(crop ? { region: crop } : {}), ...(this.deps.maxPixels === undefined ? {} : { maxPixels: this.deps.maxPixels }) });
+    // A query photo over the pixel limit is searched downscaled (and says so) rather than refused: nothing is kept.
+    const decoded = await decodeForModel(bytes, embedder.input, { ...(crop ? { crop } : {}), maxPixels: this.deps.maxPixels, downscale: true });
+    const input = queryRegionInput(bytes, decoded, embedder.input, { ...(crop ? { region: crop } : {}), ...(this.deps.maxPixels === undefined ? {} : { maxPixels: this.deps.maxPixels }), downscale: true });
     const [r] = await embedWithRegions(embedder, [input], { cropAverage: averaged });
     if (!r) throw new Error('The embedder returned no vector.');
     // Boxes of a crop are in the crop's pixels: the caller shows them on the whole image.
     const shown = crop ?? { width: decoded.width, height: decoded.height };
     const objects = worthCropping(r.objects, shown).map((o) => (crop ? { ...o, x: o.x + crop.x, y: o.y + crop.y } : o));
-    return { photo: r.photo, ...(r.averaged ? { averaged: r.vector } : {}), ...(r.objects.length > 0 ? { objects } : {}) };
+    return { photo: r.photo, ...(r.averaged ? { averaged: r.vector } : {}), ...(r.objects.length > 0 ? { objects } : {}), size: { width: decoded.width, height: decoded.height } };
   }
 
   /** The raw embedding of a query image (the stored one for an uncropped catalog item: no inference). */
@@ -316,6 +354,38 @@ export class SearchService {
     const out = [...hits];
     order.forEach((c, n) => (out[window[n]!.i] = c.x.h));
     return out;
+  }
+
+  /**
+   * One hit per content, in rank order: the hits sharing a content hash become one, shown by the oldest of them (the
+   * lowest id, so the same file each time: copies tie on score), the others in its `copies`, oldest first. The query
+   * item itself (`self`, find-similar) never stands for its copies.
+   */
+  private groupCopies(hits: readonly SearchHitRecord[], self: number | undefined): SearchHitRecord[] {
+    if (hits.length < 2) return [...hits];
+    const hashes = this.deps.catalog.items.hashesOf(hits.map((h) => h.id));
+    const groups: SearchHitRecord[][] = [];
+    const at = new Map<string, SearchHitRecord[]>();
+    for (const h of hits) {
+      const hash = hashes.get(h.id);
+      const group = hash === undefined ? undefined : at.get(hash);
+      if (group) group.push(h);
+      else {
+        groups.push([h]);
+        if (hash !== undefined) at.set(hash, groups.at(-1)!);
+      }
+    }
+    return groups.map((group) => {
+      // The same record where nothing is grouped: it keeps what `judge` noted of it (the text re-ranking reads that).
+      if (group.length === 1) return group[0]!;
+      const members = [...group].sort((a, b) => Number(a.id === self) - Number(b.id === self) || a.id - b.id);
+      const [shown, ...rest] = members;
+      const copies = rest.slice(0, MAX_COPIES).map((c) => ({ id: c.id, path: c.path, collection: c.collection }));
+      const one = { ...shown!, score: group[0]!.score, copies };
+      const judged = this.judged.get(group[0]!);
+      if (judged) this.judged.set(one, judged);
+      return one;
+    });
   }
 
   /** The expansion to apply: asked for explicitly, else the default once the folder's vectors are PCA-whitened. */

@@ -74,6 +74,9 @@ export const en = {
     appearance: 'Appearance',
     theme: 'Theme',
     themes: { system: 'System', light: 'Light', dark: 'Dark' },
+    downscaleTitle: 'Photos over the pixel limit',
+    downscaleHint:
+      'Index them from a reduced copy instead of refusing them (search compares every photo at a small size anyway). Turning it off keeps the ones already indexed.',
     ocrTitle: 'Text in photos (OCR)',
     ocrHint: 'Reads the text in a collection’s photos so that text search finds it. Turning it off forgets the text.',
     ocrReading: 'Reading text…',
@@ -139,6 +142,17 @@ export const en = {
     file: 'File',
     reason: 'Reason',
     close: 'Close',
+    downscaleOffer: (n: number) =>
+      `${n === 1 ? 'One photo has more pixels than the limit. It' : `${n.toLocaleString('en')} photos have more pixels than the limit. They`} can be indexed from a reduced copy: search sees every photo at a small size anyway, and memory stays bounded.`,
+    downscale: 'Index downscaled',
+    downscalable: 'can be indexed downscaled',
+  },
+
+  history: {
+    title: 'Recent',
+    open: (what: string) => `Search again: ${what}`,
+    cropped: 'region',
+    clear: 'Clear history',
   },
 
   query: {
@@ -156,6 +170,8 @@ export const en = {
     objectsFound: 'Found in the photo:',
     object: (n: number) => `Object ${n}`,
     objectLabel: (n: number) => `Search object ${n} alone`,
+    downscaled: (w: number, h: number, limit: string) =>
+      `This photo is ${w.toLocaleString('en')} × ${h.toLocaleString('en')}, more than the ${limit} pixel limit: it was searched from a reduced copy (search compares photos at a small size anyway).`,
   },
 
   controls: {
@@ -189,6 +205,7 @@ export const en = {
     noTextResults: 'No products match these filters. Loosen them, or import product data for the collection.',
     score: 'Score',
     gridLabel: 'Search results. Use arrow keys to move and Enter to open.',
+    copies: (n: number) => `×${n} copies`,
   },
 
   detail: {
@@ -204,6 +221,7 @@ export const en = {
     copyPath: 'Copy path',
     copied: 'Copied',
     searchSimilar: 'Search similar to this',
+    copiesTitle: (n: number) => `${n} identical copies`,
     close: 'Close',
     previous: 'Previous',
     next: 'Next',

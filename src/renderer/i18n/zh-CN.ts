@@ -72,6 +72,8 @@ export const zhCN: Messages = {
     appearance: '外观',
     theme: '主题',
     themes: { system: '跟随系统', light: '浅色', dark: '深色' },
+    downscaleTitle: '超过像素上限的照片',
+    downscaleHint: '按缩小后的图片建立索引，而不是拒绝（搜索本来就以较小尺寸比较每张照片）。关闭后，已索引的照片仍会保留。',
     ocrTitle: '识别图中文字（OCR）',
     ocrHint: '读取图库图片中的文字，让文字搜索也能找到它们。关闭后会删除已识别的文字。',
     ocrReading: '正在识别文字…',
@@ -135,6 +137,16 @@ export const zhCN: Messages = {
     file: '文件',
     reason: '原因',
     close: '关闭',
+    downscaleOffer: (n) => `${n.toLocaleString('zh-CN')} 张照片的像素超过上限。可以按缩小后的图片建立索引：搜索本来就以较小尺寸比较每张照片，内存占用也有上限。`,
+    downscale: '缩小后建立索引',
+    downscalable: '可缩小后索引',
+  },
+
+  history: {
+    title: '最近',
+    open: (what) => `再次搜索：${what}`,
+    cropped: '区域',
+    clear: '清除记录',
   },
 
   query: {
@@ -152,6 +164,8 @@ export const zhCN: Messages = {
     objectsFound: '照片中找到：',
     object: (n) => `物体 ${n}`,
     objectLabel: (n) => `只搜索物体 ${n}`,
+    downscaled: (w, h, limit) =>
+      `这张照片为 ${w.toLocaleString('zh-CN')} × ${h.toLocaleString('zh-CN')}，超过 ${limit} 像素的上限：已按缩小后的图片搜索（搜索本来就以较小尺寸比较照片）。`,
   },
 
   controls: {
@@ -185,6 +199,7 @@ export const zhCN: Messages = {
     noTextResults: '没有符合这些筛选条件的商品。请放宽条件，或为该图库导入商品数据。',
     score: '相似度',
     gridLabel: '搜索结果。用方向键移动，按 Enter 打开。',
+    copies: (n) => `×${n} 份副本`,
   },
 
   detail: {
@@ -200,6 +215,7 @@ export const zhCN: Messages = {
     copyPath: '复制路径',
     copied: '已复制',
     searchSimilar: '搜索与此相似的',
+    copiesTitle: (n) => `${n} 份完全相同的副本`,
     close: '关闭',
     previous: '上一张',
     next: '下一张',

@@ -4,6 +4,7 @@ import { migration0002 } from './0002-dedupe-match.js';
 import { migration0003 } from './0003-products.js';
 import { migration0004 } from './0004-embedded-id-sets.js';
 import { migration0005 } from './0005-item-regions.js';
+import { migration0006 } from './0006-history-downscale.js';
 
 /** One numbered schema step; `up` runs inside the runner's transaction. */
 export interface Migration {
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** Every migration in order; append only, never edit a released one. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];

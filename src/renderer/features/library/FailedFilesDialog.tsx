@@ -11,7 +11,15 @@ import { toPayload, unwrap } from '../../lib/errors';
 
 type Failed = Output<'libraryErrors'>;
 
-export function FailedFilesDialog({ collection, onClose }: { collection: string; onClose: () => void }) {
+interface Props {
+  collection: string;
+  /** An index job is running: "Index downscaled" waits for it. */
+  busy: boolean;
+  act: <T>(op: () => Promise<T>) => Promise<T | undefined>;
+  onClose: () => void;
+}
+
+export function FailedFilesDialog({ collection, busy, act, onClose }: Props) {
   const { t } = useI18n();
   const client = useClient();
   const [failed, setFailed] = useState<Failed | null>(null);
@@ -20,6 +28,8 @@ export function FailedFilesDialog({ collection, onClose }: { collection: string;
   useEffect(() => {
     unwrap(client.api.libraryErrors({ collection })).then(setFailed, (err: unknown) => setError(toPayload(err)));
   }, [client, collection]);
+
+  const downscalable = failed?.filter((f) => f.downscalable).length ?? 0;
 
   return (
     <Modal label={t.failures.title} onClose={onClose} className="failures-dialog">
@@ -32,6 +42,23 @@ export function FailedFilesDialog({ collection, onClose }: { collection: string;
         </button>
       </header>
       {error && <ErrorNotice error={error} />}
+      {downscalable > 0 && (
+        <div className="failures-offer" data-testid="downscale-offer">
+          <p>{t.failures.downscaleOffer(downscalable)}</p>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={busy}
+            onClick={() => {
+              // Kept as the collection's setting, so a rescan takes the next oversized photo too.
+              void act(() => unwrap(client.api.indexStart({ collection, downscale: true })));
+              onClose();
+            }}
+          >
+            {t.failures.downscale}
+          </button>
+        </div>
+      )}
       {failed && failed.length === 0 && <p className="muted">{t.failures.empty}</p>}
       {failed && failed.length > 0 && (
         <div className="table-scroll">
@@ -48,6 +75,7 @@ export function FailedFilesDialog({ collection, onClose }: { collection: string;
                   <td className="mono">{f.path}</td>
                   <td>
                     <span>{t.errors[f.code]}</span> <code className="notice-code">{f.code}</code>
+                    {f.downscalable && <span className="tag-note">{t.failures.downscalable}</span>}
                     {/* The engine's reason is English; when it only repeats the plain message, once is enough. */}
                     {f.reason && f.reason !== t.errors[f.code] && f.reason !== en.errors[f.code] && (
                       <div className="muted small" data-testid="failure-reason">

@@ -51,7 +51,7 @@ export function LibraryPanel({ collections, progress, last, error, clearError, a
           ))}
         </ul>
       )}
-      {failuresOf && <FailedFilesDialog collection={failuresOf} onClose={() => setFailuresOf(null)} />}
+      {failuresOf && <FailedFilesDialog collection={failuresOf} busy={running} act={act} onClose={() => setFailuresOf(null)} />}
     </aside>
   );
 }

@@ -123,6 +123,19 @@ export function DetailView({ hits, index, onIndexChange, onClose, onSearchSimila
             <dt>{t.detail.modified}</dt>
             <dd>{formatDate(hit.mtimeMs, lang)}</dd>
           </dl>
+          {hit.copies && hit.copies.length > 0 && (
+            <section aria-label={t.detail.copiesTitle(hit.copies.length + 1)}>
+              <h3 className="section-title">{t.detail.copiesTitle(hit.copies.length + 1)}</h3>
+              <ul className="copy-paths" data-testid="detail-copies">
+                {[hit, ...hit.copies].map((c) => (
+                  <li key={c.id} className="mono" title={c.path}>
+                    {c.path}
+                    {c.collection !== hit.collection && <span className="muted"> · {c.collection}</span>}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
           {product && (
             <section aria-label={t.detail.product}>
               <h3 className="section-title">{t.detail.product}</h3>

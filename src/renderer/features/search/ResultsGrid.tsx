@@ -118,7 +118,7 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: P
                   id={`hit-${hit.id}`}
                   role="option"
                   aria-selected={index === active}
-                  aria-label={`${index + 1}. ${name}, ${verdictText(hit, hit.matchedBy ?? 'image').text}`}
+                  aria-label={`${index + 1}. ${name}, ${verdictText(hit, hit.matchedBy ?? 'image').text}${hit.copies?.length ? `, ${t.results.copies(hit.copies.length + 1)}` : ''}`}
                   className={`hit ${index === active ? 'hit-active' : ''}`}
                   style={{ width: cell }}
                   data-testid="hit"
@@ -134,6 +134,15 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: P
                     {/* The calibrated verdict, not the cosine: raw scores cluster differently per model and space. */}
                     <VerdictBadge hit={hit} kind={hit.matchedBy ?? 'image'} className="score" />
                     <span className="rank">{index + 1}</span>
+                    {hit.copies && hit.copies.length > 0 && (
+                      <span
+                        className="copies-badge"
+                        data-testid="copies-badge"
+                        title={[hit.path, ...hit.copies.map((c) => c.path)].join('\n')}
+                      >
+                        {t.results.copies(hit.copies.length + 1)}
+                      </span>
+                    )}
                   </div>
                   <div className="hit-caption">
                     <span className="hit-name" title={hit.path}>

@@ -39,6 +39,13 @@ export function toItemFilter(f: ProductFilters): ItemFilter | null {
   if (max !== undefined && Number.isFinite(max)) out.priceMax = max;
   return Object.keys(out).length > 0 ? out : null;
 }
+/** A short label for a search by filters (the history's name for it): the text, then the other filters. */
+export function filterLabel(f: ProductFilters): string {
+  const price = f.priceMin.trim() || f.priceMax.trim() ? `${f.priceMin.trim() || '…'}–${f.priceMax.trim() || '…'}` : '';
+  const parts = [f.text.trim() ? `“${f.text.trim()}”` : '', f.category.trim(), f.brand.trim(), price].filter(Boolean);
+  return (parts.join(' · ') || '…').slice(0, 300);
+}
+
 export type SortKey = 'score' | 'name' | 'size' | 'modified';
 
 export interface SearchFilters {
@@ -80,6 +87,8 @@ export function useSearch() {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ErrorPayload | null>(null);
   const [generation, setGeneration] = useState(0);
+  // The query photo was over the pixel limit and searched from a reduced decode: its size and the limit.
+  const [downscaled, setDownscaled] = useState<Output<'searchByImage'>['downscaled'] | null>(null);
   const seq = useRef(0);
   const immediate = useRef(false);
   // Whether the current query's last answer was an error: a library change must not re-send a query that failed
@@ -93,8 +102,19 @@ export function useSearch() {
     });
     setCrop(null);
     setObjects(null);
+    setDownscaled(null);
     immediate.current = true;
   }, []);
+
+  /** Goes back to a query from the history: its image (or none), its crop and its filters at once. */
+  const restore = useCallback(
+    (next: { query: QueryImage | null; crop: Rect | null; product: ProductFilters }) => {
+      setQuery(next.query);
+      setCrop(next.crop);
+      setProduct(next.product);
+    },
+    [setQuery],
+  );
 
   const setCropNow = useCallback((next: Rect | null) => {
     setCrop(next);
@@ -127,14 +147,16 @@ export function useSearch() {
                 ...(minScore > 0 ? { minScore } : {}),
                 ...(itemFilter ? { filter: itemFilter } : {}),
                 ...scope,
+                history: { label: query.label.slice(0, 300) || '…' },
               })
-            : client.api.searchByText({ filter: itemFilter!, k, ...scope }),
+            : client.api.searchByText({ filter: itemFilter!, k, ...scope, history: { label: filterLabel(product) } }),
         );
         if (id !== seq.current) return;
         failed.current = false;
         setHits(self === null ? out.hits : out.hits.filter((h) => h.id !== self).slice(0, k));
         // A crop's own objects lie inside it: the whole image's stay on offer.
         if (query && !crop) setObjects((out as Output<'searchByImage'>).objects ?? null);
+        setDownscaled(query ? ((out as Output<'searchByImage'>).downscaled ?? null) : null);
         setQueryMs(out.queryMs);
         setError(null);
       } catch (err) {
@@ -151,6 +173,7 @@ export function useSearch() {
     immediate.current = false;
     const timer = setTimeout(() => void run(), delay);
     return () => clearTimeout(timer);
+    // `product` only names the query for the history; `itemFilter` (derived from it) is what reruns it.
   }, [client, query, crop, k, minScore, collections, itemFilter, generation]);
 
   const sorted = useMemo(() => (hits ? sortHits(hits, filters.sort) : null), [hits, filters.sort]);
@@ -158,6 +181,8 @@ export function useSearch() {
   return {
     query,
     setQuery,
+    restore,
+    downscaled,
     crop,
     setCrop: setCropNow,
     objects,

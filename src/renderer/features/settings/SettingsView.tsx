@@ -1,6 +1,6 @@
 /**
- * Settings: theme and language (remembered by this browser profile), OCR per collection and the image model
- * (remembered by the data folder). Switching the model re-embeds every photo; its progress shows here.
+ * Settings: theme and language (remembered by this browser profile), OCR and downscaled indexing per collection and
+ * the image model (remembered by the data folder). Switching the model re-embeds every photo; its progress shows here.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorPayload } from '../../../shared/errors';
@@ -133,6 +133,32 @@ export function SettingsView({ collections, progress, act }: Props) {
                 <bdi>{c.name}</bdi>
               </label>
               {reading[c.name] && <span className="muted small" data-testid="ocr-status">{reading[c.name]}</span>}
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section className="settings-section" aria-labelledby="settings-downscale">
+        <h3 id="settings-downscale" className="section-title">
+          {t.settings.downscaleTitle}
+        </h3>
+        <p className="muted small">{t.settings.downscaleHint}</p>
+        {collections.length === 0 && <p className="muted small">{t.settings.noCollections}</p>}
+        <ul className="settings-list">
+          {collections.map((c) => (
+            <li key={c.id} className="settings-row">
+              <label className="control control-check">
+                <input
+                  type="checkbox"
+                  checked={c.downscale ?? false}
+                  disabled={jobRunning}
+                  // Kept as the collection's setting; the index run it starts retries the photos refused for their size.
+                  onChange={(e) => void act(() => unwrap(client.api.indexStart({ collection: c.name, downscale: e.target.checked })))}
+                  data-testid="downscale-toggle"
+                  data-downscale-collection={c.name}
+                />
+                <bdi>{c.name}</bdi>
+              </label>
             </li>
           ))}
         </ul>
