@@ -25,17 +25,18 @@
  *   the items are in a family of two or more.
  * - Signatures: always the real signature code on real decoded pixels (signatureFromRaw / computeSignature). A
  *   variant is a photo decoded as for its signature, then cut to one of six regions (whole, left half, top half,
- *   bottom half, top-left or bottom-left quadrant), turned 0°, 90° or 180° and shown plain or as a negative: 36
- *   pictures per photo. These are no copies of each other for the matcher (which undoes mirroring, crops down to
- *   about two thirds and recolouring, not quarter turns, negatives or half-size cuts); mirrored halves, 270°
- *   turns and centre cuts were left out because symmetric garments made them mirror copies of another variant,
+ *   bottom half, top-left or bottom-left quadrant), as it is or with its halves swapped (shifted by half its width
+ *   or height: the matcher undoes quarter turns since issue 16, so these replace them) and shown plain or as a negative: 36
+ *   pictures per photo. These are no copies of each other for the matcher (which undoes mirroring, quarter turns,
+ *   crops down to about two thirds and recolouring, not negatives, half shifts or half-size cuts); mirrored halves
+ *   and centre cuts were left out because symmetric garments made them mirror copies of another variant,
  *   and a photo's region is skipped where it still verifies against the whole photo (product in a corner of white).
  * - Embeddings: real accurate-model embeddings (bench-vectors.ts) for the real photos and their copies. Variants
  *   get synthetic raw embeddings shaped like the real ones (synthesizeVectors); a variant's copy gets the variant's
  *   vector moved by the real displacement (copy − original) of a real photo's copy of the same kind.
  * Limits: a variant's embedding is not tied to its picture, so its embedding neighbours are not lookalikes of it
  * (the layout index still proposes same-layout pictures for every item); variants' copies are made from the
- * ≤256 px decode, not a full-size file; rotated and negative pictures are rarer in a real catalog. The
+ * ≤256 px decode, not a full-size file; shifted and negative pictures are rarer in a real catalog. The
  * clothes-train photos that are already duplicates of each other (SOURCE_DUPLICATES) count as one family.
  */
 import { createHash } from 'node:crypto';
@@ -88,9 +89,11 @@ const VECTOR_BLOCK = 4096;
 /** A variant whose region verifies against the whole photo at this agreement or more is left out (threshold 0.5). */
 const VARIANT_COLLISION = 0.4;
 const REGIONS = 6;
-const TURNS = 3;
-const VARIANTS = REGIONS * TURNS * 2;
-const PLAN_VERSION = 1;
+/** Shifts per region and polarity: none, half the width, half the height (see variantOf). */
+const SHIFTS = 3;
+const VARIANTS = REGIONS * SHIFTS * 2;
+/** 2: shifted variants instead of quarter-turned ones (dupes undoes quarter turns since issue 16). */
+const PLAN_VERSION = 2;
 
 /**
  * Photos of clothes-train that are duplicates of each other: the two SOURCE_DUPLICATES of dedupe-match.ts, and a
@@ -125,28 +128,36 @@ function region(img: RawImage, r: number): RawImage {
   return { data, width: cw, height: ch, channels: c };
 }
 
-function turn90(img: RawImage): RawImage {
+/**
+ * The picture shifted cyclically by half its width (`axis` 0) or half its height (1): its halves swapped. Each half
+ * is then a half-size piece of the original, below the two thirds a crop is matched down to, so the shifted picture
+ * is no copy of it. (Quarter turns served here before issue 16; dupes undoes them now, which made every variant a
+ * copy of its turned siblings.)
+ */
+function shiftHalf(img: RawImage, axis: 0 | 1): RawImage {
   const { width: w, height: h, channels: c } = img;
   const data = new Uint8Array(w * h * c);
+  const dx = axis === 0 ? w >> 1 : 0;
+  const dy = axis === 1 ? h >> 1 : 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const to = (x * h + (h - 1 - y)) * c;
+      const to = (((y + dy) % h) * w + ((x + dx) % w)) * c;
       const from = (y * w + x) * c;
       for (let k = 0; k < c; k++) data[to + k] = img.data[from + k]!;
     }
   }
-  return { data, width: h, height: w, channels: c };
+  return { data, width: w, height: h, channels: c };
 }
 
-/** Variant v (0 = the photo itself) of a decoded photo: region, then negative, then quarter turns. */
+/** Variant v (0 = the photo itself) of a decoded photo: region, then negative, then a half shift. */
 function variantOf(img: RawImage, v: number): RawImage {
-  let out = region(img, Math.floor(v / (TURNS * 2)));
+  let out = region(img, Math.floor(v / (SHIFTS * 2)));
   if (v % 2 === 1) out = { ...out, data: out.data.map((x) => 255 - x) };
-  for (let t = 0; t < Math.floor(v / 2) % TURNS; t++) out = turn90(out);
-  return out;
+  const shift = Math.floor(v / 2) % SHIFTS;
+  return shift === 0 ? out : shiftHalf(out, shift === 1 ? 0 : 1);
 }
 
-const regionOf = (v: number) => Math.floor(v / (TURNS * 2));
+const regionOf = (v: number) => Math.floor(v / (SHIFTS * 2));
 
 /**
  * For each photo, the regions (bit r) left out because they still verify against the whole photo or another
