@@ -107,7 +107,8 @@ export async function reviewCandidates(
   };
   const key = (a: number, b: number) => (same ? nodeKey(a, b) : `${a}:${b - offset}`);
   const reasons = new Map<string, PairReason>();
-  const checks: (LocalCheck & { similarity: number; veto: boolean; colour: boolean })[] = [];
+  /** colour: a colour suspect, kept only if confirmed; veto: a signature pair, dropped if overruled; confirm: an open candidate. */
+  const checks: (LocalCheck & { similarity: number; kind: 'colour' | 'veto' | 'confirm' })[] = [];
   const accepted: ReviewedPairs['accepted'] = [];
 
   // Colour: a hue histogram per picture of a verified pair (a 32-pixel decode).
@@ -146,16 +147,15 @@ export async function reviewCandidates(
   const uncertain = coloured.filter((p) => p.agreement < VETO_BELOW && p.quarters === 0).sort((x, y) => x.agreement - y.agreement);
   const reexamined = new Set(uncertain.slice(0, budget));
   budget -= reexamined.size;
-  let colourVariants = suspects.length - colourChecked.size;
   for (const p of [...colourChecked, ...coloured]) {
     const [a, b] = [q(p.query), t(p.target)];
-    if (colourChecked.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: true });
-    else if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, veto: true, colour: false });
+    if (colourChecked.has(p)) checks.push({ a, b, similarity: p.agreement, kind: 'colour' });
+    else if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, kind: 'veto' });
     else accepted.push({ a, b, similarity: p.agreement });
     reasons.set(key(a, b), signatureReason(p.alignment, p.quarters, facts(a), facts(b)));
   }
   const worthIt = open.filter((c) => c.score >= LOCAL_COSINE).sort((x, y) => y.score - x.score);
-  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, veto: false, colour: false });
+  for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, kind: 'confirm' });
   // Node order, so that the feature cache serves a picture's pairs together.
   checks.sort((x, y) => x.a - y.a || x.b - y.b);
   const verdicts = await verifyLocally(checks, {
@@ -168,18 +168,19 @@ export async function reviewCandidates(
     checked: checks.length,
     confirmed: 0,
     vetoed: 0,
-    colourVariants: 0,
+    // Over the budget, a colour suspect is dropped unchecked.
+    colourVariants: suspects.length - colourChecked.size,
     skipped: uncertain.length - reexamined.size + Math.max(0, worthIt.length - budget),
   };
   checks.forEach((c, i) => {
     const v = verdicts[i];
-    if (c.colour) {
+    if (c.kind === 'colour') {
       if (v?.verdict === 'duplicate') accepted.push(c);
       else {
-        colourVariants++;
+        local.colourVariants++;
         reasons.delete(key(c.a, c.b));
       }
-    } else if (c.veto) {
+    } else if (c.kind === 'veto') {
       if (v && overrules(v)) {
         local.vetoed++;
         reasons.delete(key(c.a, c.b));
@@ -191,7 +192,6 @@ export async function reviewCandidates(
       reasons.set(key(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
     }
   });
-  local.colourVariants = colourVariants;
   // Back to each side's own indexes.
   return { accepted: accepted.map((p) => ({ a: p.a, b: p.b - offset, similarity: p.similarity })), reasons, local };
 }
