@@ -251,7 +251,7 @@ describe('merchandiser workflow, round 2', () => {
     await searchFor(30, 'poster-small.jpg', ['poster.jpg']);
     expect(await hits().first().locator('.hit-meta').textContent()).toContain('1600×1000');
     await thumbnailsLoaded();
-  });
+  }, 300_000);
 
   it('searches a dropped photo over the pixel limit downscaled, and says so', async () => {
     await pick('big-query.jpg', await scene(5, 1500, 1000).jpeg().toBuffer());

@@ -2,7 +2,7 @@
  * Library state: collections, catalog stats and the live indexing progress. Lists are reloaded when a job
  * ends, so counts and failures follow what the engine actually stored.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventOf, Output } from '../../lib/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import { useClient } from '../../lib/client-context';
@@ -24,19 +24,25 @@ export function useLibrary(onChanged: () => void) {
   const [last, setLast] = useState<IndexSummary | null>(null);
   const [error, setError] = useState<ErrorPayload | null>(null);
 
+  // Refreshes overlap (one after an action, one when a job ends) and answer out of order on a busy engine.
+  // Only the latest one applies: an older answer can hold a "running" snapshot taken before the job's final
+  // event, and applied after it, it would leave the card saying "indexing" for good.
+  const generation = useRef(0);
   const refresh = useCallback(async () => {
+    const mine = ++generation.current;
     try {
       const [list, s, status] = await Promise.all([
         unwrap(client.api.libraryListCollections({})),
         unwrap(client.api.libraryStats({})),
         unwrap(client.api.indexStatus({})),
       ]);
+      if (mine !== generation.current) return;
       setCollections(list);
       setStats(s);
       setLast(status.last);
       if (status.running) setProgress(status.running);
     } catch (err) {
-      setError(toPayload(err));
+      if (mine === generation.current) setError(toPayload(err));
     }
   }, [client]);
 
