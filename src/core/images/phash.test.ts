@@ -10,6 +10,7 @@ import {
   rotateSignature,
   signatureFromRaw,
   trimBox,
+  turnedLayout,
   type PreparedSignature,
 } from './phash.js';
 import { scene } from '../../../test/support/synthetic.js';
@@ -132,5 +133,12 @@ describe('rotateSignature', () => {
       expect(agreement(prepareSignature(rotateSignature(sig, quarters)), turned)).toBeGreaterThan(0.7);
       expect(agreement(prepareSignature(sig), turned)).toBeLessThan(0.5);
     }
+  });
+  it("gives a turned picture's whole layout alone, the same vector a full preparation holds", async () => {
+    const sig = await computeSignature(await scene(32, 300, 200).jpeg().toBuffer());
+    for (const quarters of [1, 2, 3] as const) {
+      expect(Array.from(turnedLayout(sig, quarters))).toEqual(Array.from(prepareSignature(rotateSignature(sig, quarters)).whole[0]));
+    }
+    expect(Array.from(turnedLayout(sig, 1))).not.toEqual(Array.from(prepareSignature(sig).whole[0]));
   });
 });

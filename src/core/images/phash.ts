@@ -648,3 +648,12 @@ export function rotateSignature(sig: ImageSignature, quarters: 1 | 2 | 3): Image
   }
   return { thumb, aspect: quarters === 2 ? sig.aspect : 1 / sig.aspect, content: sig.content };
 }
+
+/**
+ * The coarse layout of the whole picture turned by `quarters` (prepareSignature(rotateSignature(sig, quarters)).whole[0]),
+ * without the crops and detail raster a full preparation also makes: asking every picture's three turns of the
+ * layout index needs only this, and preparing them in full was a quarter of dupes' CPU at 10k pictures.
+ */
+export function turnedLayout(sig: ImageSignature, quarters: 1 | 2 | 3): Float32Array {
+  return coarseVector(rotateSignature(sig, quarters).thumb, 0, 0, 1, 1, false);
+}
