@@ -185,9 +185,37 @@ describe('review workflow, end to end', () => {
     await eventually(keepers).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
     await page.getByTestId('dupes-rule').selectOption('oldest');
     await eventually(keepers).toEqual(['scene-01.jpg', 'scene-02.jpg', 'scene-03.jpg']);
-    await page.getByTestId('dupes-rule').selectOption('folder');
-    await page.getByTestId('dupes-folder').selectOption(join(catalog, 'copies'));
-    await eventually(keepers).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
+    // The rule's own reload (with the first folder) is answered after the one for the folder then chosen, as a busy
+    // engine may answer them (CI saw it): the list must follow the folder chosen last.
+    const copies = join(catalog, 'copies');
+    const listPath = `/api/${encodeURIComponent('dupes:list')}`;
+    const isList = (url: URL) => url.pathname === listPath;
+    let held = false;
+    let delivered = false;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(isList, async (route) => {
+      const body = route.request().postDataJSON() as { preferredFolders?: string[] };
+      if (held || body.preferredFolders === undefined || body.preferredFolders[0] === copies) return route.continue();
+      held = true;
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+      delivered = true;
+    });
+    try {
+      await page.getByTestId('dupes-rule').selectOption('folder');
+      await eventually(() => held).toBe(true);
+      await page.getByTestId('dupes-folder').selectOption(copies);
+      await eventually(keepers).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
+      release();
+      await eventually(() => delivered).toBe(true);
+      await page.waitForTimeout(1000);
+      expect(await keepers()).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
+    } finally {
+      release();
+      await page.unroute(isList);
+    }
     await screenshot(page, 'workflow-dupes-priority-folder');
     await page.getByTestId('dupes-rule').selectOption('suggested');
     await eventually(keepers).toEqual(['scene-01.jpg', 'scene-02.jpg', 'scene-03.jpg']);

@@ -3,7 +3,7 @@
  * suggestion to start with, then the user's own ticks and keeper choices, which survive a reload of the list), and
  * the journal of past actions with undo.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { KEEPER_RULES } from '../../../shared/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import type { Output } from '../../lib/api';
@@ -87,8 +87,12 @@ export function useDuplicates(isReference: (path: string) => boolean) {
     void loadActions();
   }, [loadActions]);
 
+  // Loads overlap (a rule, then its folder, chosen in quick succession) and a busy engine answers them out of
+  // order: only the latest one's answer is shown, or the list would follow a choice the user already replaced.
+  const generation = useRef(0);
   const load = useCallback(
     async (next: DupesScope, fresh: boolean) => {
+      const mine = ++generation.current;
       setScope(next);
       setLoading(true);
       setError(null);
@@ -102,15 +106,16 @@ export function useDuplicates(isReference: (path: string) => boolean) {
             ...(next.rule === 'folder' && next.folder ? { preferredFolders: [next.folder] } : {}),
           }),
         );
+        if (mine !== generation.current) return;
         if (fresh) {
           setTicks(new Map());
           setKeepers(new Set());
         }
         setRaw(list);
       } catch (err) {
-        setError(toPayload(err));
+        if (mine === generation.current) setError(toPayload(err));
       } finally {
-        setLoading(false);
+        if (mine === generation.current) setLoading(false);
       }
     },
     [client],

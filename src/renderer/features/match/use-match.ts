@@ -1,5 +1,5 @@
 /** Match state: the last run (ours vs theirs), decisions applied in place, and the CSV export. */
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { ErrorPayload } from '../../../shared/errors';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
@@ -25,17 +25,21 @@ export function useMatch() {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ErrorPayload | null>(null);
 
+  // As for duplicates: of overlapping runs, only the latest one's answer is shown.
+  const generation = useRef(0);
   const run = useCallback(
     async (p: MatchParams) => {
+      const mine = ++generation.current;
       setParams(p);
       setLoading(true);
       setError(null);
       try {
-        setResult(await unwrap(client.api.matchRun(p)));
+        const value = await unwrap(client.api.matchRun(p));
+        if (mine === generation.current) setResult(value);
       } catch (err) {
-        setError(toPayload(err));
+        if (mine === generation.current) setError(toPayload(err));
       } finally {
-        setLoading(false);
+        if (mine === generation.current) setLoading(false);
       }
     },
     [client],
