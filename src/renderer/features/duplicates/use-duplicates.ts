@@ -3,12 +3,13 @@
  * suggestion to start with, then the user's own ticks and keeper choices, which survive a reload of the list), and
  * the journal of past actions with undo.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { KEEPER_RULES } from '../../../shared/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 
 export type DupesList = Output<'dupesList'>;
 export type DupeGroup = DupesList['groups'][number];
@@ -87,12 +88,11 @@ export function useDuplicates(isReference: (path: string) => boolean) {
     void loadActions();
   }, [loadActions]);
 
-  // Loads overlap (a rule, then its folder, chosen in quick succession) and a busy engine answers them out of
-  // order: only the latest one's answer is shown, or the list would follow a choice the user already replaced.
-  const generation = useRef(0);
+  // Loads overlap (a rule, then its folder, chosen in quick succession): only the latest one's answer is shown.
+  const [gate] = useState(latestGate);
   const load = useCallback(
     async (next: DupesScope, fresh: boolean) => {
-      const mine = ++generation.current;
+      const current = gate.begin();
       setScope(next);
       setLoading(true);
       setError(null);
@@ -106,19 +106,19 @@ export function useDuplicates(isReference: (path: string) => boolean) {
             ...(next.rule === 'folder' && next.folder ? { preferredFolders: [next.folder] } : {}),
           }),
         );
-        if (mine !== generation.current) return;
+        if (!current()) return;
         if (fresh) {
           setTicks(new Map());
           setKeepers(new Set());
         }
         setRaw(list);
       } catch (err) {
-        if (mine === generation.current) setError(toPayload(err));
+        if (current()) setError(toPayload(err));
       } finally {
-        if (mine === generation.current) setLoading(false);
+        if (current()) setLoading(false);
       }
     },
-    [client],
+    [client, gate],
   );
 
   /** A new search: the engine's suggestion (and the chosen rule) decide again. */

@@ -11,6 +11,7 @@ import { useI18n } from '../../i18n';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 
 type Listing = Output<'libraryBrowseFolders'>;
 
@@ -27,18 +28,24 @@ export function FolderBrowserDialog({ start, onPick, onClose }: Props) {
   const [listing, setListing] = useState<Listing | null>(null);
   const [error, setError] = useState<ErrorPayload | null>(null);
 
+  // Clicking through folders faster than they list: only the folder clicked last is shown.
+  const [gate] = useState(latestGate);
   const open = useCallback(
-    async (path: string | undefined, fallBackHome: boolean) => {
+    async (path: string | undefined, fallBackHome: boolean): Promise<void> => {
+      const current = gate.begin();
       try {
-        setListing(await unwrap(client.api.libraryBrowseFolders(path === undefined ? {} : { path })));
+        const listed = await unwrap(client.api.libraryBrowseFolders(path === undefined ? {} : { path }));
+        if (!current()) return;
+        setListing(listed);
         setError(null);
       } catch (err) {
+        if (!current()) return;
         // A half-typed path is no reason to show an error before the user did anything: start at home.
         if (fallBackHome) return open(undefined, false);
         setError(toPayload(err));
       }
     },
-    [client],
+    [client, gate],
   );
 
   useEffect(() => {

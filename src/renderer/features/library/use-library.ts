@@ -2,11 +2,12 @@
  * Library state: collections, catalog stats and the live indexing progress. Lists are reloaded when a job
  * ends, so counts and failures follow what the engine actually stored.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { EventOf, Output } from '../../lib/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 
 export type Collection = Output<'libraryListCollections'>[number];
 export type Stats = Output<'libraryStats'>;
@@ -24,27 +25,26 @@ export function useLibrary(onChanged: () => void) {
   const [last, setLast] = useState<IndexSummary | null>(null);
   const [error, setError] = useState<ErrorPayload | null>(null);
 
-  // Refreshes overlap (one after an action, one when a job ends) and answer out of order on a busy engine.
-  // Only the latest one applies: an older answer can hold a "running" snapshot taken before the job's final
-  // event, and applied after it, it would leave the card saying "indexing" for good.
-  const generation = useRef(0);
+  // Refreshes overlap (one after an action, one when a job ends): an older answer can hold a "running" status
+  // taken before the job's final event, and applied after it would leave the card saying "indexing" for good.
+  const [gate] = useState(latestGate);
   const refresh = useCallback(async () => {
-    const mine = ++generation.current;
+    const current = gate.begin();
     try {
       const [list, s, status] = await Promise.all([
         unwrap(client.api.libraryListCollections({})),
         unwrap(client.api.libraryStats({})),
         unwrap(client.api.indexStatus({})),
       ]);
-      if (mine !== generation.current) return;
+      if (!current()) return;
       setCollections(list);
       setStats(s);
       setLast(status.last);
       if (status.running) setProgress(status.running);
     } catch (err) {
-      if (mine === generation.current) setError(toPayload(err));
+      if (current()) setError(toPayload(err));
     }
-  }, [client]);
+  }, [client, gate]);
 
   useEffect(() => {
     void refresh();

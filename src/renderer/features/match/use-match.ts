@@ -1,9 +1,10 @@
 /** Match state: the last run (ours vs theirs), decisions applied in place, and the CSV export. */
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { ErrorPayload } from '../../../shared/errors';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 
 export type MatchResult = Output<'matchRun'>;
 export type MatchRow = MatchResult['rows'][number];
@@ -25,24 +26,24 @@ export function useMatch() {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ErrorPayload | null>(null);
 
-  // As for duplicates: of overlapping runs, only the latest one's answer is shown.
-  const generation = useRef(0);
+  // Of overlapping runs, only the latest one's answer is shown.
+  const [gate] = useState(latestGate);
   const run = useCallback(
     async (p: MatchParams) => {
-      const mine = ++generation.current;
+      const current = gate.begin();
       setParams(p);
       setLoading(true);
       setError(null);
       try {
         const value = await unwrap(client.api.matchRun(p));
-        if (mine === generation.current) setResult(value);
+        if (current()) setResult(value);
       } catch (err) {
-        if (mine === generation.current) setError(toPayload(err));
+        if (current()) setError(toPayload(err));
       } finally {
-        if (mine === generation.current) setLoading(false);
+        if (current()) setLoading(false);
       }
     },
-    [client],
+    [client, gate],
   );
 
   const decide = useCallback(

@@ -8,6 +8,7 @@ import { imagePath, thumbPath } from '../../../shared/web';
 import type { Output } from '../../lib/api';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 import type { Rect } from './crop-geometry';
 import type { QueryImage } from './query-input';
 import { NO_PRODUCT_FILTERS, type ProductFilters } from './use-search';
@@ -52,9 +53,14 @@ export function useHistory() {
   const [thumbs, setThumbs] = useState<Map<number, string>>(new Map());
   const [error, setError] = useState<ErrorPayload | null>(null);
 
+  // A change event and a clear each reload the list: only the latest answer is shown (a list from before a clear,
+  // answered last, would bring the cleared entries back).
+  const [gate] = useState(latestGate);
   const refresh = useCallback(async () => {
+    const current = gate.begin();
     try {
       const { entries: next } = await unwrap(client.api.historyList({}));
+      if (!current()) return;
       setEntries(next);
       setThumbs((prev) => {
         const out = new Map<number, string>();
@@ -68,9 +74,9 @@ export function useHistory() {
         return out;
       });
     } catch (err) {
-      setError(toPayload(err));
+      if (current()) setError(toPayload(err));
     }
-  }, [client]);
+  }, [client, gate]);
 
   useEffect(() => {
     void refresh();
