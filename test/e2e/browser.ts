@@ -34,6 +34,48 @@ export function watchPageErrors(page: Page, errors: string[]): void {
   });
 }
 
+/** An answer held back by holdAnswer(). */
+export interface HeldAnswer {
+  /** Whether the request to hold has come. */
+  held(): boolean;
+  /** Whether its answer has reached the page. */
+  delivered(): boolean;
+  release(): void;
+  /** Releases it (if still held) and stops watching the channel. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Holds back the page's first request to `channel` that `when` picks (by its JSON body) until `release()`, as a
+ * busy engine may answer it after later ones: a late answer is what the UI must not apply over a newer one. The
+ * server's own answer (taken when the request came) is delivered, or `answer()`'s value as the reply's `value`.
+ */
+export async function holdAnswer(page: Page, channel: string, options: { when?: (body: unknown) => boolean; answer?: () => unknown } = {}): Promise<HeldAnswer> {
+  const path = `/api/${encodeURIComponent(channel)}`;
+  const matches = (url: URL) => url.pathname === path;
+  let held = false;
+  let delivered = false;
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(matches, async (route) => {
+    if (held || !(options.when?.(route.request().postDataJSON()) ?? true)) return route.continue();
+    held = true;
+    const response = options.answer ? undefined : await route.fetch();
+    await released;
+    await route.fulfill(response ? { response } : { json: { ok: true, value: options.answer!() } });
+    delivered = true;
+  });
+  return {
+    held: () => held,
+    delivered: () => delivered,
+    release: () => release(),
+    dispose: async () => {
+      release();
+      await page.unroute(matches);
+    },
+  };
+}
+
 export interface TestBrowser {
   context: BrowserContext;
   page: Page;

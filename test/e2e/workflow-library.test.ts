@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeScene } from '../support/synthetic.js';
-import { eventually, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
+import { eventually, holdAnswer, launchBrowser, screenshot, watchPageErrors, type TestBrowser } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** More than one screen of tiles, so the gallery has rows it does not draw. */
@@ -187,36 +187,23 @@ describe('library workflow, end to end', () => {
     const unsubscribe = h.engine.events.on('index:onProgress', (p) => {
       if (runningSnapshot === null && !['done', 'cancelled', 'failed'].includes(p.phase)) runningSnapshot = p;
     });
-    const statusPath = `/api/${encodeURIComponent('index:status')}`;
-    const isStatus = (url: URL) => url.pathname === statusPath;
-    let holding = false;
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let delivered = false;
-    await page.route(isStatus, async (route) => {
-      if (holding) return route.continue();
-      holding = true;
-      await released;
-      await route.fulfill({ json: { ok: true, value: { running: runningSnapshot, last: before.last } } });
-      delivered = true;
-    });
+    const status = await holdAnswer(page, 'index:status', { answer: () => ({ running: runningSnapshot, last: before.last }) });
     try {
       await card('Rival').getByRole('button', { name: 'Rescan' }).click();
-      await eventually(() => holding).toBe(true);
+      await eventually(() => status.held()).toBe(true);
       await eventually(async () => (await h.engine.api['index:status']({})).running, { timeout: 240_000 }).toBeNull();
       expect(runningSnapshot).not.toBeNull();
       const total = `${RIVAL + RIVAL_MORE + LATE} images`;
       await eventually(() => card('Rival').getByTestId('collection-count').textContent()).toBe(total);
-      release();
-      await eventually(() => delivered).toBe(true);
+      status.release();
+      await eventually(() => status.delivered()).toBe(true);
       // Let the late answer reach React and render (were it applied, the card would now say "indexing").
       await page.waitForTimeout(1000);
       expect(await card('Rival').getByTestId('collection-state').count()).toBe(0);
       expect(await card('Rival').getByTestId('collection-count').textContent()).toBe(total);
     } finally {
-      release();
       unsubscribe();
-      await page.unroute(isStatus);
+      await status.dispose();
       // Back to the collection the later steps count on.
       for (let i = 1; i <= LATE; i++) rmSync(late(i), { force: true });
       await h.engine.api['index:start']({ collection: 'Rival' });

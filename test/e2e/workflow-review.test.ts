@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { alterImage, type AlterationKind } from '../../src/core/eval/alterations.js';
 import { scene } from '../support/synthetic.js';
-import { eventually, launchBrowser, screenshot } from './browser.js';
+import { eventually, holdAnswer, launchBrowser, screenshot } from './browser.js';
 import { setupE2e, type Harness } from './harness.js';
 
 /** seed → the alteration of its near-copy in the catalog's copies/ subfolder. */
@@ -188,33 +188,23 @@ describe('review workflow, end to end', () => {
     // The rule's own reload (with the first folder) is answered after the one for the folder then chosen, as a busy
     // engine may answer them (CI saw it): the list must follow the folder chosen last.
     const copies = join(catalog, 'copies');
-    const listPath = `/api/${encodeURIComponent('dupes:list')}`;
-    const isList = (url: URL) => url.pathname === listPath;
-    let held = false;
-    let delivered = false;
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    await page.route(isList, async (route) => {
-      const body = route.request().postDataJSON() as { preferredFolders?: string[] };
-      if (held || body.preferredFolders === undefined || body.preferredFolders[0] === copies) return route.continue();
-      held = true;
-      const response = await route.fetch();
-      await released;
-      await route.fulfill({ response });
-      delivered = true;
+    const reload = await holdAnswer(page, 'dupes:list', {
+      when: (body) => {
+        const folders = (body as { preferredFolders?: string[] }).preferredFolders;
+        return folders !== undefined && folders[0] !== copies;
+      },
     });
     try {
       await page.getByTestId('dupes-rule').selectOption('folder');
-      await eventually(() => held).toBe(true);
+      await eventually(() => reload.held()).toBe(true);
       await page.getByTestId('dupes-folder').selectOption(copies);
       await eventually(keepers).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
-      release();
-      await eventually(() => delivered).toBe(true);
+      reload.release();
+      await eventually(() => reload.delivered()).toBe(true);
       await page.waitForTimeout(1000);
       expect(await keepers()).toEqual(['scene-01-resize.jpg', 'scene-02-jpeg.jpg', 'scene-03-webp.webp']);
     } finally {
-      release();
-      await page.unroute(isList);
+      await reload.dispose();
     }
     await screenshot(page, 'workflow-dupes-priority-folder');
     await page.getByTestId('dupes-rule').selectOption('suggested');

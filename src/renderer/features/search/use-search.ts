@@ -7,6 +7,7 @@ import type { ApiClient, Output } from '../../lib/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import { useClient } from '../../lib/client-context';
 import { toPayload, unwrap } from '../../lib/errors';
+import { latestGate } from '../../lib/latest';
 import type { Rect } from './crop-geometry';
 import type { QueryImage } from './query-input';
 
@@ -89,7 +90,8 @@ export function useSearch() {
   const [generation, setGeneration] = useState(0);
   // The query photo was over the pixel limit and searched from a reduced decode: its size and the limit.
   const [downscaled, setDownscaled] = useState<Output<'searchByImage'>['downscaled'] | null>(null);
-  const seq = useRef(0);
+  // Answers to superseded requests are dropped (a new query or filter, or none at all, supersedes).
+  const [gate] = useState(latestGate);
   const immediate = useRef(false);
   // Whether the current query's last answer was an error: a library change must not re-send a query that failed
   // (it fails again, once per change), only a new query or filter does.
@@ -124,12 +126,12 @@ export function useSearch() {
   const { k, minScore, collections } = filters;
   useEffect(() => {
     if (!query && !itemFilter) {
-      ++seq.current;
+      gate.begin();
       setHits(null);
       setLoading(false);
       return;
     }
-    const id = ++seq.current;
+    const current = gate.begin();
     const scope = collections.length > 0 ? { collections } : {};
     const run = async () => {
       setLoading(true);
@@ -151,7 +153,7 @@ export function useSearch() {
               })
             : client.api.searchByText({ filter: itemFilter!, k, ...scope, history: { label: filterLabel(product) } }),
         );
-        if (id !== seq.current) return;
+        if (!current()) return;
         failed.current = false;
         setHits(self === null ? out.hits : out.hits.filter((h) => h.id !== self).slice(0, k));
         // A crop's own objects lie inside it: the whole image's stay on offer.
@@ -160,13 +162,13 @@ export function useSearch() {
         setQueryMs(out.queryMs);
         setError(null);
       } catch (err) {
-        if (id !== seq.current) return;
+        if (!current()) return;
         failed.current = true;
         // The previous ranking answered another query: leaving it under this one's error would pass it off as this one's.
         setHits(null);
         setError(toPayload(err));
       } finally {
-        if (id === seq.current) setLoading(false);
+        if (current()) setLoading(false);
       }
     };
     const delay = immediate.current ? 0 : DEBOUNCE_MS;
@@ -174,7 +176,7 @@ export function useSearch() {
     const timer = setTimeout(() => void run(), delay);
     return () => clearTimeout(timer);
     // `product` only names the query for the history; `itemFilter` (derived from it) is what reruns it.
-  }, [client, query, crop, k, minScore, collections, itemFilter, generation]);
+  }, [client, gate, query, crop, k, minScore, collections, itemFilter, generation]);
 
   const sorted = useMemo(() => (hits ? sortHits(hits, filters.sort) : null), [hits, filters.sort]);
 
