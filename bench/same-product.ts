@@ -4,7 +4,7 @@
  * measured on grocery-dev. Tuned on the dev split of train/ only; val/ reported. Prints markdown tables (see
  * docs/research/same-product.md). Research code: nothing in src/core imports it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { applyMany, closeMatMul, fitAppWhitening, fitLda, identity, powerNorm, s
 import { l2 } from './same-product/pooling.js';
 import { appSpace, policyWith, type AppSpace, type FolderPhoto } from './same-product/app-path.js';
 import { rerankSection } from './same-product/rerank-section.js';
+import { withProductEvidence } from '../src/core/search/product-evidence.js';
 import { fitCalibration, verdictOf, type Calibration, type SameProductVerdict } from '../src/core/vectors/calibration.js';
 
 const { values: args } = parseArgs({
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     'rerank-orb': { type: 'boolean' },
     /** The rerank section's dev split: random (the bench's, default) or block (each product's last 25% by file name). */
     'rerank-dev': { type: 'string', default: 'random' },
+    /** The app section: also write each run's projected vectors (queries, iconic, labelled) to this folder (.f32 + .json). */
+    dump: { type: 'string' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -184,6 +187,9 @@ async function evaluate(c: Config, split: Split, products?: ReadonlySet<number>)
 }
 
 const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
+/** Which photos of a SKU may lend their score to its catalog photo (search/product-evidence.ts `trust`). */
+const EVIDENCE_RULES = ['every photo', 'photos judged similar or better', 'photos judged the same product (the engine)'] as const;
+type EvidenceRule = (typeof EVIDENCE_RULES)[number];
 const fam = (r: ReturnType<typeof recallAt>) => [pct(r.all), ...FAMILIES.map((f) => pct(r[f]))];
 
 const CONFIGS: Config[] = [
@@ -412,8 +418,32 @@ if (only.has('app') || only.has('rerank')) {
   interface Scored {
     iconic: Ranked[];
     labelled: Ranked[];
+    /**
+     * iconic, once each catalog photo may take the score of its SKU's best labelled photo (the engine's search), per
+     * rule of which photos may lend; `judged`: the same order with each candidate's own cosine (its verdict).
+     */
+    evidence: Record<EvidenceRule, { ranked: Ranked[]; judged: Ranked[] }>;
   }
-  const rankIn = async (space: AppSpace, split: Split): Promise<Scored> => {
+  /** For analysis outside the bench: one file of rows per gallery, and who is who. */
+  const dumpSpace = (space: AppSpace, split: Split, q: Float32Array[], iconic: Float32Array[], fit: Float32Array[]) => {
+    const stem = join(args.dump!, `${split.name}-${space.kind}`);
+    mkdirSync(args.dump!, { recursive: true });
+    const flat = (rows: Float32Array[]) => Buffer.from(Float32Array.from(rows.flatMap((r) => [...r])).buffer);
+    writeFileSync(`${stem}.queries.f32`, flat(q));
+    writeFileSync(`${stem}.iconic.f32`, flat(iconic));
+    writeFileSync(`${stem}.fit.f32`, flat(fit));
+    const fam = (id: number) => productOf.get(id)?.family ?? '';
+    writeFileSync(
+      `${stem}.json`,
+      JSON.stringify({
+        dim: space.transform.outputDim,
+        queries: split.queries.map((p) => ({ product: p.product, family: fam(p.product), path: p.path })),
+        iconic: iconicProducts,
+        fit: split.fit.map((p) => ({ product: p.product, path: p.path })),
+      }),
+    );
+  };
+  const rankIn = async (space: AppSpace, split: Split, isLabelled: (product: number) => boolean = () => true): Promise<Scored> => {
     const t = space.transform;
     const apply = async (paths: readonly string[]) => {
       const x = new Float32Array(paths.length * t.inputDim);
@@ -423,6 +453,7 @@ if (only.has('app') || only.has('rerank')) {
       return Array.from({ length: paths.length }, (_, i) => y.slice(i * t.outputDim, (i + 1) * t.outputDim));
     };
     const q = await apply(split.queries.map((p) => p.path));
+    if (args.dump) dumpSpace(space, split, q, await apply(iconicGallery), await apply(split.fit.map((p) => p.path)));
     const top = async (gallery: readonly string[], products: readonly number[], keep: number): Promise<Ranked[]> => {
       const gv = await apply(gallery);
       const sims = await similarities(q, gv);
@@ -433,10 +464,45 @@ if (only.has('app') || only.has('rerank')) {
         return { product: qp.product, family: productOf.get(qp.product)!.family, top: order.map((j) => ({ product: products[j]!, score: row[j]!, index: j })) };
       });
     };
-    return {
-      iconic: await top(iconicGallery, iconicProducts, 10),
-      labelled: await top(split.fit.map((p) => p.path), split.fit.map((p) => p.product), 5),
+    const iconic = await top(iconicGallery, iconicProducts, 10);
+    const allIconic = await top(iconicGallery, iconicProducts, iconicGallery.length);
+    const labelled = await top(split.fit.map((p) => p.path), split.fit.map((p) => p.product), 5);
+    // The engine's evidence from a SKU's other photos (search/product-evidence.ts): the folder is the iconic photos
+    // and the fit ones (ids: iconic i → i, fit j → iconic count + j), its first 16 hits per query as the engine asks.
+    const folder = await top([...iconicGallery, ...split.fit.map((p) => p.path)], [...iconicProducts, ...split.fit.map((p) => p.product)], 16);
+    const iconicOf = new Map<number, number[]>();
+    iconicProducts.forEach((p, i) => p >= 0 && iconicOf.set(p, [...(iconicOf.get(p) ?? []), i]));
+    const cal = space.calibration;
+    const trusts: Record<EvidenceRule, ((score: number, margin: number | undefined) => boolean) | undefined> = {
+      'every photo': undefined,
+      'photos judged similar or better': cal ? (score, margin) => verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, cal).verdict !== 'different' : () => false,
+      // The engine lends only under the folder's own calibration (a built-in one was fitted on store → catalog pairs).
+      'photos judged the same product (the engine)': cal?.source === 'catalog' ? (score, margin) => verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, cal).verdict === 'same' : () => false,
     };
+    // Each candidate is judged on its own photo's cosine (what the engine's verdicts read), in the evidence's order.
+    const own = allIconic.map((r) => new Map(r.top.map((c) => [c.index, c.score])));
+    const evidence = {} as Record<EvidenceRule, { ranked: Ranked[]; judged: Ranked[] }>;
+    for (const rule of EVIDENCE_RULES) {
+      const trust = trusts[rule];
+      const ranked = iconic.map((r, qi): Ranked => {
+        const hits = folder[qi]!.top.map((c) => ({ id: c.index, score: c.score }));
+        const productOfId = new Map(folder[qi]!.top.map((c) => [c.index, c.product]));
+        const merged = withProductEvidence(
+          r.top.map((c) => ({ id: c.index, score: c.score })),
+          {
+            folderHits: hits,
+            // Two collections, as a user keeps them: the catalog's studio photos (0) and the labelled store photos (1).
+            skuOf: (id) => (productOfId.get(id)! >= 0 && isLabelled(productOfId.get(id)!) ? { sku: sku(productOfId.get(id)!), collection: id < iconicGallery.length ? 0 : 1 } : undefined),
+            itemsOfSkus: (skus) => skus.flatMap((s) => (iconicOf.get(Number(s.slice(1))) ?? []).map((id) => ({ id, sku: s, collection: 0 }))),
+            ...(trust ? { trust } : {}),
+          },
+          10,
+        );
+        return { ...r, top: merged.map((m) => ({ product: iconicProducts[m.id]!, score: m.score, index: m.id })) };
+      });
+      evidence[rule] = { ranked, judged: ranked.map((r, qi) => ({ ...r, top: r.top.map((c) => ({ ...c, score: own[qi]!.get(c.index)! })) })) };
+    }
+    return { iconic, labelled, evidence };
   };
   /** The first candidate's evidence (margin to the next product) and whether it is right. */
   const firstPoints = (rs: readonly Ranked[]) => rs.map((r) => ({ score: r.top[0]!.score, margin: r.top[0]!.score - r.top[1]!.score, correct: r.top[0]!.product === r.product }));
@@ -469,6 +535,22 @@ if (only.has('app') || only.has('rerank')) {
   const builtin: Record<string, unknown> = {};
   const applyCost: string[] = [];
   const all = () => true;
+  /**
+   * A dev split by capture order: each product's last 25% of train photos (by file name, numbered as shot) are the
+   * queries, the rest the fit set, so that dev queries come from other moments than what the projection learns
+   * from, as val's do (the default dev split draws them at random, next to their near-twins).
+   */
+  const blockDev = (): Split => {
+    const queries: Photo[] = [];
+    const fit: Photo[] = [];
+    for (const p of g.products) {
+      const mine = g.train.filter((t) => t.product === p.id).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const k = Math.round(mine.length * 0.25);
+      fit.push(...mine.slice(0, mine.length - k));
+      queries.push(...mine.slice(mine.length - k));
+    }
+    return { name: 'dev', queries, fit };
+  };
   const runs: { split: Split; name: string; labelled: (id: number) => boolean; policy: ReturnType<typeof policyWith>; builtinKind?: string; partial?: boolean }[] = [
     { split: SPLITS[0]!, name: 'identity (folder < 16 photos)', labelled: () => false, policy: policyWith(false, { centerMin: Infinity, pcaMin: Infinity }), builtinKind: 'identity' },
     { split: SPLITS[0]!, name: 'centring (16–999 photos)', labelled: () => false, policy: policyWith(false, { pcaMin: Infinity }), builtinKind: 'center' },
@@ -477,11 +559,14 @@ if (only.has('app') || only.has('rerank')) {
     { split: SPLITS[1]!, name: 'app today: PCA-whitening, learning from products off', labelled: all, policy: policyWith(false) },
     { split: SPLITS[1]!, name: 'learning from products on, every SKU labelled', labelled: all, policy: policyWith(true) },
     { split: SPLITS[1]!, name: `learning from products on, ${g.seenProducts.size} of ${g.products.length} SKUs labelled`, labelled: (id) => g.seenProducts.has(id), policy: policyWith(true), partial: true },
+    { split: SPLITS[0]!, name: `learning from products on, ${g.seenProducts.size} of ${g.products.length} SKUs labelled`, labelled: (id) => g.seenProducts.has(id), policy: policyWith(true), partial: true },
   ];
-  const pickedRuns = !only.has('app') ? [] : args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!);
+  const pickedRuns = (!only.has('app') ? [] : args['app-runs'] === undefined ? runs : args['app-runs'].split(',').map((i) => runs[Number(i)]!)).map((r) =>
+    r.split.name === 'dev' && args['rerank-dev'] === 'block' ? { ...r, split: blockDev(), name: `${r.name} [block dev]` } : r,
+  );
   for (const run of pickedRuns) {
     const space = await appSpace(folderOf(run.split.fit, run.labelled), run.policy);
-    const scored = await rankIn(space, run.split);
+    const scored = await rankIn(space, run.split, run.labelled);
     const r1 = recallAt(scored.iconic, 1);
     const r5 = recallAt(scored.iconic, 5);
     const lab = recallAt(scored.labelled, 1);
@@ -493,6 +578,21 @@ if (only.has('app') || only.has('rerank')) {
     if (run.builtinKind) {
       const cal = fitCalibration(firstPoints(scored.iconic), { source: 'builtin' });
       builtin[run.builtinKind] = cal;
+    }
+    if (g.products.some((p) => run.labelled(p.id))) {
+      for (const rule of EVIDENCE_RULES) {
+        const { ranked, judged } = scored.evidence[rule];
+        const e1 = recallAt(ranked, 1);
+        const unseenEvidence = run.partial ? pct(recallAt(ranked.filter((r) => !g.seenProducts.has(r.product)), 1).all) : '';
+        const name = `${run.name} + the SKU's other photos lend their score: ${rule}`;
+        lines.push(row([run.split.name, name, space.kind, check, ...fam(e1), pct(recallAt(ranked, 5).all), ...fam(lab), unseenEvidence, '']));
+        log(`app ${run.split.name} ${name}: R@1 ${pct(e1.all)} (P ${pct(e1.Packages)}) unseen ${unseenEvidence}`);
+        // Verdicts two ways: a raised hit judged from the photo that lent its score, or from its own photo.
+        for (const [how, list] of [['judged from the photo that lent', ranked], ['judged from its own photo', judged]] as const) {
+          const es = verdictStats(list, space.calibration);
+          if (es) verdictLines.push(row([run.split.name, `${name}, ${how}`, space.calibration!.source, pct(es.samePrecision), pct(es.sameRecall), pct(es.sameCoverage), pct(es.similarFirstRight), pct(es.wrongCalledSimilar), pct(es.rightNotDifferent)]));
+        }
+      }
     }
     const stats = verdictStats(scored.iconic, space.calibration);
     if (stats) {
@@ -516,22 +616,6 @@ if (only.has('app') || only.has('rerank')) {
     for (let i = 0; i < 200; i++) space.transform.apply(x);
     applyCost.push(`${run.split.name} ${space.kind} ${space.transform.outputDim}×${space.transform.inputDim}: ${(((performance.now() - t0) / 200) * 1000).toFixed(0)} µs`);
   }
-  /**
-   * A dev split by capture order: each product's last 25% of train photos (by file name, numbered as shot) are the
-   * queries, the rest the fit set, so that dev queries come from other moments than what the projection learns
-   * from, as val's do (the default dev split draws them at random, next to their near-twins).
-   */
-  const blockDev = (): Split => {
-    const queries: Photo[] = [];
-    const fit: Photo[] = [];
-    for (const p of g.products) {
-      const mine = g.train.filter((t) => t.product === p.id).sort((a, b) => (a.path < b.path ? -1 : 1));
-      const k = Math.round(mine.length * 0.25);
-      fit.push(...mine.slice(0, mine.length - k));
-      queries.push(...mine.slice(mine.length - k));
-    }
-    return { name: 'dev', queries, fit };
-  };
   if (only.has('rerank')) {
     await rerankSection({
       runs: [runs[3]!, runs[5]!, ...(args['rerank-pca'] ? [runs[2]!, runs[4]!] : [])].map((r) => (r.split.name === 'dev' && args['rerank-dev'] === 'block' ? { ...r, split: blockDev(), name: `${r.name} [block dev]` } : r)).map((r) => ({ split: r.split.name, name: r.name, queries: r.split.queries, fit: r.split.fit, space: async () => {

@@ -104,6 +104,11 @@ export const SearchHitSchema = ItemSchema.extend({
    * them, never the hit. Absent: no copies.
    */
   copies: z.array(z.object({ id: itemId, path: z.string(), collection: z.string() })).max(100).optional(),
+  /**
+   * search:byImage: the hit's product (SKU) has another photo elsewhere in the folder that matches the query better;
+   * the hit's score and verdict are that photo's, and this names it. Absent: the hit's own photo matched.
+   */
+  via: z.object({ id: itemId, path: z.string() }).optional(),
 });
 
 export const FailedItemSchema = z.object({

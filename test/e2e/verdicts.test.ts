@@ -9,9 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeF16 } from '../../src/core/base/f16.js';
 import { mulberry32 } from '../../src/core/base/linalg.js';
-import { asCollectionId } from '../../src/shared/types.js';
+import { importSkus, insertSyntheticItems } from '../support/synthetic-catalog.js';
 import { scene } from '../support/synthetic.js';
 import { eventually, launchBrowser, screenshot, watchPageErrors } from './browser.js';
 import { startHarness, type Harness } from './harness.js';
@@ -53,32 +52,10 @@ beforeAll(async () => {
       writeFileSync(join(h.root, r.collection, r.file), await scene(700 + r.sku).extract(crop).jpeg({ quality: 88 }).toBuffer());
     }),
   );
-  const ids = new Map<string, number>();
-  for (const c of ['ours', 'theirs']) ids.set(c, engine.library.addFolder(c, join(h.root, c)).id);
-  engine.catalog.transaction(() => {
-    engine.catalog.meta.set('model_id', 'fast');
-    engine.catalog.meta.set('embedder_id', 'synthetic@1');
-    engine.catalog.meta.set('dimensions', String(DIM));
-    rows.forEach((r, i) =>
-      engine.catalog.items.insertIndexed({
-        collectionId: asCollectionId(ids.get(r.collection)!),
-        path: join(h.root, r.collection, r.file),
-        size: 1000 + i,
-        mtimeMs: 1,
-        hash: Buffer.from(`hash-${i}`.padEnd(32, '.')),
-        width: 320,
-        height: 240,
-        format: 'jpeg',
-        modelId: 'synthetic@1',
-        dim: DIM,
-        vector: encodeF16(r.vector),
-      }),
-    );
-  });
   for (const c of ['ours', 'theirs']) {
     const mine = rows.filter((r) => r.collection === c);
-    const csv = ['sku,title,brand,image', ...mine.map((r) => `SKU-${r.sku},Product ${r.sku},Acme,${r.file}`)].join('\n');
-    await engine.api['catalog:importCsv']({ collection: c, source: { kind: 'text', text: csv }, preview: false, previewRows: 0 });
+    insertSyntheticItems(engine, c, join(h.root, c), mine, c === 'ours' ? 0 : rows.length);
+    await importSkus(engine, c, mine.map((r) => ({ file: r.file, sku: `SKU-${r.sku}`, title: `Product ${r.sku}` })), 'Acme');
   }
   await engine.models.refreshTransform();
   expect(engine.model.transformInfo()?.kind).toBe('lda');

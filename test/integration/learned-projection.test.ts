@@ -14,14 +14,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
-import { encodeF16 } from '../../src/core/base/f16.js';
 import { mulberry32 } from '../../src/core/base/linalg.js';
 import { DEFAULT_SUPERVISION_POLICY, readWhitening, type WhiteningPolicy } from '../../src/core/vectors/whitening-store.js';
-import { asCollectionId } from '../../src/shared/types.js';
+import { importSkus, insertSyntheticItems, SYNTHETIC_EMBEDDER } from '../support/synthetic-catalog.js';
 import { openTestEngine, recordingLogger, tempDir, type TempDir } from './helpers.js';
 
 const DIM = 64;
-const EMBEDDER = 'synthetic@1';
+const EMBEDDER = SYNTHETIC_EMBEDDER;
 /** PCA from 100 photos, so that the base is the app's PCA-whitening; learning from 10 SKUs on. */
 const POLICY: WhiteningPolicy = {
   centerMin: 16,
@@ -67,39 +66,14 @@ function syntheticCatalog(seed: number, skus: number, photos: number, nuisance: 
   return out;
 }
 
-async function catalogWith(engine: Engine, folder: string, photos: readonly Photo[]): Promise<Map<number, string>> {
-  const { catalog } = engine;
+function catalogWith(engine: Engine, folder: string, photos: readonly Photo[]): Map<number, string> {
   mkdirSync(folder, { recursive: true });
-  const info = engine.library.addFolder('shop', folder);
-  const collectionId = asCollectionId(info.id);
-  const skuOf = new Map<number, string>();
-  catalog.transaction(() => {
-    catalog.meta.set('model_id', 'fast');
-    catalog.meta.set('embedder_id', EMBEDDER);
-    catalog.meta.set('dimensions', String(DIM));
-    photos.forEach((p, i) => {
-      const id = catalog.items.insertIndexed({
-        collectionId,
-        path: join(folder, p.file),
-        size: 1000 + i,
-        mtimeMs: 1,
-        hash: Buffer.from(`hash-${i}`.padEnd(32, '.')),
-        width: 100,
-        height: 100,
-        format: 'jpeg',
-        modelId: EMBEDDER,
-        dim: DIM,
-        vector: encodeF16(p.vector),
-      });
-      skuOf.set(id, p.sku);
-    });
-  });
-  return skuOf;
+  const ids = insertSyntheticItems(engine, 'shop', folder, photos);
+  return new Map(ids.map((id, i) => [id, photos[i]!.sku]));
 }
 
 async function importProducts(engine: Engine, photos: readonly Photo[]): Promise<void> {
-  const csv = ['sku,title,image', ...photos.map((p) => `${p.sku},Product ${p.sku},${p.file}`)].join('\n');
-  await engine.api['catalog:importCsv']({ collection: 'shop', source: { kind: 'text', text: csv }, preview: false, previewRows: 0 });
+  await importSkus(engine, 'shop', photos);
 }
 
 /** Share of items whose nearest other item (the app's search by item, usearch) has the same SKU. */
@@ -127,7 +101,7 @@ describe('projection learned from product data', () => {
     const lines = recordingLogger();
     engine = await openTestEngine(data, { whitening: POLICY, logger: lines });
     const photos = syntheticCatalog(1, 40, 6, 1.2);
-    const skuOf = await catalogWith(engine, join(tmp.path, 'shop'), photos);
+    const skuOf = catalogWith(engine, join(tmp.path, 'shop'), photos);
     // Without product data: the unsupervised PCA-whitening, as today.
     expect(await engine.models.refreshTransform()).toBe(true);
     expect(engine.model.transformInfo()).toMatchObject({ kind: 'pca' });
@@ -176,7 +150,7 @@ describe('projection learned from product data', () => {
     tmp = tempDir('learned-part');
     engine = await openTestEngine(join(tmp.path, 'data'), { whitening: POLICY });
     const photos = syntheticCatalog(2, 40, 6, 1.2);
-    await catalogWith(engine, join(tmp.path, 'shop'), photos);
+    catalogWith(engine, join(tmp.path, 'shop'), photos);
     // Half of the SKUs labelled.
     await importProducts(engine, photos.filter((p) => Number(p.sku.slice(4)) % 2 === 0));
     await engine.models.refreshTransform();
@@ -189,7 +163,7 @@ describe('projection learned from product data', () => {
     const lines = recordingLogger();
     engine = await openTestEngine(data, { whitening: POLICY, logger: lines });
     const photos = syntheticCatalog(3, 40, 6, 0);
-    const skuOf = await catalogWith(engine, join(tmp.path, 'shop'), photos);
+    const skuOf = catalogWith(engine, join(tmp.path, 'shop'), photos);
     await engine.models.refreshTransform();
     const before = engine.model.transformInfo()!;
     expect(before.kind).toBe('pca');

@@ -1,5 +1,5 @@
 /** Imported product data (per collection, keyed by SKU), its images, accepted categories, and the FTS5 index. */
-import { asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
+import { asCollectionId, asItemId, type CollectionId, type ItemId } from '../../shared/types.js';
 import type { Db } from './database.js';
 
 /** The imported fields of a product, as every result that shows an item carries them. */
@@ -149,6 +149,30 @@ export class ProductsRepo {
   /** How many products a collection holds. */
   count(collectionId: CollectionId): number {
     return this.db.prepare('SELECT COUNT(*) FROM products WHERE collection_id = ?').pluck().get(collectionId) as number;
+  }
+
+  /**
+   * The embedded items of `collectionIds` whose product has one of `skus` (a SKU is one product across collections),
+   * with that SKU: the photos a match of another photo of the product speaks for (search/product-evidence.ts).
+   */
+  itemsOfSkus(skus: readonly string[], collectionIds: readonly CollectionId[]): { id: ItemId; sku: string; collection: CollectionId }[] {
+    if (skus.length === 0 || collectionIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT i.id AS id, p.sku AS sku, i.collection_id AS collection FROM products p
+         JOIN product_images pi ON pi.product_id = p.id
+         JOIN items i ON i.collection_id = pi.collection_id AND i.path = pi.path
+         WHERE p.sku IN (${skus.map(() => '?').join(',')}) AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
+           AND i.model_id IS NOT NULL
+         ORDER BY i.id`,
+      )
+      .all(...skus, ...collectionIds) as { id: number; sku: string; collection: number }[];
+    return rows.map((r) => ({ id: asItemId(r.id), sku: r.sku, collection: asCollectionId(r.collection) }));
+  }
+
+  /** Whether some SKU has products in two collections (the evidence above needs a photo in another collection). */
+  hasSiblings(): boolean {
+    return this.db.prepare('SELECT 1 FROM products GROUP BY sku HAVING COUNT(DISTINCT collection_id) >= 2 LIMIT 1').get() !== undefined;
   }
 
   /** The product of each item that has one. */

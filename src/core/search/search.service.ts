@@ -1,6 +1,6 @@
 /** "Which catalog photos look like this one?": by file, by bytes, by catalog item, optionally by a crop of it. */
 import { AppError, missingCase } from '../../shared/errors.js';
-import { asItemId, type CollectionId, type CropRect, type ItemId } from '../../shared/types.js';
+import { asCollectionId, asItemId, type CollectionId, type CropRect, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
@@ -8,6 +8,7 @@ import { cropImage, decodeForModel, pixelLimit, readImageFile } from '../images/
 import type { ModelState } from '../models/model-state.js';
 import { decodeF16 } from '../base/f16.js';
 import { DEFAULT_EXPANSION, expandQuery, pinFirst, type ExpansionOptions } from './query-expansion.js';
+import { withProductEvidence } from './product-evidence.js';
 import type { ObjectBox } from '../images/locate.js';
 import { embedWithRegions, queryRegionInput } from '../locate/region-embedding.js';
 
@@ -85,7 +86,12 @@ export interface SearchHitRecord extends ItemRecord {
    * it instead of as hits of their own (SearchOptions.groupCopies), at most MAX_COPIES.
    */
   copies?: HitCopy[];
+  /** The photo of the same SKU (elsewhere in the folder) whose match with the query this hit's score and verdict are. */
+  via?: { id: ItemId; path: string };
 }
+
+/** The query's nearest photos in the whole folder whose SKUs may raise a searched item (product-evidence.ts). */
+const SIBLING_NEIGHBOURS = 16;
 
 /** A byte-identical copy of a hit: another file with the same content. */
 export interface HitCopy {
@@ -144,6 +150,7 @@ interface Judged {
 
 export class SearchService {
   private readonly judged = new WeakMap<SearchHitRecord, Judged>();
+  private siblings: { stamp: string; linked: boolean } | undefined;
 
   constructor(private readonly deps: SearchServiceDeps) {}
 
@@ -159,14 +166,17 @@ export class SearchService {
     const query = await this.embedQueryWithRegions(image, options.crop, averaging.length > 0);
     // Find-similar lists the item itself first; it is no other product for the margins of the rest.
     const vectorOptions = { ...options, ...(image.kind === 'item' && !options.crop ? { self: image.id } : {}) };
-    const plain = collectionIds.filter((id) => !averaging.includes(id));
     // Each collection is searched with the vector of its own kind; scores are cosines in one space, so they merge.
-    const ranked = (k: number) =>
-      query.averaged === undefined || plain.length === 0
-        ? this.byVector(query.averaged ?? query.photo, { ...vectorOptions, k }, collectionIds)
-        : [...this.byVector(query.photo, { ...vectorOptions, k }, plain), ...this.byVector(query.averaged, { ...vectorOptions, k }, averaging)]
+    const rankedIn = (ids: readonly CollectionId[], k: number, o: SearchOptions & { self?: number } = vectorOptions) => {
+      const own = ids.filter((id) => this.deps.catalog.regions.enabled(id));
+      const plain = ids.filter((id) => !own.includes(id));
+      return query.averaged === undefined || plain.length === 0
+        ? this.byVector(query.averaged ?? query.photo, { ...o, k }, ids)
+        : [...this.byVector(query.photo, { ...o, k }, plain), ...this.byVector(query.averaged, { ...o, k }, own)]
             .sort((a, b) => b.score - a.score || a.id - b.id)
             .slice(0, k);
+    };
+    const ranked = (k: number) => this.withSiblings(rankedIn(collectionIds, k), rankedIn, collectionIds, vectorOptions, k);
     let hits = ranked(options.k);
     if (options.groupCopies) {
       let grouped = this.groupCopies(hits, vectorOptions.self);
@@ -281,18 +291,18 @@ export class SearchService {
    * Adds each hit's verdict and confidence (see SearchHitRecord). A hit the plain search did not return (the
    * expansion brought it) gets its plain cosine from its stored vector.
    */
-  private judge(hits: SearchHitRecord[], q: Float32Array, plain: ReadonlyMap<number, number>, self: number | undefined): SearchHitRecord[] {
+  private judge(hits: SearchHitRecord[], q: Float32Array | undefined, plain: ReadonlyMap<number, number>, self: number | undefined): SearchHitRecord[] {
     const calibration = this.deps.model.calibration();
     const vectors = this.deps.model.vectors();
     if (!calibration || !vectors || hits.length === 0) return hits.map((h) => ({ ...h, verdict: null, confidence: null, matchedBy: 'image' as const }));
     const scores = hits.map((h) => {
       const known = plain.get(h.id);
       if (known !== undefined) return known;
-      const stored = this.deps.catalog.items.vector(asItemId(h.id));
+      const stored = q && this.deps.catalog.items.vector(asItemId(h.id));
       if (!stored) return h.score;
       const v = vectors.prepare(decodeF16(stored.vector));
       let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i]! * q[i]!;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * q![i]!;
       return dot;
     });
     // The query item itself (find-similar) is no competitor: it takes no part in the others' margins.
@@ -308,6 +318,68 @@ export class SearchService {
       this.judged.set(hit, { score: scores[i]!, margin: m });
       return hit;
     });
+  }
+
+  /**
+   * The searched collections' hits once each may take the score of a better-matching photo of its SKU in another
+   * collection (search/product-evidence.ts); `hits` unchanged where nothing is raised, where a filter is active (a
+   * raised item would have to pass it too), where no SKU links two collections, or where the folder has no
+   * calibration of its own. A raised hit names the photo that lent its score in `via` and is judged from it.
+   */
+  private withSiblings(
+    hits: SearchHitRecord[],
+    rankedIn: (ids: readonly CollectionId[], k: number, o?: SearchOptions & { self?: number }) => SearchHitRecord[],
+    collectionIds: readonly CollectionId[],
+    options: SearchOptions & { self?: number },
+    k: number,
+  ): SearchHitRecord[] {
+    const calibration = this.deps.model.calibration();
+    // Only a calibration fitted on the folder's own held-out SKUs says when another photo of a SKU is the query's
+    // product: a built-in one was fitted on store photo → catalog photo pairs, and store photos of one shelf look
+    // more alike than that (it would call them the same product too readily). Without one nothing is borrowed.
+    if (isFilterActive(options.filter) || calibration?.source !== 'catalog' || !this.siblingsLinked()) return hits;
+    const everywhere = this.deps.catalog.collections.resolve(undefined).map((c) => c.id);
+    const folder = rankedIn(everywhere, SIBLING_NEIGHBOURS, { ...options, expand: false });
+    const collectionOf = new Map<string, CollectionId>(this.deps.catalog.collections.list().map((c) => [c.name, asCollectionId(c.id)]));
+    const skuOf = new Map<number, { sku: string; collection: number }>(
+      folder.flatMap((h) => (h.product ? [[h.id, { sku: h.product.sku, collection: collectionOf.get(h.collection) ?? -1 }] as const] : [])),
+    );
+    const excluded = new Set([...(options.exclude ?? []), ...(options.self === undefined ? [] : [options.self])]);
+    const merged = withProductEvidence(
+      hits,
+      {
+        folderHits: folder,
+        skuOf: (id) => skuOf.get(id),
+        itemsOfSkus: (skus) => this.deps.catalog.products.itemsOfSkus(skus, collectionIds),
+        excluded,
+        // A photo lends its score only where it is, by itself, the same product as the query (the folder hits are
+        // plain cosines: no expansion).
+        trust: (score, margin) => verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, calibration).verdict === 'same',
+      },
+      k,
+    );
+    if (!merged.some((m) => m.via !== undefined)) return hits;
+    const known = new Map<number, SearchHitRecord>([...folder, ...hits].map((h) => [h.id, h]));
+    const raised = this.toHits(merged.filter((m) => m.via !== undefined && !hits.some((h) => h.id === m.id)));
+    const byId = new Map<number, SearchHitRecord>([...hits, ...raised].map((h) => [h.id, h]));
+    // A raised hit is judged from the photo that lent its score (its plain cosine; the margin among the merged hits):
+    // only a photo the calibration calls the same product lends, so the verdict is that pair's.
+    const plain = new Map<number, number>();
+    const out = merged.map((m) => {
+      const h = byId.get(m.id)!;
+      const from = known.get(m.via ?? m.id)!;
+      plain.set(m.id, this.judged.get(from)?.score ?? from.score);
+      if (m.via === undefined) return h;
+      return { ...h, score: m.score, via: { id: asItemId(from.id), path: from.path } };
+    });
+    return this.judge(out, undefined, plain, options.self);
+  }
+
+  /** Whether some SKU has products in two collections, re-read when product data changes. */
+  private siblingsLinked(): boolean {
+    const stamp = this.deps.catalog.products.stamp();
+    if (this.siblings?.stamp !== stamp) this.siblings = { stamp, linked: this.deps.catalog.products.hasSiblings() };
+    return this.siblings.linked;
   }
 
   /**
@@ -447,7 +519,7 @@ export class SearchService {
       if (!stored || String(stored.dim) !== dim) continue;
       const v = vectors.prepare(decodeF16(stored.vector));
       let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i]! * q[i]!;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * q![i]!;
       scored.push({ id, score: dot });
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);

@@ -206,6 +206,8 @@ export const en = {
     score: 'Score',
     gridLabel: 'Search results. Use arrow keys to move and Enter to open.',
     copies: (n: number) => `×${n} copies`,
+    via: 'via another photo',
+    viaTitle: (file: string) => `Matched through another photo of this product: ${file}`,
   },
 
   detail: {
@@ -213,6 +215,7 @@ export const en = {
     path: 'Path',
     collection: 'Collection',
     dimensions: 'Dimensions',
+    matchedVia: 'Matched through',
     fileSize: 'File size',
     format: 'Format',
     modified: 'Modified',

@@ -200,6 +200,8 @@ export const zhCN: Messages = {
     score: '相似度',
     gridLabel: '搜索结果。用方向键移动，按 Enter 打开。',
     copies: (n) => `×${n} 份副本`,
+    via: '经同款另一张照片',
+    viaTitle: (file) => `通过该商品的另一张照片匹配：${file}`,
   },
 
   detail: {
@@ -207,6 +209,7 @@ export const zhCN: Messages = {
     path: '路径',
     collection: '图库',
     dimensions: '尺寸',
+    matchedVia: '匹配依据',
     fileSize: '文件大小',
     format: '格式',
     modified: '修改时间',

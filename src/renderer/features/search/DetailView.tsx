@@ -114,6 +114,14 @@ export function DetailView({ hits, index, onIndexChange, onClose, onSearchSimila
             </dd>
             <dt>{t.detail.collection}</dt>
             <dd>{hit.collection}</dd>
+            {hit.via && (
+              <>
+                <dt>{t.detail.matchedVia}</dt>
+                <dd className="mono" data-testid="detail-via" title={t.results.viaTitle(hit.via.path)}>
+                  {hit.via.path}
+                </dd>
+              </>
+            )}
             <dt>{t.detail.dimensions}</dt>
             <dd>{hit.width && hit.height ? `${hit.width} × ${hit.height}` : t.detail.unknown}</dd>
             <dt>{t.detail.fileSize}</dt>

@@ -159,6 +159,11 @@ export function ResultsGrid({ hits, active, onActiveChange, onOpen, gridRef }: P
                         </span>
                       </span>
                     )}
+                    {hit.via && (
+                      <span className="hit-via" data-testid="hit-via" title={t.results.viaTitle(hit.via.path)}>
+                        {t.results.via}
+                      </span>
+                    )}
                     <span className="hit-meta">
                       {hit.collection}
                       {hit.width && hit.height ? ` · ${hit.width}×${hit.height}` : ''}
