@@ -3,19 +3,34 @@
  * split into its stages, beside the model's raw inference throughput on the same images, for each built-in model.
  *
  *   npm run build:core && npm run bench -- pipeline [--model accurate,fast] [--images N] [--runs 3]
- *     [--dataset DIR] [--baseline-dist DIR] [--regions] [--json]
+ *     [--dataset DIR] [--baseline-dist DIR[,DIR...]] [--regions] [--photos-12mp] [--json]
  *
  * --regions: each run also indexes with product regions on (the crop average of issue 20), interleaved with the run
  * without; a line per model gives both rates.
  *
  * --json: after the table, one line with the whole report as a JSON object.
  *
+ * The limit (issue 18): on the CPU, decoding and inference share the cores, so indexing cannot go faster than
+ * cores ÷ (decode CPU + inference CPU) per photo. Decode CPU: what the index job's decoder does per photo (read,
+ * SHA-256, decode to the model's input, perceptual signature: LocalFileDecoder with the job's settings), on its own
+ * on this thread, CPU time of the process (user + system, all threads, libvips' included) over all the photos.
+ * Inference CPU: raw inference's CPU per photo (below), the cheaper of its two ways. Each run measures both again
+ * beside its end-to-end runs; the limit is from their medians, and end to end and the index job are printed as a
+ * percentage of it.
+ *
+ * --photos-12mp: the same figures on 12 MP JPEGs (4000 × 3000, quality 90, each from a bench photo upscaled, with
+ * a little grain so that they weigh about what a phone photo does, 1.4–1.7 MB), generated once and cached under the
+ * system's temporary folder (lookalike-bench-12mp-*), indexed in place (not copied). Default --images 1200 there (the job
+ * runs its worker pool from 1,024 files).
+ *
  * Raw inference: the images decoded beforehand (decodeForModel), then only `embed` timed, at the index job's batch
  * size, two ways: one session opened as the engine opens it for queries, and the index job's pool of single-threaded
  * sessions on workers (models/bulk-embedder.ts) with its `parallel` batches in flight, as the job keeps them; the
- * faster of the two is the baseline. Packing the input tensor, which embed() does, is part of both. End to end: a child process per run (peak RSS from the kernel's maxrss, see
- * peak-rss.preload.ts) that creates an engine on a fresh data folder, adds the photos' folder and runs the
- * indexer, as `lookalike index FOLDER` does: opening the catalog and the model, the index job, the perceptual
+ * faster of the two is the baseline. Packing the input tensor, which embed() does, is part of both. End to end: a
+ * child process per run (peak RSS from the kernel's maxrss, see peak-rss.preload.ts) that creates an engine from the
+ * built app (dist/, `npm run build:core`: the engine with its decode and embedding workers, which build/ lacks, as
+ * `lookalike index` runs it) on a fresh data folder, adds the photos' folder and runs the indexer, as
+ * `lookalike index FOLDER` does: opening the catalog and the model, the index job, the perceptual
  * signatures it could not take from its own decode, and learning the folder's vector transform (PCA whitening,
  * from 1,000 photos on). Two end-to-end figures: the whole process (node's start to exit) and the index job alone
  * (its summary's seconds). Runs alternate raw and end to end per model, so both see the same machine load.
@@ -27,20 +42,25 @@
  * machine shared with other work, their ratio is what the wall-clock ratio would be on two idle cores if indexing
  * kept both busy.
  *
- * --baseline-dist DIR: also runs the end-to-end child of another build (DIR is its dist/, e.g. the previous
- * commit's tree built with `tsc -p tsconfig.build.json`), interleaved with this build's runs: before/after figures
- * measured under the same load.
+ * --baseline-dist DIR: also runs the end-to-end child on another build's engine (DIR is its dist/, e.g. the
+ * previous commit's tree built with `tsc -p tsconfig.build.json`; its folder needs the package.json and models/ for
+ * the models to resolve), interleaved with this build's runs: before/after figures measured under the same load.
+ * Several, comma-separated, run in turn within each run (each labelled by the folder holding its dist/).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import type { createEngine as CreateEngine } from '../src/core/app/engine.js';
 import type { IndexStages, IndexSummary } from '../src/core/jobs/index-collection.job.js';
 import { decodeForModel } from '../src/core/images/decode.js';
+import { LocalFileDecoder } from '../src/core/images/file-decoder.js';
 import { nullLogger } from '../src/core/base/logger.js';
-import type { Embedder, EmbedTimings } from '../src/core/models/embedder.js';
+import type { Embedder, EmbedTimings, ModelInputSpec } from '../src/core/models/embedder.js';
 import { findPackageRoot } from '../src/core/models/package-root.js';
 import { openBulkEmbedder } from '../src/core/models/bulk-embedder.js';
 import { openEmbedder } from '../src/core/models/registry.js';
@@ -49,6 +69,10 @@ import { summarize } from './stats.js';
 
 /** The index job's default batch size (IndexJobOptions.batchSize), what raw inference is timed at. */
 const JOB_BATCH = 16;
+/** The index job's default decode concurrency (IndexJobOptions.concurrency), what the decode CPU is measured at. */
+const JOB_DECODE_CONCURRENCY = 3;
+/** Photos of the 12 MP set by default: above the 1,024 files from which the job embeds on its worker pool. */
+const DEFAULT_12MP_IMAGES = 1200;
 const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif)$/i;
 
 /** What one end-to-end child run reports. */
@@ -66,10 +90,37 @@ interface ChildReport {
 
 interface E2eRun extends ChildReport {
   peakRssBytes: number | null;
+  /** Cores the rest of the machine kept busy during the run (NaN where /proc/stat is not there). */
+  othersCores: number;
 }
 
-async function child(dataDir: string, photos: string, modelId: string, regions: boolean): Promise<void> {
-  const { createEngine } = await import('../src/core/app/engine.js');
+/** Milliseconds of CPU the whole machine has been busy (all cores, /proc/stat's first line at USER_HZ 100), or NaN. */
+function machineBusyMs(): number {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The built app's engine module under `dist` (a dist/ folder). build/ holds the engine's sources compiled for the
+ * benches but not its worker modules (nothing imports them; tsconfig.build.json compiles them into dist/), and an
+ * engine without them decodes on the main thread and embeds on one session: that measured a pipeline the app
+ * does not run (109 images/s for `fast` instead of ~218).
+ * @throws Error when the build or its workers are missing.
+ */
+function engineModule(dist: string): string {
+  const engine = join(dist, 'core', 'app', 'engine.js');
+  for (const f of [engine, join(dist, 'core', 'images', 'decode.worker.js'), join(dist, 'core', 'models', 'embed.worker.js')]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: build the engine first (npm run build:core)`);
+  }
+  return engine;
+}
+
+async function child(engineFile: string, dataDir: string, photos: string, modelId: string, regions: boolean): Promise<void> {
+  const { createEngine } = (await import(pathToFileURL(engineFile).href)) as { createEngine: typeof CreateEngine };
   const t0 = performance.now();
   const engine = await createEngine({ dataDir, modelId, logger: nullLogger });
   engine.library.addFolder('default', photos);
@@ -107,12 +158,15 @@ function pickImages(root: string, n: number | undefined): string[] {
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
 }
 
-function runChild(script: string, dataDir: string, photos: string, modelId: string, regions = false): Promise<E2eRun> {
+function runChild(engine: string, dataDir: string, photos: string, modelId: string, regions = false): Promise<E2eRun> {
   const rssFile = join(dataDir, '..', `peak-rss-${basename(dataDir)}`);
+  const script = fileURLToPath(import.meta.url);
+  const busy0 = machineBusyMs();
+  const t0 = performance.now();
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', pathToFileURL(PEAK_RSS_PRELOAD).href, script, '--child', dataDir, photos, modelId, ...(regions ? ['regions'] : [])],
+      ['--import', pathToFileURL(PEAK_RSS_PRELOAD).href, script, '--child', engine, dataDir, photos, modelId, ...(regions ? ['regions'] : [])],
       { env: { ...process.env, [PEAK_RSS_ENV]: rssFile }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -126,7 +180,10 @@ function runChild(script: string, dataDir: string, photos: string, modelId: stri
       } catch {
         // The preload could not write it: reported as unknown.
       }
-      resolvePromise({ ...(JSON.parse(out.trim().split('\n').pop()!) as ChildReport), peakRssBytes });
+      const report = JSON.parse(out.trim().split('\n').pop()!) as ChildReport;
+      // The machine's busy time less the child's own: what other work took from the cores meanwhile.
+      const othersCores = Math.max(0, (machineBusyMs() - busy0 - report.cpuMs) / (performance.now() - t0));
+      resolvePromise({ ...report, peakRssBytes, othersCores });
     });
   });
 }
@@ -150,13 +207,18 @@ interface ModelResult {
   endToEnd: { imagesPerSecond: { median: number; p99: number }; runs: number[]; cpuMsPerImage: number };
   /** End to end over raw (medians): the whole process, the index job alone, and raw CPU over end-to-end CPU. */
   ratio: { endToEnd: number; jobOnly: number; cpu: number };
+  /**
+   * cores ÷ (decode CPU + inference CPU) per photo (medians over runs; inference: the cheaper way's CPU per photo),
+   * and end to end and the index job alone as a share of it.
+   */
+  limit: { decodeCpuMsPerImage: number; inferenceCpuMsPerImage: number; imagesPerSecond: number; endToEnd: number; jobOnly: number; othersCores: number };
   /** Medians over runs, ms per indexed image (the job's own figures are zero when its build does not report them). */
   stagesMsPerImage: IndexStages & { afterJob: number; startup: number };
   stagesReported: boolean;
   peakRssMiB: { median: number; max: number };
   failed: number;
-  /** The same end-to-end figures for the --baseline-dist build. */
-  baseline?: Omit<ModelResult, 'model' | 'images' | 'raw' | 'ratio' | 'baseline'> & { ratio: ModelResult['ratio'] };
+  /** The same end-to-end figures for each --baseline-dist build. */
+  baselines: (Omit<ModelResult, 'model' | 'images' | 'raw' | 'ratio' | 'baselines'> & { ratio: ModelResult['ratio']; label: string })[];
 }
 
 async function main(): Promise<void> {
@@ -171,47 +233,64 @@ async function main(): Promise<void> {
       'baseline-dist': { type: 'string' },
       /** Also index each run with product regions on (the crop average, issue 20), interleaved: the opt-in's cost. */
       regions: { type: 'boolean', default: false },
+      /** Run on 12 MP JPEGs made from the dataset's photos (cached under the temporary folder). */
+      'photos-12mp': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
-  if (args.child) return child(positionals[0]!, positionals[1]!, positionals[2]!, positionals[3] === 'regions');
+  if (args.child) return child(positionals[0]!, positionals[1]!, positionals[2]!, positionals[3]!, positionals[4] === 'regions');
 
   const root = findPackageRoot();
   const dataset = resolve(args.dataset ?? join(root, '..', 'shared', 'datasets', 'clothes-train'));
   const models = args.model.split(',').filter(Boolean);
   const runs = Math.max(1, Number(args.runs));
-  const files = pickImages(dataset, args.images === undefined ? undefined : Number(args.images));
-  if (files.length === 0) throw new Error(`no images under ${dataset}`);
-  const script = fileURLToPath(import.meta.url);
-  const baselineScript = args['baseline-dist'] ? join(resolve(args['baseline-dist']), 'bench', 'index-pipeline.js') : undefined;
+  const big = args['photos-12mp'];
+  const sources = pickImages(dataset, args.images === undefined ? (big ? DEFAULT_12MP_IMAGES : undefined) : Number(args.images));
+  if (sources.length === 0) throw new Error(`no images under ${dataset}`);
+  const engine = engineModule(join(root, 'dist'));
+  const baselineEngines = (args['baseline-dist'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((d) => ({ label: basename(resolve(d, '..')), engine: engineModule(resolve(d)) }));
   const out = (s = '') => console.log(s);
 
-  // The photos, copied once (the same bytes for every run; warm in the page cache like a folder just copied in).
   const work = mkdtempSync(join(tmpdir(), 'lookalike-bench-pipeline-'));
-  const photos = join(work, 'photos');
-  for (const f of files) {
-    const dir = join(photos, basename(join(f, '..')));
-    mkdirSync(dir, { recursive: true });
-    copyFileSync(f, join(dir, basename(f)));
+  let photos = join(work, 'photos');
+  if (big) {
+    // Indexed where they are cached: the job only reads them, and a copy would double some gigabytes.
+    photos = await twelveMegapixelPhotos(dataset, sources, out);
+  } else {
+    // The photos, copied once (the same bytes for every run; warm in the page cache like a folder just copied in).
+    for (const f of sources) {
+      const dir = join(photos, basename(join(f, '..')));
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(f, join(dir, basename(f)));
+    }
   }
-  out(`pipeline: ${files.length} images from ${dataset}, ${runs} run(s) per model, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`);
+  const files = pickImages(photos, undefined);
+  const megapixels = await sharp(files[0]!).metadata().then((m) => ((m.width ?? 0) * (m.height ?? 0)) / 1e6);
+  out(
+    `pipeline: ${files.length} images (${megapixels.toFixed(1)} MP, ${(files.reduce((n, f) => n + statSync(f).size, 0) / files.length / 1e6).toFixed(2)} MB each) ` +
+      `from ${big ? `${dataset}, upscaled into ${photos}` : dataset}, ${runs} run(s) per model, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`,
+  );
 
   const results: ModelResult[] = [];
   try {
     for (const model of models) {
       const embedder = await openEmbedder({ modelId: model, logger: nullLogger });
       // The index job's pool of single-threaded sessions, opened as the engine opens it (none on a GPU or one core).
-      const bulk = await openBulkEmbedder(embedder, { modelId: model, dataDir: work, logger: nullLogger });
-      const bytes = files.map((f) => readFileSync(f));
+      // build/ has no worker modules (see engineModule): the pool runs dist/'s, as the app's does.
+      const bulk = await openBulkEmbedder(embedder, { modelId: model, dataDir: work, logger: nullLogger, workerFile: join(root, 'dist', 'core', 'models', 'embed.worker.js') });
       const pixels: Buffer[] = [];
-      for (const b of bytes) pixels.push((await decodeForModel(b, embedder.input)).pixels);
+      for (const f of files) pixels.push((await decodeForModel(readFileSync(f), embedder.input)).pixels);
       await embedder.embed(pixels.slice(0, JOB_BATCH)); // warm-up
       if (bulk) await Promise.all(Array.from({ length: bulk.embedder.parallel ?? 1 }, () => bulk.embedder.embed(pixels.slice(0, JOB_BATCH))));
       const session = newRawSeries();
       const pool = bulk ? newRawSeries() : undefined;
       const e2e: E2eRun[] = [];
-      const baseline: E2eRun[] = [];
+      const baseline: E2eRun[][] = baselineEngines.map(() => []);
       const withRegions: E2eRun[] = [];
+      const decodeCpu: number[] = [];
       const endToEnd = async (from: string, tag: string, r: number, regions = false): Promise<E2eRun> => {
         const dataDir = join(work, `data-${model}-${tag}-${r}`);
         try {
@@ -223,18 +302,19 @@ async function main(): Promise<void> {
       for (let r = 0; r < runs; r++) {
         await timeRaw(embedder, pixels, session);
         if (bulk && pool) await timeRaw(bulk.embedder, pixels, pool);
+        decodeCpu.push(await decodeCpuPerImage(files, embedder.input));
 
-        const last = await endToEnd(script, 'this', r);
+        const last = await endToEnd(engine, 'this', r);
         e2e.push(last);
         const rawNow = pool ? `raw ${session.runs[r]!.toFixed(1)} (one session) / ${pool.runs[r]!.toFixed(1)} (worker pool)` : `raw ${session.runs[r]!.toFixed(1)}`;
-        let line = `  ${model} run ${r + 1}: ${rawNow} images/s, end to end ${(indexed(last) / (last.processMs / 1000)).toFixed(1)} images/s`;
-        if (baselineScript) {
-          const b = await endToEnd(baselineScript, 'baseline', r);
-          baseline.push(b);
-          line += `, baseline build ${(indexed(b) / (b.processMs / 1000)).toFixed(1)} images/s`;
+        let line = `  ${model} run ${r + 1}: ${rawNow} images/s, decode CPU ${decodeCpu[r]!.toFixed(2)} ms/image, end to end ${(indexed(last) / (last.processMs / 1000)).toFixed(1)} images/s`;
+        for (const [i, { label, engine: other }] of baselineEngines.entries()) {
+          const b = await endToEnd(other, `baseline-${i}`, r);
+          baseline[i]!.push(b);
+          line += `, ${label} ${(indexed(b) / (b.processMs / 1000)).toFixed(1)} images/s`;
         }
         if (args.regions) {
-          const g = await endToEnd(script, 'regions', r, true);
+          const g = await endToEnd(engine, 'regions', r, true);
           withRegions.push(g);
           line += `, regions on ${(indexed(g) / (g.processMs / 1000)).toFixed(1)} images/s (job ${(indexed(g) / g.summaries.reduce((a, x) => a + x.seconds, 0)).toFixed(1)} vs ${(indexed(last) / last.summaries.reduce((a, x) => a + x.seconds, 0)).toFixed(1)})`;
         }
@@ -252,10 +332,10 @@ async function main(): Promise<void> {
       await bulk?.release();
       await embedder.close();
       const raws = { session, ...(pool ? { pool } : {}) };
-      const result = summarizeModel(model, files.length, raws, e2e);
-      if (baseline.length > 0) {
-        const { model: _m, images: _i, raw: _r, baseline: _b, ...rest } = summarizeModel(model, files.length, raws, baseline);
-        result.baseline = rest;
+      const result = summarizeModel(model, files.length, raws, e2e, decodeCpu);
+      for (const [i, runsOf] of baseline.entries()) {
+        const { model: _m, images: _i, raw: _r, baselines: _b, ...rest } = summarizeModel(model, files.length, raws, runsOf, decodeCpu);
+        result.baselines.push({ ...rest, label: baselineEngines[i]!.label });
       }
       results.push(result);
     }
@@ -265,8 +345,80 @@ async function main(): Promise<void> {
 
   printTable(results, out);
   if (args.json) {
-    console.log(JSON.stringify({ section: 'pipeline', dataset, images: files.length, runs, cores: cpus().length, models: results }));
+    console.log(JSON.stringify({ section: 'pipeline', dataset, photos12mp: big, megapixels, images: files.length, runs, cores: cpus().length, models: results }));
   }
+}
+
+/**
+ * CPU per photo (ms, the process's user + system, all threads) of what the index job's decoder does for a new photo
+ * (read, SHA-256, decode to the model's input, perceptual signature), with the job's settings and on its own.
+ */
+async function decodeCpuPerImage(files: string[], spec: ModelInputSpec): Promise<number> {
+  const decoder = new LocalFileDecoder({ spec, concurrency: JOB_DECODE_CONCURRENCY, signatures: true });
+  const cpu0 = process.cpuUsage();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: JOB_DECODE_CONCURRENCY }, async () => {
+      while (next < files.length) {
+        const id = next++;
+        await decoder.read(id, files[id]!, statSync(files[id]!).size);
+        await decoder.decode(id);
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  await decoder.close();
+  return (cpu.user + cpu.system) / 1000 / files.length;
+}
+
+/** 12 MP, as a phone camera takes them. */
+const BIG_LONG_SIDE = 4000;
+const BIG_SHORT_SIDE = 3000;
+/**
+ * Grain (±) added to every channel of the upscaled picture: an upscaled JPEG alone is too smooth to weigh what a photo
+ * does (entropy decoding, which shrink-on-load does not skip, is paid per byte); ±6 gives 1.4–1.7 MB at quality 90.
+ */
+const BIG_GRAIN = 6;
+
+/**
+ * A folder of 12 MP JPEGs, one per photo in `sources` (its class folders kept), made once and cached under the
+ * temporary folder by the list of photos: each upscaled to cover 4000 × 3000 in its own orientation, grain added,
+ * quality 90.
+ */
+async function twelveMegapixelPhotos(dataset: string, sources: string[], out: (s?: string) => void): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify([BIG_LONG_SIDE, BIG_SHORT_SIDE, BIG_GRAIN, sources])).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), `lookalike-bench-12mp-${sources.length}-${key}`);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  out(`making ${sources.length} 12 MP JPEGs in ${dir} (once)...`);
+  const started = performance.now();
+  let next = 0;
+  let seed = 0x2545f491;
+  const grain = () => {
+    // xorshift32: the same grain every time the set is made.
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return ((seed >>> 0) % (2 * BIG_GRAIN + 1)) - BIG_GRAIN;
+  };
+  await Promise.all(
+    Array.from({ length: 2 }, async () => {
+      while (next < sources.length) {
+        const from = sources[next++]!;
+        const meta = await sharp(from).metadata();
+        const portrait = (meta.autoOrient?.height ?? meta.height ?? 0) > (meta.autoOrient?.width ?? meta.width ?? 0);
+        const [w, h] = portrait ? [BIG_SHORT_SIDE, BIG_LONG_SIDE] : [BIG_LONG_SIDE, BIG_SHORT_SIDE];
+        const { data, info } = await sharp(from).rotate().removeAlpha().toColourspace('srgb').resize(w, h, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
+        for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, data[i]! + grain()));
+        const to = join(dir, relative(dataset, from)).replace(/\.[^./]+$/, '.jpg');
+        mkdirSync(join(to, '..'), { recursive: true });
+        await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).jpeg({ quality: 90 }).toFile(`${to}.tmp`);
+        renameSync(`${to}.tmp`, to);
+      }
+    }),
+  );
+  writeFileSync(join(dir, '.complete'), '');
+  out(`  made in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return dir;
 }
 
 function indexed(run: ChildReport): number {
@@ -323,7 +475,7 @@ async function timeRaw(embedder: Embedder, pixels: Buffer[], into: RawSeries): P
   into.images += pixels.length;
 }
 
-function summarizeModel(model: string, images: number, raws: { session: RawSeries; pool?: RawSeries }, e2e: E2eRun[]): ModelResult {
+function summarizeModel(model: string, images: number, raws: { session: RawSeries; pool?: RawSeries }, e2e: E2eRun[], decodeCpu: number[]): ModelResult {
   const n = indexed(e2e[0]!);
   // The baseline is the faster way to run the model here: the worker pool the job uses, or one session.
   const median = (r: RawSeries) => summarize(r.runs).median;
@@ -341,6 +493,11 @@ function summarizeModel(model: string, images: number, raws: { session: RawSerie
   const keys: (keyof IndexStages)[] = ['scanMs', 'diffMs', 'waitMs', 'preprocessMs', 'inferenceMs', 'writeMs', 'saveMs', 'otherMs', 'readMs', 'hashMs', 'decodeMs', 'signatureMs'];
   const stages = Object.fromEntries(keys.map((k) => [k, stage(k)])) as IndexStages;
   const cpuPerImage = summarize(e2e.map((r) => r.cpuMs / Math.max(1, indexed(r)))).median;
+  // The limit takes the cheaper way to run the model in CPU: what inference must cost at least, as the job could run it.
+  const cpuOf = (r: RawSeries) => r.cpuMs / Math.max(1, r.images);
+  const inferenceCpu = Math.min(cpuOf(raws.session), ...(raws.pool ? [cpuOf(raws.pool)] : []));
+  const decodeCpuMs = summarize(decodeCpu).median;
+  const limit = (cpus().length * 1000) / (decodeCpuMs + inferenceCpu);
   const rss = e2e.map((r) => r.peakRssBytes).filter((b): b is number => b !== null && Number.isFinite(b)).map((b) => b / 2 ** 20);
   return {
     model,
@@ -358,6 +515,14 @@ function summarizeModel(model: string, images: number, raws: { session: RawSerie
     jobOnly: { imagesPerSecond: jobOnly, runs: e2e.map((r) => n / jobSeconds(r)) },
     endToEnd: { imagesPerSecond: endToEnd, runs: e2e.map((r) => n / (r.processMs / 1000)), cpuMsPerImage: cpuPerImage },
     ratio: { endToEnd: endToEnd.median / raw.median, jobOnly: jobOnly.median / raw.median, cpu: rawCpuPerImage / cpuPerImage },
+    limit: {
+      decodeCpuMsPerImage: decodeCpuMs,
+      inferenceCpuMsPerImage: inferenceCpu,
+      imagesPerSecond: limit,
+      endToEnd: endToEnd.median / limit,
+      jobOnly: jobOnly.median / limit,
+      othersCores: summarize(e2e.map((r) => (Number.isFinite(r.othersCores) ? r.othersCores : 0))).median,
+    },
     stagesMsPerImage: {
       ...stages,
       afterJob: perImage((r) => r.runMs - jobSeconds(r) * 1000),
@@ -366,6 +531,7 @@ function summarizeModel(model: string, images: number, raws: { session: RawSerie
     stagesReported: e2e.every((r) => r.summaries.every((s) => s.stages !== undefined)),
     peakRssMiB: rss.length > 0 ? { median: summarize(rss).median, max: Math.max(...rss) } : { median: NaN, max: NaN },
     failed: e2e[0]!.summaries.reduce((t, s) => t + s.failed, 0),
+    baselines: [],
   };
 }
 
@@ -376,9 +542,7 @@ function printTable(results: ModelResult[], out: (s?: string) => void): void {
   type Row = { label: string; raw?: ModelResult['raw']; e2e: ModelResult['endToEnd']; job: ModelResult['jobOnly']; ratio: ModelResult['ratio']; rss: number };
   const rows: Row[] = results.flatMap((r) => [
     { label: r.model, raw: r.raw, e2e: r.endToEnd, job: r.jobOnly, ratio: r.ratio, rss: r.peakRssMiB.max },
-    ...(r.baseline
-      ? [{ label: `${r.model} (baseline build)`, e2e: r.baseline.endToEnd, job: r.baseline.jobOnly, ratio: r.baseline.ratio, rss: r.baseline.peakRssMiB.max }]
-      : []),
+    ...r.baselines.map((b) => ({ label: `${r.model} (${b.label})`, e2e: b.endToEnd, job: b.jobOnly, ratio: b.ratio, rss: b.peakRssMiB.max })),
   ]);
   out();
   out('images/s, median / p99 (slow tail)  raw inference   end to end      index job only  e2e/raw  job/raw  CPU ms/img raw, e2e  CPU ratio  peak RSS');
@@ -396,10 +560,29 @@ function printTable(results: ModelResult[], out: (s?: string) => void): void {
     );
   }
   out();
+  out(`limit: ${cpus().length} cores ÷ CPU per photo   decode CPU ms  inference CPU ms  limit img/s  end to end  of limit  index job  of limit  others' cores`);
+  const limitRows = results.flatMap((r) => [
+    [r.model, r.limit, r.endToEnd, r.jobOnly] as const,
+    ...r.baselines.map((b) => [`${r.model} (${b.label})`, b.limit, b.endToEnd, b.jobOnly] as const),
+  ]);
+  for (const [label, l, e2e, job] of limitRows) {
+    out(
+      label.padEnd(36) +
+        l.decodeCpuMsPerImage.toFixed(2).padStart(13) +
+        l.inferenceCpuMsPerImage.toFixed(2).padStart(18) +
+        f1(l.imagesPerSecond).padStart(13) +
+        f1(e2e.imagesPerSecond.median).padStart(12) +
+        pct(l.endToEnd).padStart(10) +
+        f1(job.imagesPerSecond.median).padStart(11) +
+        pct(l.jobOnly).padStart(10) +
+        l.othersCores.toFixed(2).padStart(15),
+    );
+  }
+  out();
   out('ms per image, medians   main line: wait  preproc  infer  write  save  scan+diff  other | ahead: read  hash  decode  sign | after job  startup');
   const stageRows = results.flatMap((r) => [
     [r.model, r.stagesMsPerImage, r.stagesReported] as const,
-    ...(r.baseline ? [[`${r.model} (baseline build)`, r.baseline.stagesMsPerImage, r.baseline.stagesReported] as const] : []),
+    ...r.baselines.map((b) => [`${r.model} (${b.label})`, b.stagesMsPerImage, b.stagesReported] as const),
   ]);
   for (const [label, s, known] of stageRows) {
     // A build without stage accounting (an older baseline) has only the figures measured from outside the job.
@@ -419,6 +602,10 @@ function printTable(results: ModelResult[], out: (s?: string) => void): void {
       ')',
   );
   out('end to end: the whole `lookalike index` process on a fresh data folder; index job: its summary seconds; p99: the slowest run');
+  out(
+    'limit: decode CPU = read + hash + decode + signature on the job\'s decoder alone; inference CPU = raw embed() on the cheaper way; medians over runs; ' +
+      "others' cores: what the rest of the machine kept busy during the end-to-end runs (median; the limit assumes none)",
+  );
   out('main line stages add up to the job time; "ahead" stages are summed over files decoded concurrently (they overlap it)');
 }
 

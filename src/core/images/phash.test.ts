@@ -48,6 +48,54 @@ describe('signatures', () => {
     expect(decodeSignature(other)).toBeNull();
   });
 
+  it('thumbnails bit for bit as the per-pixel area average they were stored with (grey, RGB, RGBA; padded, odd sizes)', async () => {
+    // The resampling before its grey plane and per-axis taps were computed once: each cell's weighted sum of greyAt().
+    const reference = (img: { data: Uint8Array; width: number; height: number; channels: number }): Uint8Array => {
+      const box = trimBox(img);
+      const grey = (x: number, y: number) => {
+        const at = (y * img.width + x) * img.channels;
+        return img.channels < 3 ? (img.data[at] ?? 0) : 0.299 * (img.data[at] ?? 0) + 0.587 * (img.data[at + 1] ?? 0) + 0.114 * (img.data[at + 2] ?? 0);
+      };
+      const size = 64;
+      const thumb = new Uint8Array(size * size);
+      const sx = box.width / size;
+      const sy = box.height / size;
+      for (let gy = 0; gy < size; gy++) {
+        const y0 = box.top + gy * sy;
+        const y1 = y0 + sy;
+        for (let gx = 0; gx < size; gx++) {
+          const x0 = box.left + gx * sx;
+          const x1 = x0 + sx;
+          let sum = 0;
+          let weight = 0;
+          for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+            const wy = Math.min(y + 1, y1) - Math.max(y, y0);
+            if (wy <= 0) continue;
+            for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+              const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+              if (wx <= 0) continue;
+              sum += grey(Math.min(x, img.width - 1), Math.min(y, img.height - 1)) * wx * wy;
+              weight += wx * wy;
+            }
+          }
+          thumb[gy * size + gx] = Math.max(0, Math.min(255, Math.round(weight > 0 ? sum / weight : 0)));
+        }
+      }
+      return thumb;
+    };
+    const cases = [
+      await scene(4, 192, 256).removeAlpha().raw().toBuffer({ resolveWithObject: true }),
+      await scene(5, 257, 193).removeAlpha().extend({ top: 7, left: 11, background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true }),
+      await scene(6, 100, 77).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+      await scene(7, 63, 130).greyscale().toColourspace('b-w').raw().toBuffer({ resolveWithObject: true }),
+    ];
+    expect(cases.map((c) => c.info.channels)).toEqual([3, 3, 4, 1]);
+    for (const { data, info } of cases) {
+      const img = { data, width: info.width, height: info.height, channels: info.channels };
+      expect(Buffer.from(signatureFromRaw(img).thumb).equals(Buffer.from(reference(img))), `${info.width}×${info.height}×${info.channels}`).toBe(true);
+    }
+  });
+
   it('refuses a buffer too short for its geometry', () => {
     expect(() => signatureFromRaw({ data: new Uint8Array(10), width: 10, height: 10, channels: 3 })).toThrow(/needs more bytes/);
   });
