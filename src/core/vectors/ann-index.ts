@@ -22,14 +22,6 @@ import usearch from 'usearch';
 import { AppError } from '../../shared/errors.js';
 import { EMPTY_ID_DIGEST, sameIds, updateIdDigest, type IdDigest } from '../base/id-digest.js';
 
-/**
- * Vectors an add() needs before usearch runs it on every core (threads 0). The index job adds batches of 16 while its
- * embedding workers and decoder keep the cores busy, and there a second insert thread costs CPU for nothing: 3,072
- * vectors of 1,152 dims (`fast`'s raw index, f16, the app's graph) added 16 at a time took 0.87 ms CPU each on one
- * thread, 1.06 ms on two (0.56 ms wall, which only an idle machine gets).
- */
-const PARALLEL_ADD_MIN = 256;
-
 export interface AnnParams {
   dimensions: number;
   /** How vectors are held in memory and on disk; f16 halves both at ~1e-3 score precision. */
@@ -205,10 +197,7 @@ export class AnnIndex {
     this.backing = undefined;
   }
 
-  /**
-   * Adds vectors given as one flat array of `ids.length × dimensions`: a batch under PARALLEL_ADD_MIN vectors on the
-   * calling thread alone, a larger one (a rebuild) on every core.
-   */
+  /** Adds vectors given as one flat array of `ids.length × dimensions`. */
   add(ids: readonly number[], flat: Float32Array): void {
     if (ids.length === 0) return;
     if (flat.length !== ids.length * this.dimensions) {
@@ -216,7 +205,7 @@ export class AnnIndex {
     }
     this.assertWritable();
     try {
-      this.index.add(BigUint64Array.from(ids, (id) => BigInt(id)), flat, ids.length < PARALLEL_ADD_MIN ? 1 : 0);
+      this.index.add(BigUint64Array.from(ids, (id) => BigInt(id)), flat, 0);
     } catch (err) {
       // Some of the batch may be in: the summary is no longer known (the next open compares ids one by one).
       this.held = undefined;
