@@ -1,6 +1,6 @@
 /** "Which catalog photos look like this one?": by file, by bytes, by catalog item, optionally by a crop of it. */
 import { AppError, missingCase } from '../../shared/errors.js';
-import { asCollectionId, asItemId, type CollectionId, type CropRect, type ItemId } from '../../shared/types.js';
+import { asItemId, type CollectionId, type CropRect, type ItemId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import { isFilterActive, type ItemFilter, type ProductRecord } from '../catalog/products.repo.js';
@@ -340,9 +340,8 @@ export class SearchService {
     if (isFilterActive(options.filter) || calibration?.source !== 'catalog' || !this.siblingsLinked()) return hits;
     const everywhere = this.deps.catalog.collections.resolve(undefined).map((c) => c.id);
     const folder = rankedIn(everywhere, SIBLING_NEIGHBOURS, { ...options, expand: false });
-    const collectionOf = new Map<string, CollectionId>(this.deps.catalog.collections.list().map((c) => [c.name, asCollectionId(c.id)]));
     const skuOf = new Map<number, { sku: string; collection: number }>(
-      folder.flatMap((h) => (h.product ? [[h.id, { sku: h.product.sku, collection: collectionOf.get(h.collection) ?? -1 }] as const] : [])),
+      folder.flatMap((h) => (h.product ? [[h.id, { sku: h.product.sku, collection: h.collectionId }] as const] : [])),
     );
     const excluded = new Set([...(options.exclude ?? []), ...(options.self === undefined ? [] : [options.self])]);
     const merged = withProductEvidence(
@@ -359,14 +358,14 @@ export class SearchService {
       k,
     );
     if (!merged.some((m) => m.via !== undefined)) return hits;
+    // The searched collections' own records win over the folder search's; an item neither returned is read once.
     const known = new Map<number, SearchHitRecord>([...folder, ...hits].map((h) => [h.id, h]));
-    const raised = this.toHits(merged.filter((m) => m.via !== undefined && !hits.some((h) => h.id === m.id)));
-    const byId = new Map<number, SearchHitRecord>([...hits, ...raised].map((h) => [h.id, h]));
+    for (const h of this.toHits(merged.filter((m) => !known.has(m.id)))) known.set(h.id, h);
     // A raised hit is judged from the photo that lent its score (its plain cosine; the margin among the merged hits):
     // only a photo the calibration calls the same product lends, so the verdict is that pair's.
     const plain = new Map<number, number>();
     const out = merged.map((m) => {
-      const h = byId.get(m.id)!;
+      const h = known.get(m.id)!;
       const from = known.get(m.via ?? m.id)!;
       plain.set(m.id, this.judged.get(from)?.score ?? from.score);
       if (m.via === undefined) return h;
@@ -519,7 +518,7 @@ export class SearchService {
       if (!stored || String(stored.dim) !== dim) continue;
       const v = vectors.prepare(decodeF16(stored.vector));
       let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i]! * q![i]!;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * q[i]!;
       scored.push({ id, score: dot });
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
