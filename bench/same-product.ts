@@ -464,8 +464,9 @@ if (only.has('app') || only.has('rerank')) {
         return { product: qp.product, family: productOf.get(qp.product)!.family, top: order.map((j) => ({ product: products[j]!, score: row[j]!, index: j })) };
       });
     };
-    const iconic = await top(iconicGallery, iconicProducts, 10);
+    // Every catalog photo's cosine (the hits' own, for verdicts below); the ranking keeps the first 10.
     const allIconic = await top(iconicGallery, iconicProducts, iconicGallery.length);
+    const iconic = allIconic.map((r) => ({ ...r, top: r.top.slice(0, 10) }));
     const labelled = await top(split.fit.map((p) => p.path), split.fit.map((p) => p.product), 5);
     // The engine's evidence from a SKU's other photos (search/product-evidence.ts): the folder is the iconic photos
     // and the fit ones (ids: iconic i → i, fit j → iconic count + j), its first 16 hits per query as the engine asks.
@@ -473,11 +474,12 @@ if (only.has('app') || only.has('rerank')) {
     const iconicOf = new Map<number, number[]>();
     iconicProducts.forEach((p, i) => p >= 0 && iconicOf.set(p, [...(iconicOf.get(p) ?? []), i]));
     const cal = space.calibration;
+    const verdict = (score: number, margin: number | undefined) => (cal ? verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, cal).verdict : 'different');
     const trusts: Record<EvidenceRule, ((score: number, margin: number | undefined) => boolean) | undefined> = {
       'every photo': undefined,
-      'photos judged similar or better': cal ? (score, margin) => verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, cal).verdict !== 'different' : () => false,
+      'photos judged similar or better': (score, margin) => verdict(score, margin) !== 'different',
       // The engine lends only under the folder's own calibration (a built-in one was fitted on store → catalog pairs).
-      'photos judged the same product (the engine)': cal?.source === 'catalog' ? (score, margin) => verdictOf({ score, ...(margin === undefined ? {} : { margin }) }, cal).verdict === 'same' : () => false,
+      'photos judged the same product (the engine)': (score, margin) => cal?.source === 'catalog' && verdict(score, margin) === 'same',
     };
     // Each candidate is judged on its own photo's cosine (what the engine's verdicts read), in the evidence's order.
     const own = allIconic.map((r) => new Map(r.top.map((c) => [c.index, c.score])));
