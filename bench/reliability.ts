@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { EMBED_POOL_MIN_FILES_ENV } from '../src/cli/context.js';
+import { EMBED_POOL_MIN_FILES_ENV, PROGRESSIVE_MIN_FILES_ENV } from '../src/cli/context.js';
 import { createEngine } from '../src/core/app/engine.js';
 import { toServedEngine } from '../src/core/app/host/served-engine.js';
 import { writeScene } from '../test/support/synthetic.js';
@@ -64,6 +64,20 @@ const work = args.work ?? mkdtempSync(join(tmpdir(), 'lookalike-soak-'));
 mkdirSync(work, { recursive: true });
 const summary: Record<string, unknown> = { seed, work };
 const failures: string[] = [];
+
+/** Committed rows waiting for their embedding (a progressive run's first pass). */
+function pendingRows(dataDir: string): number {
+  try {
+    const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NULL AND error_code IS NULL').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
 
 function indexedRows(dataDir: string): number {
   try {
@@ -127,13 +141,16 @@ async function soakKills(): Promise<void> {
       }
     }
     const left = listImages(photos).length - rows;
-    const proc = startCli(cli);
+    // Every other run is progressive (both passes on a few files: the real threshold is PROGRESSIVE_MIN_FILES), so
+    // kills land while cataloguing, while embedding what an earlier run catalogued, and in one-pass runs.
+    const progressive = round % 2 === 1;
+    const proc = startCli(cli, progressive ? { env: { [PROGRESSIVE_MIN_FILES_ENV]: '1' } } : {});
     runs += 1;
     if (random() < 0.25) {
       // Anywhere from start-up on: loading the model, opening and checking the index, scanning.
       await sleep(50 + random() * 1500);
     } else {
-      await proc.waitForStderr(/indexing \d+\/\d+/).catch(() => undefined);
+      await proc.waitForStderr(/(indexing|cataloguing \(hashes, signatures\)) \d+\/\d+/).catch(() => undefined);
       // Within the expected rest of the job (about 15 ms an image on two cores with the fast model).
       await sleep(random() * Math.min(3000, left * 15));
     }
@@ -147,7 +164,7 @@ async function soakKills(): Promise<void> {
       kills += 1;
       if (rows < now) midJob += 1;
     }
-    log(`  round ${round + 1}: ${run.signal ?? `exited ${run.code}`}, ${before} -> ${rows} of ${now} indexed`);
+    log(`  round ${round + 1}${progressive ? ' (progressive)' : ''}: ${run.signal ?? `exited ${run.code}`}, ${before} -> ${rows} of ${now} indexed, ${pendingRows(data)} pending`);
   }
   const final = await runCli(cli);
   runs += 1;

@@ -95,13 +95,20 @@ export function processIo(): CliIo {
  */
 export const EMBED_POOL_MIN_FILES_ENV = 'LOOKALIKE_EMBED_POOL_MIN_FILES';
 
+/**
+ * New or changed files from which an index run catalogues every file first (hashes, signatures: duplicates listable
+ * at decode speed) and embeds them in a second pass (default the job's PROGRESSIVE_MIN_FILES); lowering it runs
+ * both passes on a few files, which is how the tests and the crash soak exercise them.
+ */
+export const PROGRESSIVE_MIN_FILES_ENV = 'LOOKALIKE_PROGRESSIVE_MIN_FILES';
+
 /** @throws AppError INVALID_INPUT when the variable is set to anything but a whole number of at least 1. */
-function embedPoolMinFiles(env: NodeJS.ProcessEnv): number | undefined {
-  const value = env[EMBED_POOL_MIN_FILES_ENV];
+function filesFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new AppError('INVALID_INPUT', `${EMBED_POOL_MIN_FILES_ENV} must be a whole number of files, at least 1 (it is "${value}").`);
+    throw new AppError('INVALID_INPUT', `${name} must be a whole number of files, at least 1 (it is "${value}").`);
   }
   return n;
 }
@@ -115,13 +122,15 @@ export function createContext(io: CliIo): CliContext {
     async withEngine(command, fn, options = {}) {
       const g = command.optsWithGlobals() as GlobalOptions;
       const level: LogLevel = g.verbose ? 'debug' : g.quiet ? 'error' : 'warn';
-      const bulkMinFiles = embedPoolMinFiles(io.env);
+      const bulkMinFiles = filesFromEnv(io.env, EMBED_POOL_MIN_FILES_ENV);
+      const progressiveMinFiles = filesFromEnv(io.env, PROGRESSIVE_MIN_FILES_ENV);
+      const index = { ...(bulkMinFiles === undefined ? {} : { bulkMinFiles }), ...(progressiveMinFiles === undefined ? {} : { progressiveMinFiles }) };
       const engine = await createEngine({
         dataDir: resolve(io.cwd, g.data ?? defaultDataDir(io.env)),
         ...(g.model && !options.folderModel ? { modelId: g.model } : {}),
         ...(g.device ? { device: g.device } : {}),
         ...(g.maxPixels ? { maxPixels: g.maxPixels } : {}),
-        ...(bulkMinFiles === undefined ? {} : { index: { bulkMinFiles } }),
+        ...(Object.keys(index).length === 0 ? {} : { index }),
         logger: createLogger({ level, sink: (line) => io.stderr.write(`${line}\n`) }),
       });
       try {

@@ -18,12 +18,15 @@ function describe(p: Progress): string {
   switch (p.phase) {
     case 'scanning':
       return p.kind === 'reembed' ? (p.message ?? 'preparing the re-embed') : `scanning ${p.message ?? ''}: ${p.done} image files found`;
+    case 'fingerprinting':
     case 'embedding': {
       const pct = p.total > 0 ? ` (${((100 * p.done) / p.total).toFixed(1)}%)` : '';
       const rate = p.rate > 0 ? `, ${p.rate.toFixed(1)} images/s` : '';
       const eta = p.etaSeconds !== null ? `, ETA ${formatDuration(p.etaSeconds)}` : '';
       const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
-      return `${p.kind === 'reembed' ? 're-embedding' : 'indexing'} ${p.done}/${p.total}${pct}${rate}${eta}${failed}`;
+      // A progressive run's two passes: duplicates can be listed once the first is done.
+      const what = p.phase === 'fingerprinting' ? 'cataloguing (hashes, signatures)' : p.kind === 'reembed' ? 're-embedding' : 'indexing';
+      return `${what} ${p.done}/${p.total}${pct}${rate}${eta}${failed}`;
     }
     case 'saving':
       return p.message ?? 'saving the vector index';
@@ -43,9 +46,10 @@ function ttyRenderer(stream: CliStream): ProgressRenderer {
   return {
     update(p) {
       const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 70));
-      const frac = p.phase === 'embedding' && p.total > 0 ? p.done / p.total : p.phase === 'done' ? 1 : 0;
+      const counted = p.phase === 'embedding' || p.phase === 'fingerprinting';
+      const frac = counted && p.total > 0 ? p.done / p.total : p.phase === 'done' ? 1 : 0;
       const filled = Math.round(frac * width);
-      const bar = p.phase === 'embedding' ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+      const bar = counted ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
       stream.write(`\r\x1b[2K${bar}${describe(p)}`);
       open = true;
     },
@@ -65,7 +69,7 @@ function plainRenderer(stream: CliStream, everyMs: number): ProgressRenderer {
       if (p.phase === lastPhase && now - last < everyMs) return;
       // 'done' and 'saving' add nothing to the summary that follows; empty counts say nothing yet.
       if (p.phase === 'done' || p.phase === 'saving') return;
-      if ((p.phase === 'scanning' && p.done === 0) || (p.phase === 'embedding' && p.total === 0)) return;
+      if ((p.phase === 'scanning' && p.done === 0) || ((p.phase === 'embedding' || p.phase === 'fingerprinting') && p.total === 0)) return;
       last = now;
       lastPhase = p.phase;
       stream.write(`${describe(p)}\n`);

@@ -102,7 +102,7 @@ export function App() {
   const collections = library.collections ?? [];
   const collectionNames = useMemo(() => collections.map((c) => c.name), [collections]);
   const roots = useMemo(() => collections.flatMap((c) => c.roots), [collections]);
-  const itemCount = library.stats?.itemCount ?? 0;
+  const itemCount = (library.stats?.itemCount ?? 0) + (library.stats?.pendingCount ?? 0);
   const hits = search.hits;
   const error = inputError ?? search.error;
 

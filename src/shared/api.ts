@@ -47,6 +47,11 @@ export const CollectionSchema = z.object({
   roots: z.array(z.object({ path: z.string(), reference: z.boolean() })),
   itemCount: z.number().int(),
   failedCount: z.number().int(),
+  /**
+   * Catalogued (hash, signature: duplicates already found) and waiting for the model's embedding, which a progressive
+   * index run makes in its second pass; absent: none.
+   */
+  pendingCount: z.number().int().optional(),
   /** OCR is on for this collection (`ocr:configure`). */
   ocr: z.boolean(),
   /** Product regions on: each photo's vector averages in the crop of its main object (opt-in; absent: off). */
@@ -123,7 +128,8 @@ export const FailedItemSchema = z.object({
 export const ProgressSchema = z.object({
   jobId: z.string(),
   kind: z.enum(['index', 'reembed', 'dupes', 'match', 'ocr']),
-  phase: z.enum(['scanning', 'embedding', 'saving', 'done', 'cancelled', 'failed']),
+  /** `fingerprinting`: a progressive run's first pass (hashes, signatures); `embedding`: the model's pass. */
+  phase: z.enum(['scanning', 'fingerprinting', 'embedding', 'saving', 'done', 'cancelled', 'failed']),
   done: z.number().int(),
   total: z.number().int(),
   failed: z.number().int(),
@@ -166,6 +172,12 @@ export const IndexSummarySchema = z.object({
   cancelled: z.boolean(),
   seconds: z.number(),
   stages: IndexStagesSchema.optional(),
+  /** Files a progressive run catalogued in its first pass (before their embeddings); absent: a one-pass run. */
+  fingerprinted: z.number().int().optional(),
+  /** Seconds from the start to the end of that first pass: when duplicates could be listed. */
+  fingerprintSeconds: z.number().optional(),
+  /** The collection's items still waiting for their embedding after the run (a cancelled run leaves some). */
+  pending: z.number().int().optional(),
 });
 
 export const StatsSchema = z.object({
@@ -174,10 +186,12 @@ export const StatsSchema = z.object({
   itemCount: z.number().int(),
   vectorCount: z.number().int(),
   failedCount: z.number().int(),
+  /** Items waiting for their embedding (progressive indexing); absent: none. */
+  pendingCount: z.number().int().optional(),
   indexBytes: z.number().int(),
   catalogBytes: z.number().int(),
   collections: z.array(
-    z.object({ name: z.string(), itemCount: z.number().int(), failedCount: z.number().int() }),
+    z.object({ name: z.string(), itemCount: z.number().int(), failedCount: z.number().int(), pendingCount: z.number().int().optional() }),
   ),
 });
 

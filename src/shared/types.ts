@@ -19,7 +19,7 @@ export interface CropRect {
 export interface Progress {
   jobId: JobId;
   kind: 'index' | 'reembed' | 'dupes' | 'match' | 'ocr';
-  phase: 'scanning' | 'embedding' | 'saving' | 'done' | 'cancelled' | 'failed';
+  phase: 'scanning' | 'fingerprinting' | 'embedding' | 'saving' | 'done' | 'cancelled' | 'failed';
   done: number;
   total: number;
   failed: number;

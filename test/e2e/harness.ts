@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll } from 'vitest';
-import { createEngine, type Engine } from '../../src/core/app/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/core/app/engine.js';
 import { createLogger } from '../../src/core/base/logger.js';
 import { toServedEngine } from '../../src/core/app/host/served-engine.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -33,7 +33,7 @@ export async function buildRenderer(outDir: string): Promise<void> {
  * `modelId`: the built-in model the engine runs (default `fast`; `accurate` is the one with a saliency map);
  * `maxPixels`: the engine's pixel limit (a small one makes an oversized photo cheap to write).
  */
-export async function startHarness(options: { modelId?: string; maxPixels?: number } = {}): Promise<Harness> {
+export async function startHarness(options: { modelId?: string; maxPixels?: number; index?: EngineOptions['index'] } = {}): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), 'lookalike-e2e-'));
   const rendererDir = join(root, 'renderer');
   await buildRenderer(rendererDir);
@@ -45,6 +45,7 @@ export async function startHarness(options: { modelId?: string; maxPixels?: numb
     device: 'cpu',
     logger,
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
+    ...(options.index === undefined ? {} : { index: options.index }),
   });
   const server = await startServer({ engine: toServedEngine(engine), rendererDir, logger });
   return {

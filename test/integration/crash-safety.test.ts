@@ -15,7 +15,7 @@ import { runCli, startCli, type CliRun } from '../support/cli-process.js';
 import { verifyDataFolder } from '../support/verify-data-folder.js';
 import { writeScene } from '../support/synthetic.js';
 import type { Engine } from '../../src/core/app/engine.js';
-import { EMBED_POOL_MIN_FILES_ENV } from '../../src/cli/context.js';
+import { EMBED_POOL_MIN_FILES_ENV, PROGRESSIVE_MIN_FILES_ENV } from '../../src/cli/context.js';
 import type { Progress } from '../../src/shared/types.js';
 import { ensureBuiltCli } from './built-cli.js';
 import { TEST_MODEL, openTestEngine, tempDir, type TempDir } from './helpers.js';
@@ -134,6 +134,69 @@ describe('lookalike index killed with SIGKILL', () => {
     expect(final.code, final.stderr).toBe(0);
     const { problems } = await verifyDataFolder(data, { collection: 'shop', indexed: paths });
     expect(problems, `seed ${seed}: ${history.join('; ')}`).toEqual([]);
+  });
+});
+
+/** Committed rows waiting for their embedding (a progressive run's first pass), as another process sees them. */
+const pendingRows = (dataDir: string): number => {
+  try {
+    const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true, readonly: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NULL AND error_code IS NULL').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+};
+
+describe('lookalike index killed in either pass of a progressive run', () => {
+  it('loses and duplicates nothing: killed while cataloguing, then while embedding, then run to the end', async () => {
+    const seed = Number(process.env['LOOKALIKE_KILL_SEED'] ?? Date.now() % 100_000);
+    const random = prng(seed);
+    const photos = join(tmp.path, 'progressive-photos');
+    const paths = await makePhotos(photos, 150, 5000);
+    // Both passes on a few files (the real threshold is PROGRESSIVE_MIN_FILES).
+    const progressive = { env: { [PROGRESSIVE_MIN_FILES_ENV]: '1' } };
+    const poll = async (until: () => boolean, proc: ReturnType<typeof startCli>) => {
+      const deadline = Date.now() + 120_000;
+      while (!until() && proc.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    const history: string[] = [];
+    let landed = false;
+    // A fast machine may finish a pass before the kill lands: then again on a fresh data folder.
+    for (let round = 0; round < 4 && !landed; round++) {
+      const data = join(tmp.path, `progressive-data-${round}`);
+      const args = ['--data', data, '--model', TEST_MODEL, 'index', photos, '--collection', 'shop'];
+      const first = startCli(args, progressive);
+      await poll(() => pendingRows(data) > 0, first);
+      await new Promise((r) => setTimeout(r, random() * 100));
+      first.child.kill('SIGKILL');
+      await first.done;
+      const [catalogued, embedded] = [pendingRows(data), indexedRows(data)];
+      history.push(`round ${round}: first kill at ${catalogued} pending, ${embedded} embedded`);
+      // Killed in the first pass: some files catalogued (a sample embedded), some not read yet.
+      if (catalogued === 0 || catalogued + embedded >= paths.length) continue;
+
+      // The rerun catalogues the rest, then embeds; killed once some of the catalogued ones are embedded.
+      const second = startCli(args, progressive);
+      await poll(() => indexedRows(data) > embedded + 16, second);
+      await new Promise((r) => setTimeout(r, random() * 100));
+      second.child.kill('SIGKILL');
+      await second.done;
+      const [waiting, done] = [pendingRows(data), indexedRows(data)];
+      history.push(`second kill at ${waiting} pending, ${done} embedded`);
+      if (waiting === 0 || done <= embedded) continue;
+      landed = true;
+
+      const final = await runCli(args, progressive);
+      expect(final.code, final.stderr).toBe(0);
+      expect(pendingRows(data)).toBe(0);
+      const { problems } = await verifyDataFolder(data, { collection: 'shop', indexed: paths });
+      expect(problems, `seed ${seed}: ${history.join('; ')}`).toEqual([]);
+    }
+    expect(landed, `seed ${seed}: ${history.join('; ')}`).toBe(true);
   });
 });
 

@@ -77,6 +77,9 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
             `${printable(s.collection)}: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.moved} moved, ${s.removed} removed, ` +
               `${s.failed} failed in ${formatDuration(s.seconds)}${rate}${s.cancelled ? ' (cancelled: run again to resume)' : ''}`,
           );
+          // A progressive run: when duplicates became listable, and what still waits for its embedding.
+          if (s.fingerprintSeconds !== undefined) ctx.out(`  catalogued ${s.fingerprinted ?? 0} files first (duplicates listable after ${formatDuration(s.fingerprintSeconds)})`);
+          if (s.pending) ctx.out(`  ${s.pending} catalogued, not embedded yet (\`lookalike dupes\` sees them; search does once a run finishes them)`);
           const ocr = ocrRuns.get(s.collection);
           if (ocr) ctx.out(`  OCR: ${ocr.processed} read (${ocr.withText} with text, ${ocr.failed} failed), ${ocr.skipped} already read`);
           for (const f of failures.slice(0, MAX_LISTED_FAILURES)) ctx.out(`  failed: ${printable(f.path)}: ${printable(f.reason)} (${f.code})`);

@@ -18,13 +18,13 @@ export function registerStatsCommand(program: Command, ctx: CliContext): void {
         const rows: [string, string][] = [
           ['data folder', printable(engine.dataDir)],
           ['model', s.dimensions > 0 ? `${s.modelId} (${s.dimensions} dimensions)` : `${s.modelId} (nothing indexed yet)`],
-          ['items', `${s.itemCount} indexed, ${s.failedCount} failed`],
+          ['items', `${s.itemCount} indexed, ${s.failedCount} failed${s.pendingCount ? `, ${s.pendingCount} catalogued and waiting for their embedding` : ''}`],
           ['vectors', `${s.vectorCount} in the index (${formatBytes(s.indexBytes)} on disk)`],
           ['catalog', formatBytes(s.catalogBytes)],
         ];
         for (const [k, v] of rows) ctx.out(`${k.padEnd(13)}${v}`);
         if (s.collections.length === 0) ctx.out('collections  none yet: `lookalike index <folder>` adds one');
-        for (const c of s.collections) ctx.out(`  ${printable(c.name).padEnd(24)} ${c.itemCount} indexed, ${c.failedCount} failed`);
+        for (const c of s.collections) ctx.out(`  ${printable(c.name).padEnd(24)} ${c.itemCount} indexed, ${c.failedCount} failed${c.pendingCount ? `, ${c.pendingCount} pending` : ''}`);
       });
     });
 }

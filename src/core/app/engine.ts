@@ -51,7 +51,7 @@ export interface EngineOptions {
   /** Files with more bytes are recorded as IMAGE_TOO_LARGE unread (default DEFAULT_MAX_FILE_BYTES). */
   maxFileBytes?: number;
   /** Tuning of the index job (batch size, decode concurrency, save interval, when to embed on worker threads). */
-  index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs' | 'bulkMinFiles'>;
+  index?: Pick<IndexJobOptions, 'batchSize' | 'concurrency' | 'saveEveryMs' | 'progressEveryMs' | 'bulkMinFiles' | 'progressiveMinFiles'>;
   /** When the folder learns its whitening (default DEFAULT_WHITENING_POLICY; tests and `eval` ablations change it). */
   whitening?: WhiteningPolicy;
   /**

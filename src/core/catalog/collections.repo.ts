@@ -17,6 +17,8 @@ export interface RootRow {
 export interface CollectionCounts {
   itemCount: number;
   failedCount: number;
+  /** Catalogued and waiting for their embedding (progressive indexing). */
+  pendingCount: number;
 }
 
 type RawCollection = { id: number; name: string; created_at: number };
@@ -90,7 +92,7 @@ export class CollectionsRepo {
   }
 
   /**
-   * Indexed and failed item counts per collection id (collections without items are absent): from the embedded-id
+   * Indexed, failed and pending item counts per collection id (collections without items are absent): from the embedded-id
    * summaries (migration 0004) and the failed items' partial index, without scanning `items`.
    */
   counts(): Map<CollectionId, CollectionCounts> {
@@ -99,12 +101,13 @@ export class CollectionsRepo {
         `SELECT * FROM (
            SELECT c.id,
                   (SELECT COALESCE(SUM(s.count), 0) FROM embedded_id_sets s WHERE s.collection_id = c.id) AS indexed,
-                  (SELECT COUNT(*) FROM items i WHERE i.collection_id = c.id AND i.error_code IS NOT NULL) AS failed
+                  (SELECT COUNT(*) FROM items i WHERE i.collection_id = c.id AND i.error_code IS NOT NULL) AS failed,
+                  (SELECT COUNT(*) FROM items i WHERE i.collection_id = c.id AND i.model_id IS NULL AND i.error_code IS NULL) AS pending
            FROM collections c)
-         WHERE indexed > 0 OR failed > 0`,
+         WHERE indexed > 0 OR failed > 0 OR pending > 0`,
       )
-      .all() as { id: number; indexed: number; failed: number }[];
-    return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed }]));
+      .all() as { id: number; indexed: number; failed: number; pending: number }[];
+    return new Map(rows.map((r) => [asCollectionId(r.id), { itemCount: r.indexed, failedCount: r.failed, pendingCount: r.pending }]));
   }
 
   /** Whether the collection's photos over the pixel limit are indexed downscaled (collection_settings; off by default). */

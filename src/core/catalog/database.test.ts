@@ -54,14 +54,14 @@ describe('catalog database', () => {
     });
     catalog.items.insertFailed({ ...facts, path: '/b.jpg', code: 'CORRUPT_IMAGE', reason: 'damaged' });
     expect(catalog.items.vectorByHash(Buffer.alloc(32, 1), 'm@1')?.itemId).toBe(id);
-    expect(catalog.items.totals()).toEqual({ items: 1, vectors: 1, failed: 1 });
+    expect(catalog.items.totals()).toEqual({ items: 1, vectors: 1, failed: 1, pending: 0 });
     expect(catalog.items.failed(c.id)).toMatchObject([{ path: '/b.jpg', code: 'CORRUPT_IMAGE', reason: 'damaged', collection: 'shop' }]);
     // A vector whose length does not match its dimension is refused.
     expect(() =>
       catalog.items.insertIndexed({ ...facts, path: '/c.jpg', width: 1, height: 1, format: 'jpeg', modelId: 'm@1', dim: 3, vector: Buffer.alloc(4) }),
     ).toThrow(/CHECK constraint/);
     catalog.items.delete(id);
-    expect(catalog.items.totals()).toEqual({ items: 0, vectors: 0, failed: 1 });
+    expect(catalog.items.totals()).toEqual({ items: 0, vectors: 0, failed: 1, pending: 0 });
     // Ids are never reused (they are the vector index's keys).
     const next = catalog.items.insertFailed({ ...facts, path: '/d.jpg', code: 'EMPTY_FILE', reason: 'empty' });
     expect(next).toBeGreaterThan(id + 1);

@@ -78,10 +78,20 @@ function migrate(db: Db, migrations: readonly Migration[], logger: Logger): void
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        m.up(db);
+        if (m.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new AppError('DB_CORRUPT', `Migration ${m.version} (${m.name}) would leave ${broken.length} broken references; the catalog is unchanged.`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } finally {
+      if (m.foreignKeysOff) db.pragma('foreign_keys = ON');
+    }
     logger.info('catalog migrated', { version: m.version, name: m.name });
   }
 }

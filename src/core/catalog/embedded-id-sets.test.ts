@@ -54,12 +54,12 @@ describe('embedded id summaries (migration 0004 triggers)', () => {
       }
     }
     const slow = rawDatabase(catalog)
-      .prepare('SELECT COUNT(model_id) AS items, (SELECT COUNT(*) FROM embeddings) AS vectors, COUNT(error_code) AS failed FROM items')
+      .prepare('SELECT COUNT(model_id) AS items, (SELECT COUNT(*) FROM embeddings) AS vectors, COUNT(error_code) AS failed, COUNT(*) - COUNT(model_id) - COUNT(error_code) AS pending FROM items')
       .get();
     expect(catalog.items.totals()).toEqual(slow);
     const slowCounts = rawDatabase(catalog)
-      .prepare('SELECT collection_id AS id, COUNT(model_id) AS itemCount, COUNT(error_code) AS failedCount FROM items GROUP BY collection_id')
-      .all() as { id: CollectionId; itemCount: number; failedCount: number }[];
+      .prepare('SELECT collection_id AS id, COUNT(model_id) AS itemCount, COUNT(error_code) AS failedCount, COUNT(*) - COUNT(model_id) - COUNT(error_code) AS pendingCount FROM items GROUP BY collection_id')
+      .all() as { id: CollectionId; itemCount: number; failedCount: number; pendingCount: number }[];
     expect(catalog.collections.counts()).toEqual(new Map(slowCounts.map(({ id, ...c }) => [id, c])));
   };
 
@@ -99,6 +99,16 @@ describe('embedded id summaries (migration 0004 triggers)', () => {
     expect(c).toBe(b);
     expect(catalog.items.embeddedIdDigest(c, 'm2')).toEqual({ count: 0, sum: 0n, squares: 0n });
     indexed(c);
+    expectInStep();
+    // A pending item (progressive indexing) counts once its embedding is made, in place.
+    const waiting = catalog.items.insertPending({ collectionId: c, path: '/p/pending.jpg', size: 1, mtimeMs: 1, hash: Buffer.from('pending'), width: 1, height: 1, format: 'jpeg' });
+    expectInStep();
+    expect(catalog.items.pending(c).map((r) => r.id)).toEqual([waiting]);
+    const facts = { size: 2, mtimeMs: 2, hash: Buffer.from('pending'), width: 1, height: 1, format: 'jpeg', modelId: 'm1', dim: DIM, vector };
+    expect(catalog.items.completePending(waiting, facts)).toBe(true);
+    expect(catalog.items.completePending(waiting, facts)).toBe(false);
+    expect(catalog.items.embeddedIds(c, 'm1')).toContain(waiting);
+    expect(catalog.items.pending(c)).toEqual([]);
     expectInStep();
   });
 

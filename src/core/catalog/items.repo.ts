@@ -13,8 +13,10 @@ export interface ScanRow {
   size: number;
   mtimeMs: number;
   hash: Buffer | null;
-  /** True when the item has an embedding; false when it is recorded as failed. */
+  /** True when the item has an embedding; false when it is recorded as failed or is pending. */
   indexed: boolean;
+  /** Catalogued (hash, signature) and waiting for its embedding (the second pass of a progressive run). */
+  pending: boolean;
   /** Why it failed (not indexed), else null. */
   errorCode: ErrorCode | null;
   /** Whether its vector averages its product region's crop in (RegionsRepo). */
@@ -74,6 +76,46 @@ export interface NewIndexedItem extends FileFacts {
   region?: ItemRegion;
 }
 
+/** A file catalogued before its embedding: what exact and near-duplicate detection need (progressive indexing). */
+export interface NewPendingItem extends FileFacts {
+  hash: Buffer;
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** A pending item as the embedding pass reads it. */
+export interface PendingRow {
+  id: ItemId;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  hash: Buffer;
+}
+
+/** What the embedding pass stores for a pending item: the facts of the bytes it embedded, and the embedding. */
+export interface PendingEmbedding {
+  size: number;
+  mtimeMs: number;
+  hash: Buffer;
+  width: number;
+  height: number;
+  format: string;
+  modelId: string;
+  dim: number;
+  /** f16 little-endian, `dim * 2` bytes. */
+  vector: Buffer;
+  region?: ItemRegion;
+}
+
+/** An item with its content hash and, unless it is pending, the embedding stored for it by one model. */
+export interface CataloguedItemRecord extends ItemRecord {
+  hash: Buffer;
+  vector: Buffer | null;
+  dim: number | null;
+  modelId: string | null;
+}
+
 export interface NewFailedItem extends FileFacts {
   code: ErrorCode;
   reason: string;
@@ -127,6 +169,7 @@ export class ItemsRepo {
   private readonly stmts;
   private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
   private readonly insertUnlessTakenTx: (item: NewIndexedItem, now: number) => ItemId | undefined;
+  private readonly completePendingTx: (id: ItemId, e: PendingEmbedding, now: number) => boolean;
   /** Prepared on first use, as insertIndexed's region statement (it reads item_regions, migration 0005). */
   private vectorByHashStmt: Database.Statement<unknown[]> | undefined;
 
@@ -147,11 +190,26 @@ export class ItemsRepo {
     const { insertItem, insertVector } = this.stmts;
     // Prepared on first use: a catalog opened before migration 0005 (tests of older schemas) has no item_regions.
     let insertRegion: Database.Statement<unknown[]> | undefined;
+    const putRegion = (id: ItemId, region: ItemRegion | undefined) => {
+      if (region) (insertRegion ??= db.prepare('INSERT INTO item_regions (item_id, x, y, width, height, area, averaged) VALUES (?, ?, ?, ?, ?, ?, ?)')).run(id, region.box.x, region.box.y, region.box.width, region.box.height, region.box.area, region.averaged ? 1 : 0);
+    };
     this.insertIndexedTx = db.transaction((item: NewIndexedItem, now: number): ItemId => {
       const id = asItemId(Number(insertItem.run({ ...item, code: null, reason: null, now }).lastInsertRowid));
       insertVector.run(id, item.modelId, item.dim, item.vector);
-      if (item.region) (insertRegion ??= db.prepare('INSERT INTO item_regions (item_id, x, y, width, height, area, averaged) VALUES (?, ?, ?, ?, ?, ?, ?)')).run(id, item.region.box.x, item.region.box.y, item.region.box.width, item.region.box.height, item.region.box.area, item.region.averaged ? 1 : 0);
+      putRegion(id, item.region);
       return id;
+    });
+    let completeStmt: Database.Statement<unknown[]> | undefined;
+    this.completePendingTx = db.transaction((id: ItemId, e: PendingEmbedding, now: number): boolean => {
+      completeStmt ??= db.prepare(
+        `UPDATE items SET size = @size, mtime_ms = @mtimeMs, hash = @hash, width = @width, height = @height, format = @format,
+           model_id = @modelId, indexed_at = @now
+         WHERE id = @id AND model_id IS NULL AND error_code IS NULL`,
+      );
+      if (completeStmt.run({ ...e, id, now }).changes === 0) return false;
+      insertVector.run(id, e.modelId, e.dim, e.vector);
+      putRegion(id, e.region);
+      return true;
     });
     const taken = db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck();
     this.insertUnlessTakenTx = db.transaction((item: NewIndexedItem, now: number): ItemId | undefined =>
@@ -174,9 +232,44 @@ export class ItemsRepo {
       mtimeMs: r.mtime_ms,
       hash: r.hash,
       indexed: r.model_id !== null,
+      pending: r.model_id === null && r.error_code === null,
       errorCode: r.error_code,
       averaged: r.averaged === 1,
     }));
+  }
+
+  /** Catalogues a file before its embedding (a pending item, see NewPendingItem). */
+  insertPending(item: NewPendingItem, now = Date.now()): ItemId {
+    const info = this.stmts.insertItem.run({ ...item, modelId: null, code: null, reason: null, now });
+    return asItemId(Number(info.lastInsertRowid));
+  }
+
+  /** insertPending() unless the collection already has an item at that path (see insertIndexedUnlessTaken). */
+  insertPendingUnlessTaken(item: NewPendingItem, now = Date.now()): ItemId | undefined {
+    const taken = this.db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck().get(item.collectionId, item.path) !== undefined;
+    return taken ? undefined : this.insertPending(item, now);
+  }
+
+  /** A collection's pending items, by id (the partial index items_pending, migration 0007). */
+  pending(collectionId: CollectionId): PendingRow[] {
+    const rows = this.db
+      .prepare('SELECT id, path, size, mtime_ms, hash FROM items WHERE collection_id = ? AND model_id IS NULL AND error_code IS NULL ORDER BY id')
+      .all(collectionId) as { id: number; path: string; size: number; mtime_ms: number; hash: Buffer }[];
+    return rows.map((r) => ({ id: asItemId(r.id), path: r.path, size: r.size, mtimeMs: r.mtime_ms, hash: r.hash }));
+  }
+
+  /** How many of a collection's items are pending. */
+  pendingCount(collectionId: CollectionId): number {
+    return this.db.prepare('SELECT COUNT(*) FROM items WHERE collection_id = ? AND model_id IS NULL AND error_code IS NULL').pluck().get(collectionId) as number;
+  }
+
+  /**
+   * Gives a pending item its embedding, in place (it keeps its id: a duplicate group listed before the embedding
+   * names the same items after it), with the facts of the bytes embedded.
+   * @returns false when the item is no longer pending (removed, trashed or re-catalogued meanwhile): nothing written.
+   */
+  completePending(id: ItemId, embedding: PendingEmbedding, now = Date.now()): boolean {
+    return this.completePendingTx(id, embedding, now);
   }
 
   /** Inserts an indexed item and its embedding, both or neither (a savepoint inside the batch transaction). */
@@ -267,6 +360,24 @@ export class ItemsRepo {
          ORDER BY i.id`,
       )
       .all(modelId, ...collectionIds) as (RawItem & { hash: Buffer; vector: Buffer; dim: number; model_id: string })[];
+    return rows.map((r) => ({ ...toItem(r), hash: r.hash, vector: r.vector, dim: r.dim, modelId: r.model_id }));
+  }
+
+  /**
+   * embedded(), pending items included (with null embeddings): what deduplication compares, which needs only the
+   * content hash and the perceptual signature.
+   */
+  catalogued(collectionIds: readonly CollectionId[], modelId: string): CataloguedItemRecord[] {
+    if (collectionIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT ${ITEM_COLUMNS}, i.hash, e.vector, e.dim, e.model_id
+         FROM items i JOIN collections c ON c.id = i.collection_id LEFT JOIN embeddings e ON e.item_id = i.id AND e.model_id = ?
+         WHERE i.hash IS NOT NULL AND i.error_code IS NULL AND (e.item_id IS NOT NULL OR i.model_id IS NULL)
+           AND i.collection_id IN (${collectionIds.map(() => '?').join(',')})
+         ORDER BY i.id`,
+      )
+      .all(modelId, ...collectionIds) as (RawItem & { hash: Buffer; vector: Buffer | null; dim: number | null; model_id: string | null })[];
     return rows.map((r) => ({ ...toItem(r), hash: r.hash, vector: r.vector, dim: r.dim, modelId: r.model_id }));
   }
 
@@ -409,14 +520,15 @@ export class ItemsRepo {
    * summaries, failed items from their partial index. Neither scans the million-row tables (counting `embeddings`
    * alone read ~2 GB at a million rows).
    */
-  totals(): { items: number; vectors: number; failed: number } {
+  totals(): { items: number; vectors: number; failed: number; pending: number } {
     const r = this.db
       .prepare(
         `SELECT (SELECT COALESCE(SUM(count), 0) FROM embedded_id_sets) AS items,
-                (SELECT COUNT(*) FROM items WHERE error_code IS NOT NULL) AS failed`,
+                (SELECT COUNT(*) FROM items WHERE error_code IS NOT NULL) AS failed,
+                (SELECT COUNT(*) FROM items WHERE model_id IS NULL AND error_code IS NULL) AS pending`,
       )
-      .get() as { items: number; failed: number };
-    return { items: r.items, vectors: r.items, failed: r.failed };
+      .get() as { items: number; failed: number; pending: number };
+    return { items: r.items, vectors: r.items, failed: r.failed, pending: r.pending };
   }
 
   /** Every item that has an embedding (by any model), by id: what a model switch re-embeds. */

@@ -70,7 +70,7 @@ describe('catalog repositories', () => {
     expect(catalog.items.insertIndexedUnlessTaken(item(shop, 'a', 'h2'))).toBeUndefined();
     // The same path in another collection is another item.
     expect(catalog.items.insertIndexedUnlessTaken(item(rival, 'a', 'h1'))).toBeDefined();
-    expect(catalog.items.totals()).toEqual({ items: 2, vectors: 2, failed: 0 });
+    expect(catalog.items.totals()).toEqual({ items: 2, vectors: 2, failed: 0, pending: 0 });
     expect(catalog.items.hash(first!)).toEqual(Buffer.from('h1'));
     expect(catalog.items.vector(first!)).toEqual({ modelId: 'm1', dim: 4, vector });
   });

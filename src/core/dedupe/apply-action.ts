@@ -14,7 +14,7 @@ import { expandHome } from '../base/home-path.js';
 import type { Logger } from '../base/logger.js';
 import { refuseSystemFolder } from '../base/system-folders.js';
 import type { ModelState } from '../models/model-state.js';
-import { requireScopeItems, type ScopeItem } from './catalog-view.js';
+import { requireScopeItems, type CataloguedScopeItem } from './catalog-view.js';
 import { exclusiveFileAction, openIndexes, type FileActionDeps } from './exclusive-file-action.js';
 import { moveIntoFolder, pathExists } from './file-ops.js';
 import { snapshot } from './item-snapshot.js';
@@ -54,7 +54,7 @@ export async function applyAction(deps: ApplyActionDeps, given: ApplyAction, ite
   // Before anything is touched: Node's recursive mkdir loops for ever on procfs (`move:/proc/x`, ~90% CPU).
   if (action.kind === 'move') await checkDestination(action.destination);
   else await checkTrashUsable();
-  const items = requireScopeItems(deps.catalog, itemIds);
+  const items = requireScopeItems(deps.catalog, itemIds, { pending: true });
   const refused = items.find((i) => i.reference);
   if (refused) throw new AppError('FORBIDDEN', `${refused.path} lies under a reference folder; reference files are never removed.`);
   let destination: string | null = null;
@@ -127,7 +127,7 @@ export async function applyAction(deps: ApplyActionDeps, given: ApplyAction, ite
 }
 
 /** Whether a file moved to `dest` stays in its collection (inside one of its roots): then its row follows it. */
-function followsMove(catalog: Catalog, item: ScopeItem, dest: string): boolean {
+function followsMove(catalog: Catalog, item: CataloguedScopeItem, dest: string): boolean {
   return catalog.collections.roots(item.collectionId).some((r) => isInside(dest, r.path));
 }
 

@@ -6,12 +6,17 @@
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { EmbeddedItemRecord } from '../catalog/items.repo.js';
+import type { CataloguedItemRecord, EmbeddedItemRecord } from '../catalog/items.repo.js';
 import { isInside } from '../base/confine.js';
 import type { Picture } from './near-duplicates.js';
 
 export interface ScopeItem extends EmbeddedItemRecord {
   /** Under a root flagged as reference: never removed. */
+  reference: boolean;
+}
+
+/** A scope item that may be pending (catalogued, not embedded yet: null vector), as deduplication reads them. */
+export interface CataloguedScopeItem extends CataloguedItemRecord {
   reference: boolean;
 }
 
@@ -27,8 +32,13 @@ export function resolveCollections(catalog: Catalog, names: readonly string[] | 
   });
 }
 
-/** Every item of the collections that has an embedding by the catalog's embedder, by id. */
-export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId[]): ScopeItem[] {
+/**
+ * Every item of the collections that has an embedding by the catalog's embedder, by id; with `pending`, also the
+ * items that wait for theirs (exact and near duplicates need only the hash and the signature).
+ */
+export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId[]): ScopeItem[];
+export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId[], options: { pending: true }): CataloguedScopeItem[];
+export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId[], options: { pending?: boolean } = {}): CataloguedScopeItem[] {
   const embedderId = catalog.meta.get('embedder_id');
   if (!embedderId || collectionIds.length === 0) return [];
   const referenceRoots = new Map<number, string[]>();
@@ -41,7 +51,7 @@ export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId
         .map((r) => r.path),
     );
   }
-  const rows = catalog.items.embedded(collectionIds, embedderId);
+  const rows: CataloguedItemRecord[] = options.pending ? catalog.items.catalogued(collectionIds, embedderId) : catalog.items.embedded(collectionIds, embedderId);
   const products = catalog.products.forItems(rows.map((r) => r.id));
   return rows.map((r) => ({
     ...r,
@@ -51,13 +61,16 @@ export function loadScope(catalog: Catalog, collectionIds: readonly CollectionId
 }
 
 /**
- * Scope items by id.
- * @throws AppError ITEM_NOT_FOUND naming the first id without an embedded item.
+ * Scope items by id; with `pending`, pending items too.
+ * @throws AppError ITEM_NOT_FOUND naming the first id without an embedded (or pending) item.
  */
-export function requireScopeItems(catalog: Catalog, ids: readonly number[]): ScopeItem[] {
+export function requireScopeItems(catalog: Catalog, ids: readonly number[]): ScopeItem[];
+export function requireScopeItems(catalog: Catalog, ids: readonly number[], options: { pending: true }): CataloguedScopeItem[];
+export function requireScopeItems(catalog: Catalog, ids: readonly number[], options: { pending?: boolean } = {}): CataloguedScopeItem[] {
   const items = catalog.items.getMany(ids);
   const collections = [...new Set([...items.values()].map((i) => i.collectionId))];
-  const byId = new Map(loadScope(catalog, collections).map((i) => [i.id as number, i]));
+  const scope = options.pending ? loadScope(catalog, collections, { pending: true }) : loadScope(catalog, collections);
+  const byId = new Map(scope.map((i) => [i.id as number, i]));
   return [...new Set(ids)].map((id) => {
     const item = byId.get(id);
     if (!item) throw new AppError('ITEM_NOT_FOUND', `No indexed item with id ${id}.`);
@@ -66,19 +79,19 @@ export function requireScopeItems(catalog: Catalog, ids: readonly number[]): Sco
 }
 
 /** One side's distinct contents: items with the same hash become one picture (exact duplicates). */
-export interface Contents {
-  pictures: Picture[];
+export interface Contents<T extends CataloguedScopeItem = ScopeItem> {
+  pictures: Picture<T['vector']>[];
   /** Items of each picture, in the same order. */
-  items: ScopeItem[][];
+  items: T[][];
 }
 
 /**
  * Groups items by content hash. `split(hashHex)` keeps a content's identical files apart (the user said they are
  * not duplicates of each other).
  */
-export function toContents(items: readonly ScopeItem[], split: (hashHex: string) => boolean = () => false): Contents {
-  const byHash = new Map<string, ScopeItem[]>();
-  const order: ScopeItem[][] = [];
+export function toContents<T extends CataloguedScopeItem>(items: readonly T[], split: (hashHex: string) => boolean = () => false): Contents<T> {
+  const byHash = new Map<string, T[]>();
+  const order: T[][] = [];
   for (const item of items) {
     const key = item.hash.toString('hex');
     if (split(key)) {

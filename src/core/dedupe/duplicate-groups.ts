@@ -13,7 +13,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { pairKey } from '../catalog/dedupe-journal.repo.js';
 import { matchPictures, prepareSignature } from '../images/phash.js';
 import type { ModelState } from '../models/model-state.js';
-import { loadScope, resolveCollections, toContents, type ScopeItem } from './catalog-view.js';
+import { loadScope, resolveCollections, toContents, type CataloguedScopeItem, type Contents } from './catalog-view.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
 import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
@@ -29,7 +29,7 @@ export const DEFAULT_DUPES_THRESHOLD = 0.5;
 
 export type DupeRole = 'keeper' | 'remove' | 'reference';
 
-export interface DupeItem extends Omit<ScopeItem, 'hash' | 'vector' | 'dim' | 'modelId'> {
+export interface DupeItem extends Omit<CataloguedScopeItem, 'hash' | 'vector' | 'dim' | 'modelId'> {
   /** Detail agreement with the keeper (0..1; 1 for an identical file). */
   score: number;
   role: DupeRole;
@@ -109,9 +109,11 @@ export async function findDuplicateGroups(deps: DuplicateGroupsDeps, options: Du
   const rules = options.keeperRules && options.keeperRules.length > 0 ? options.keeperRules : DEFAULT_KEEPER_RULES;
   const { catalog } = deps;
   const scope = resolveCollections(catalog, options.collections);
+  // Pending items too (catalogued by a progressive run, embeddings to come): the hash and the signature suffice.
   const items = loadScope(
     catalog,
     scope.map((c) => c.id),
+    { pending: true },
   );
   const notDuplicates = catalog.dedupeJournal.notDuplicateKeys();
   const hex = (b: Buffer) => b.toString('hex');
@@ -206,7 +208,7 @@ export async function findDuplicateGroups(deps: DuplicateGroupsDeps, options: Du
 }
 
 function buildGroup(
-  contents: ReturnType<typeof toContents>,
+  contents: Contents<CataloguedScopeItem>,
   nodes: readonly { node: number; similarity: number }[],
   keeperOptions: Parameters<typeof chooseKeeper>[1],
   reasonOf: (x: number, y: number) => PairReason | undefined,

@@ -7,10 +7,10 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { ActionItemRow, NewActionItem } from '../catalog/dedupe-journal.repo.js';
 import { decodeF16 } from '../base/f16.js';
 import type { ModelState } from '../models/model-state.js';
-import type { ScopeItem } from './catalog-view.js';
+import type { CataloguedScopeItem } from './catalog-view.js';
 
 /** What the journal records of an item. */
-export function snapshot(item: ScopeItem): NewActionItem {
+export function snapshot(item: CataloguedScopeItem): NewActionItem {
   return {
     itemId: item.id,
     collectionId: item.collectionId,
@@ -29,7 +29,7 @@ export function snapshot(item: ScopeItem): NewActionItem {
 
 /**
  * Puts a restored file's catalog row back: the row that followed a move moves back; a deleted row is inserted
- * again from the journal's snapshot (a new id; the stored embedding, so no re-embedding).
+ * again from the journal's snapshot (a new id; the stored embedding, so no re-embedding; a pending item pending).
  * @returns the row's id, or undefined when the catalog cannot take it (collection gone, other model, the path
  *   catalogued again meanwhile): the next index run picks the file up.
  */
@@ -42,6 +42,21 @@ export function restoreRow(deps: { catalog: Catalog; model: ModelState }, item: 
     return existing.id;
   }
   if (!catalog.collections.findById(asCollectionId(item.collectionId))) return undefined;
+  // A pending item (trashed before its embedding was made) comes back pending: the next index run embeds it.
+  if (!item.vector && !item.modelId) {
+    return catalog.transaction(() =>
+      catalog.items.insertPendingUnlessTaken({
+        collectionId: asCollectionId(item.collectionId),
+        path: item.path,
+        size: item.size,
+        mtimeMs: item.mtimeMs,
+        hash: item.hash,
+        width: item.width ?? 0,
+        height: item.height ?? 0,
+        format: item.format ?? 'unknown',
+      }),
+    );
+  }
   if (!item.vector || !item.modelId || item.dim === null || item.modelId !== catalog.meta.get('embedder_id')) return undefined;
   const id = catalog.transaction(() =>
     catalog.items.insertIndexedUnlessTaken({

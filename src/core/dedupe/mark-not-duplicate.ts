@@ -9,7 +9,7 @@ import { snapshot } from './item-snapshot.js';
  * @throws AppError ITEM_NOT_FOUND, INVALID_INPUT (fewer than two items)
  */
 export function markNotDuplicate(catalog: Catalog, itemIds: readonly number[]): { actionId: number; pairs: number } {
-  const items = requireScopeItems(catalog, itemIds);
+  const items = requireScopeItems(catalog, itemIds, { pending: true });
   if (items.length < 2) throw new AppError('INVALID_INPUT', 'Mark at least two items as not duplicates.');
   const journal = catalog.dedupeJournal;
   return catalog.transaction(() => {

@@ -22,13 +22,13 @@ import { decodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
 
 /** One distinct content (by hash) of a side: the items sharing it are exact duplicates of each other. */
-export interface Picture {
+export interface Picture<V extends Buffer | null = Buffer> {
   /** An item id of this content that the embedding index knows (the first one). */
   itemId: number;
   /** Every item id of this content on this side. */
   itemIds: readonly number[];
-  /** The stored embedding (f16 little-endian). */
-  vector: Buffer;
+  /** The stored embedding (f16 little-endian); null while the item is pending (found through its layout only). */
+  vector: V;
   /** Undefined when the file could not be signed: it is then matched by identical content only. */
   signature: PreparedSignature | undefined;
 }
@@ -140,8 +140,8 @@ function breather(): () => Promise<void> {
  * @throws AppError CANCELLED when `signal` aborts.
  */
 export async function findNearDuplicates(
-  queries: readonly Picture[],
-  targets: readonly Picture[],
+  queries: readonly Picture<Buffer | null>[],
+  targets: readonly Picture<Buffer | null>[],
   embeddingNeighbours: EmbeddingNeighbours,
   options: NearDuplicateOptions & { same: boolean },
 ): Promise<{ pairs: VerifiedPair[]; open: OpenCandidate[]; stats: CandidateStats }> {
@@ -174,15 +174,17 @@ export async function findNearDuplicates(
     const had = rankOf.get(key);
     if (had === undefined || rank < had) rankOf.set(key, rank);
   };
-  const rawDim = (queries[0]?.vector.length ?? 0) / 2;
-  for (let start = 0; start < queries.length; start += PREPARE_BATCH) {
+  // Pending pictures (not embedded yet) are not asked of the embedding index; the layouts below still are.
+  const embedded = queries.flatMap((p, q) => (p.vector === null ? [] : [q]));
+  const rawDim = (embedded.length > 0 ? queries[embedded[0]!]!.vector!.length : 0) / 2;
+  for (let start = 0; start < embedded.length; start += PREPARE_BATCH) {
     await pause();
     if (options.signal?.aborted) throw cancelled();
-    const count = Math.min(PREPARE_BATCH, queries.length - start);
+    const count = Math.min(PREPARE_BATCH, embedded.length - start);
     const raws = new Float32Array(count * rawDim);
     for (let r = 0; r < count; r++) {
-      const vector = queries[start + r]!.vector;
-      if (vector.length !== rawDim * 2) throw new Error(`near-duplicates: query ${start + r} has ${vector.length / 2} dimensions, not ${rawDim}`);
+      const vector = queries[embedded[start + r]!]!.vector!;
+      if (vector.length !== rawDim * 2) throw new Error(`near-duplicates: query ${embedded[start + r]} has ${vector.length / 2} dimensions, not ${rawDim}`);
       decodeF16(vector, raws, r * rawDim);
     }
     const prepared = await embeddingNeighbours.prepare(raws, count);
@@ -194,7 +196,7 @@ export async function findNearDuplicates(
       // Identical contents of the target side share one vector: ask for a few more so they do not crowd out others.
       const found = embeddingNeighbours.search(prepared.subarray(slice * dim, (slice + n) * dim), n, kEmbedding + 4);
       for (let i = 0; i < n; i++) {
-        const q = start + slice + i;
+        const q = embedded[start + slice + i]!;
         const hits: { target: number; score: number }[] = [];
         const taken = new Set<number>();
         for (const hit of found[i] ?? []) {
@@ -332,7 +334,7 @@ function isInformative(v: Float32Array): boolean {
  * An in-memory usearch index of the targets' coarse layouts (whole picture; with `withCrops`, also the centred
  * 75% crop, so a query that is a crop of a target finds it when queries and targets are different sets).
  */
-function buildSignatureIndex(targets: readonly Picture[], withCrops: boolean): SignatureIndex | undefined {
+function buildSignatureIndex(targets: readonly Picture<Buffer | null>[], withCrops: boolean): SignatureIndex | undefined {
   const rows: [Float32Array, number][] = [];
   targets.forEach((t, i) => {
     if (!t.signature || !isInformative(t.signature.whole[0])) return;

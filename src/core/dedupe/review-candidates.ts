@@ -11,7 +11,7 @@ import { readImageFile } from '../base/read-file.js';
 import type { Logger } from '../base/logger.js';
 import { hueDistance, hueHistogram, type HueHistogram } from '../features/hue-histogram.js';
 import type { PairVerification } from '../features/local-features.js';
-import type { Contents } from './catalog-view.js';
+import type { CataloguedScopeItem, Contents } from './catalog-view.js';
 import { verifyLocally, type LocalCheck } from './local-verification.js';
 import type { OpenCandidate, VerifiedPair } from './near-duplicates.js';
 import { localReason, signatureReason, type ReasonFacts } from './reasons.js';
@@ -88,8 +88,8 @@ export interface ReviewOptions {
  * @throws AppError CANCELLED
  */
 export async function reviewCandidates(
-  queries: Contents,
-  targets: Contents,
+  queries: Contents<CataloguedScopeItem>,
+  targets: Contents<CataloguedScopeItem>,
   pairs: readonly VerifiedPair[],
   open: readonly OpenCandidate[],
   options: ReviewOptions,

@@ -5,7 +5,8 @@ import { appendFileSync, closeSync, ftruncateSync, mkdtempSync, openSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { contentHash, decodeForIndex, decodeForModel, readFileSnapshot } from './decode.js';
+import { contentHash, decodeForFingerprint, decodeForIndex, decodeForModel, readFileSnapshot } from './decode.js';
+import { computeSignature, signatureFromRaw } from './phash.js';
 import { scene } from '../../../test/support/synthetic.js';
 
 const spec: ModelInputSpec = { width: 8, height: 8, resize: 'squash' };
@@ -207,5 +208,34 @@ describe('decodeForIndex', () => {
     const jpeg = await scene(9, 300, 400).jpeg().toBuffer();
     await expect(decodeForIndex(jpeg.subarray(0, jpeg.length / 2), model)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
     await expect(decodeForIndex(Buffer.from('not an image at all'), model)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+  });
+});
+
+describe('decodeForFingerprint', () => {
+  it('gives the oriented size and format, and an upright picture of at most 256 px a side from which the signature matches the full decode', async () => {
+    const bytes = await (await halves(800, 400)).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const f = await decodeForFingerprint(bytes);
+    expect({ width: f.width, height: f.height, format: f.format }).toEqual({ width: 400, height: 800, format: 'jpeg' });
+    expect([f.upright.width, f.upright.height, f.upright.channels]).toEqual([128, 256, 3]);
+    // Oriented: red on top, blue below.
+    const at = (x: number, y: number) => [...f.upright.data.subarray((y * f.upright.width + x) * 3, (y * f.upright.width + x) * 3 + 3)];
+    expect(near(at(64, 20), [255, 0, 0])).toBe(true);
+    expect(near(at(64, 236), [0, 0, 255])).toBe(true);
+    // The same picture as the signature's own decode sees.
+    const photo = await scene(5, 640, 480).jpeg().toBuffer();
+    const own = await computeSignature(photo);
+    const fromFingerprint = signatureFromRaw((await decodeForFingerprint(photo)).upright);
+    const diff = own.thumb.reduce((s, v, i) => s + Math.abs(v - fromFingerprint.thumb[i]!), 0) / own.thumb.length;
+    expect(diff).toBeLessThan(2);
+  });
+
+  it('never enlarges, and refuses and classifies like decodeForModel', async () => {
+    const small = await decodeForFingerprint(await scene(6, 60, 40).png().toBuffer());
+    expect([small.upright.width, small.upright.height, small.format]).toEqual([60, 40, 'png']);
+    await expect(decodeForFingerprint(Buffer.alloc(0))).rejects.toMatchObject({ code: 'EMPTY_FILE' });
+    const jpeg = await scene(9, 300, 400).jpeg().toBuffer();
+    await expect(decodeForFingerprint(jpeg.subarray(0, jpeg.length / 2))).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    await expect(decodeForFingerprint(Buffer.from('not an image at all'))).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    await expect(decodeForFingerprint(jpeg, { maxPixels: 1000 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
   });
 });

@@ -199,6 +199,44 @@ export async function cropForModel(detail: RawImage, width: number, height: numb
   }
 }
 
+/** The facts and the signature's picture of an image, without the model's input: the first pass of a progressive run. */
+export interface FingerprintDecode {
+  width: number;
+  height: number;
+  format: string;
+  /** Upright, alpha on white, sRGB, at most FINGERPRINT_SIDE a side (never enlarged): what the signature is made from. */
+  upright: RawImage;
+}
+
+/** The side of a fingerprint's picture: the perceptual signature's own decode (phash DECODE_SIDE). */
+const FINGERPRINT_SIDE = 256;
+
+/**
+ * Decodes `bytes` just far enough for the perceptual signature: JPEG and WebP shrink on load to ~1/8, so this costs
+ * a fraction of the model's decode, and the same limits and error classes apply as to decodeForModel.
+ * @throws AppError EMPTY_FILE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE
+ */
+export async function decodeForFingerprint(bytes: Buffer, options: { maxPixels?: number; downscale?: boolean } = {}): Promise<FingerprintDecode> {
+  if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');
+  const sharpOptions = modelSharpOptions(pixelLimit(options));
+  let header: DecodeContext | undefined;
+  try {
+    const { meta, width, height } = await orientedSize(bytes, sharpOptions);
+    header = { format: formatName(meta), width, height, bytes: bytes.length };
+    const { data, info } = await sharp(bytes, sharpOptions)
+      .rotate()
+      .resize(FINGERPRINT_SIDE, FINGERPRINT_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return { width, height, format: header.format, upright: { data, width: info.width, height: info.height, channels: info.channels } };
+  } catch (err) {
+    throw classifySharpError(err, header, pixelLimit(options));
+  }
+}
+
 async function decodeForIndexOnly(bytes: Buffer, spec: ModelInputSpec, options: { maxPixels?: number; downscale?: boolean }): Promise<IndexDecode> {
   if (spec.resize !== 'center-crop') return { ...(await decodeForModel(bytes, spec, options)), upright: null };
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', 'The file is empty.');

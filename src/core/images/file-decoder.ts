@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fromWireError, type WireError } from '../base/wire-error.js';
 import type { ModelInputSpec } from '../models/embedder.js';
-import { contentHash, decodeForIndex, readFileSnapshot, type DecodedImage } from './decode.js';
+import { contentHash, decodeForFingerprint, decodeForIndex, readFileSnapshot, type DecodedImage } from './decode.js';
 import { signatureFromRaw, type ImageSignature } from './phash.js';
 
 export interface FileRead {
@@ -48,6 +48,11 @@ export interface DecodeSettings {
   downscale?: boolean;
   /** Compute perceptual signatures from the decode. */
   signatures: boolean;
+  /**
+   * Decode for the signature only (decodeForFingerprint: the first pass of a progressive run): each decode gives the
+   * image's facts and its signature, and `decoded.pixels` is empty (there is no model input).
+   */
+  fingerprintOnly?: boolean;
   /** Also decode each image's detail picture (DecodedImage.detail), for crops of its product region. */
   detail?: boolean;
   /** Files read at once, and files decoded at once (sharp runs each decode on libuv's thread pool). */
@@ -142,6 +147,15 @@ export class LocalFileDecoder implements FileDecoder {
   private async decodeHeld(id: number): Promise<FileDecode> {
     try {
       const decodeStart = performance.now();
+      if (this.settings.fingerprintOnly) {
+        const { upright, ...facts } = await decodeForFingerprint(this.held.get(id)!.bytes!, {
+          maxPixels: this.settings.maxPixels,
+          ...(this.settings.downscale ? { downscale: true } : {}),
+        });
+        const signStart = performance.now();
+        const signature = signatureFromRaw(upright);
+        return { decoded: { ...facts, pixels: Buffer.alloc(0) }, signature, decodeMs: signStart - decodeStart, signatureMs: performance.now() - signStart };
+      }
       const { upright, ...decoded } = await decodeForIndex(this.held.get(id)!.bytes!, this.settings.spec, {
         maxPixels: this.settings.maxPixels,
         ...(this.settings.detail ? { detail: true } : {}),

@@ -24,6 +24,8 @@ export interface SignatureSink {
 /** What the run's written batches did. */
 export interface WriteCounts {
   indexed: number;
+  /** Catalogued pending (hash, facts, signature) by a progressive run's first pass. */
+  fingerprinted: number;
   unchanged: number;
   moved: number;
   removed: number;
@@ -37,6 +39,11 @@ export interface Embedding extends StartedBatch<Prepared> {
   vectors: Promise<RegionEmbedding[]>;
 }
 
+/** A batch with nothing to embed (a progressive run's first pass): its embedding is already settled. */
+export function noEmbedding(batch: Prepared[]): Embedding {
+  return { batch, toEmbed: [], timings: { preprocessMs: 0, inferenceMs: 0 }, vectors: Promise.resolve([]) };
+}
+
 /** Starts embedding the batch's files that need it (none: an already settled embedding). */
 export function startEmbedding(batch: Prepared[], using: Embedder, regions: { spec: ModelInputSpec; cropAverage: boolean }): Embedding {
   const toEmbed = batch.filter((p): p is Prepared & { kind: 'embed' } => p.kind === 'embed');
@@ -44,6 +51,9 @@ export function startEmbedding(batch: Prepared[], using: Embedder, regions: { sp
   const vectors = embedWithRegions(using, toEmbed.map((p) => indexedRegionInput(p.decoded, regions.spec)), { cropAverage: regions.cropAverage }, timings);
   return { batch, toEmbed, timings, vectors };
 }
+
+/** See WriteDeps.mode. */
+export type WriteMode = 'insert' | 'fingerprint' | 'complete';
 
 export interface WriteDeps {
   catalog: Catalog;
@@ -53,6 +63,12 @@ export interface WriteDeps {
   logger: Logger;
   signatures?: SignatureSink | undefined;
   collectionId: CollectionId;
+  /**
+   * What a decoded file becomes: `insert` an embedded item (one pass), `fingerprint` a pending item (a progressive
+   * run's first pass: nothing was embedded), `complete` the embedding of the pending item it was read for (the
+   * embedding pass: the item keeps its id).
+   */
+  mode: WriteMode;
   /** Accumulated over the run. */
   counts: WriteCounts;
   /** The wait for the vectors (preprocess, inference) and the write are added here. */
@@ -92,6 +108,32 @@ export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vec
         counts.unchanged += 1;
         continue;
       }
+      if (deps.mode === 'complete' && existing && (p.kind === 'embed' || p.kind === 'copy')) {
+        const vector = p.kind === 'copy' ? p.source.vector : encoded.get(p)!;
+        const meta = p.kind === 'copy' ? p.source : p.decoded;
+        const done = catalog.items.completePending(
+          existing.id,
+          {
+            size: p.size,
+            mtimeMs: p.mtimeMs,
+            hash: p.hash!,
+            width: meta.width ?? 0,
+            height: meta.height ?? 0,
+            format: meta.format ?? 'unknown',
+            modelId: embedder.modelId,
+            dim: embedder.dim,
+            vector,
+            ...regionField(p.kind === 'copy' ? p.source.region : regions[toEmbed.indexOf(p)]),
+          },
+          now,
+        );
+        // Not pending any more: removed or trashed since the pass listed it; nothing to add.
+        if (done) {
+          added.push({ id: existing.id, vector: decodeF16(vector) });
+          counts.indexed += 1;
+        }
+        continue;
+      }
       if (existing) {
         catalog.items.delete(existing.id);
         if (existing.indexed) removed.push(existing.id);
@@ -106,6 +148,12 @@ export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vec
           break;
         case 'copy':
         case 'embed': {
+          if (p.kind === 'embed' && deps.mode === 'fingerprint') {
+            catalog.items.insertPending({ ...facts, hash: p.hash!, width: p.decoded.width, height: p.decoded.height, format: p.decoded.format }, now);
+            if (p.signature) signed.push({ hash: p.hash!, signature: p.signature });
+            counts.fingerprinted += 1;
+            break;
+          }
           const vector = p.kind === 'copy' ? p.source.vector : encoded.get(p)!;
           const meta = p.kind === 'copy' ? p.source : p.decoded;
           const id = catalog.items.insertIndexed(

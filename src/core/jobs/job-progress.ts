@@ -50,7 +50,7 @@ export class JobProgress {
       total: this.total,
       failed: this.failed,
       rate: this.meter.rate(),
-      etaSeconds: phase === 'embedding' ? this.meter.eta(this.done, this.total) : null,
+      etaSeconds: phase === 'embedding' || phase === 'fingerprinting' ? this.meter.eta(this.done, this.total) : null,
       ...(message === undefined ? {} : { message }),
     });
   }

@@ -6,7 +6,7 @@ import type { StatsSchema } from '../../shared/api.js';
 import { AppError } from '../../shared/errors.js';
 import { asItemId, type CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { CollectionRow, RootRow } from '../catalog/collections.repo.js';
+import type { CollectionCounts, CollectionRow, RootRow } from '../catalog/collections.repo.js';
 import type { FailedRecord } from '../catalog/items.repo.js';
 import { classifyFsError } from '../base/read-file.js';
 import type { ModelState } from '../models/model-state.js';
@@ -22,6 +22,8 @@ export interface CollectionInfo {
   /** Indexed items (with a vector). */
   itemCount: number;
   failedCount: number;
+  /** Catalogued and waiting for their embedding (a progressive run's second pass); absent: none. */
+  pendingCount?: number;
   ocr: boolean;
   /** Product regions on (LibraryService.setRegions). */
   regions: boolean;
@@ -169,9 +171,10 @@ export class LibraryService {
       itemCount: totals.items,
       vectorCount,
       failedCount: totals.failed,
+      ...(totals.pending > 0 ? { pendingCount: totals.pending } : {}),
       indexBytes: vectors?.diskBytes() ?? 0,
       catalogBytes: catalogBytes(catalog.file),
-      collections: collections.map((c) => ({ name: c.name, itemCount: c.itemCount, failedCount: c.failedCount })),
+      collections: collections.map((c) => ({ name: c.name, itemCount: c.itemCount, failedCount: c.failedCount, ...(c.pendingCount ? { pendingCount: c.pendingCount } : {}) })),
     };
   }
 
@@ -186,13 +189,14 @@ export class LibraryService {
     return this.collection(c.name);
   }
 
-  private info(c: CollectionRow, counts: { itemCount: number; failedCount: number } | undefined, ocr: boolean): CollectionInfo {
+  private info(c: CollectionRow, counts: CollectionCounts | undefined, ocr: boolean): CollectionInfo {
     return {
       id: c.id,
       name: c.name,
       roots: this.deps.catalog.collections.roots(c.id),
       itemCount: counts?.itemCount ?? 0,
       failedCount: counts?.failedCount ?? 0,
+      ...(counts?.pendingCount ? { pendingCount: counts.pendingCount } : {}),
       ocr,
       regions: this.deps.catalog.regions.enabled(c.id),
       downscale: this.deps.catalog.collections.downscale(c.id),

@@ -30,6 +30,10 @@ export const en = {
     reference: 'reference',
     markReference: 'Mark as reference',
     indexing: (done: number, total: number) => `indexing ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`,
+    cataloguing: (done: number, total: number) => `cataloguing ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`,
+    cataloguingHint: 'First pass: file hashes and signatures. Duplicates can be listed as soon as it ends; search follows in the second pass.',
+    pending: (n: number) => `${n.toLocaleString('en')} not searchable yet`,
+    pendingHint: 'Already checked for duplicates; their search vectors are still to be made. Rescan to finish.',
     partial: 'partial',
     partialHint: 'Indexing was cancelled: some files are not in yet. Rescan to finish.',
     referenceHint: 'Files in a reference folder are kept: duplicates never select them for removal.',
@@ -89,7 +93,7 @@ export const en = {
     unavailable: 'not installed',
     dims: (n: number) => `${n} dimensions`,
     reembed: (done: number, total: number) => `Re-embedding ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`,
-    reembedPhase: { scanning: 'Preparing…', embedding: 'Re-embedding…', saving: 'Saving…', done: 'Re-embedding finished', cancelled: 'Re-embedding cancelled', failed: 'Re-embedding failed' },
+    reembedPhase: { scanning: 'Preparing…', fingerprinting: 'Preparing…', embedding: 'Re-embedding…', saving: 'Saving…', done: 'Re-embedding finished', cancelled: 'Re-embedding cancelled', failed: 'Re-embedding failed' },
   },
 
   importCsv: {
@@ -121,6 +125,7 @@ export const en = {
   progress: {
     phase: {
       scanning: 'Scanning folders…',
+      fingerprinting: 'Cataloguing images (duplicates first)…',
       embedding: 'Indexing images…',
       saving: 'Saving…',
       done: 'Indexing finished',

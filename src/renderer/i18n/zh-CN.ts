@@ -29,6 +29,10 @@ export const zhCN: Messages = {
     reference: '参考',
     markReference: '设为参考',
     indexing: (done, total) => `正在索引 ${done.toLocaleString('zh-CN')} / ${total.toLocaleString('zh-CN')}`,
+    cataloguing: (done, total) => `正在编目 ${done.toLocaleString('zh-CN')} / ${total.toLocaleString('zh-CN')}`,
+    cataloguingHint: '第一遍：文件哈希和图像签名。结束后即可查重；搜索在第二遍后可用。',
+    pending: (n) => `${n.toLocaleString('zh-CN')} 张尚不可搜索`,
+    pendingHint: '已参与查重，搜索向量尚未生成。重新扫描即可完成。',
     partial: '不完整',
     partialHint: '索引已取消：部分文件尚未加入。重新扫描即可完成。',
     referenceHint: '参考文件夹中的文件始终保留：查重永远不会选中它们删除。',
@@ -86,7 +90,7 @@ export const zhCN: Messages = {
     unavailable: '未安装',
     dims: (n) => `${n} 维`,
     reembed: (done, total) => `正在重新计算 ${done.toLocaleString('zh-CN')} / ${total.toLocaleString('zh-CN')}`,
-    reembedPhase: { scanning: '正在准备…', embedding: '正在重新计算…', saving: '正在保存…', done: '重新计算完成', cancelled: '重新计算已取消', failed: '重新计算失败' },
+    reembedPhase: { scanning: '正在准备…', fingerprinting: '正在准备…', embedding: '正在重新计算…', saving: '正在保存…', done: '重新计算完成', cancelled: '重新计算已取消', failed: '重新计算失败' },
   },
 
   importCsv: {
@@ -117,6 +121,7 @@ export const zhCN: Messages = {
   progress: {
     phase: {
       scanning: '正在扫描文件夹…',
+      fingerprinting: '正在编目图片（先查重）…',
       embedding: '正在建立索引…',
       saving: '正在保存…',
       done: '索引完成',

@@ -34,12 +34,24 @@ export function CollectionCard({ collection, busy, indexing, partial, act, onSho
           {/* While indexing, the count of what is already in says less than the progress ("0 images" read as empty). */}
           {!indexing && (
             <span className="muted small" data-testid="collection-count">
-              {t.library.images(collection.itemCount)}
+              {/* Catalogued photos count: duplicates already see the pending ones (the tag says they are not searchable yet). */}
+              {t.library.images(collection.itemCount + (collection.pendingCount ?? 0))}
             </span>
           )}
           {indexing ? (
-            <span className="tag tag-busy" data-testid="collection-state" data-state="indexing">
-              {t.library.indexing(indexing.done, indexing.total)}
+            // A progressive run's first pass, then the model's: which stage the collection is at, and what it can do.
+            indexing.phase === 'fingerprinting' ? (
+              <span className="tag tag-busy" data-testid="collection-state" data-state="cataloguing" title={t.library.cataloguingHint}>
+                {t.library.cataloguing(indexing.done, indexing.total)}
+              </span>
+            ) : (
+              <span className="tag tag-busy" data-testid="collection-state" data-state="indexing" title={collection.pendingCount ? t.library.pendingHint : undefined}>
+                {t.library.indexing(indexing.done, indexing.total)}
+              </span>
+            )
+          ) : collection.pendingCount ? (
+            <span className="tag tag-warn" data-testid="collection-state" data-state="pending" title={t.library.pendingHint}>
+              {t.library.pending(collection.pendingCount)}
             </span>
           ) : partial ? (
             <span className="tag tag-warn" data-testid="collection-state" data-state="partial" title={t.library.partialHint}>
