@@ -85,7 +85,7 @@ export interface DupesResult {
   seconds: number;
   stats: Omit<CandidateStats, 'seconds'> & {
     signaturesComputed: number;
-    /** Local-feature checks: pairs checked, pairs they confirmed, signature-verified pairs they dropped, colour variants, open candidates over the budget. */
+    /** Local-feature checks: pairs checked, pairs they confirmed, signature-verified pairs they dropped, pairs sharing only a frame, colour variants, open candidates over the budget. */
     local: LocalStats;
     stages: DupesStages;
   };

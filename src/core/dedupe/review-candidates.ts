@@ -15,6 +15,7 @@ import type { CataloguedScopeItem, Contents } from './catalog-view.js';
 import { verifyLocally, type LocalCheck } from './local-verification.js';
 import type { OpenCandidate, VerifiedPair } from './near-duplicates.js';
 import { localReason, signatureReason, type ReasonFacts } from './reasons.js';
+import { FRAME_SHARE, SharedFrames } from './shared-frames.js';
 
 /**
  * Local-feature checks (features/local-features.ts), each ~0.1–0.3 s, so only on candidates that need them:
@@ -52,14 +53,22 @@ export const HUE_VARIANT = 60;
  * in one page template or on one background mostly over 0.14 (median 0.23).
  */
 const VETO_PATCH = 0.14;
-/** Inliers a "shared frame only" verdict needs before it overrules the signatures. */
-const VETO_INLIERS = 40;
+/**
+ * Inliers a "shared frame only" verdict needs before it overrules the signatures: well above MIN_INLIERS (14, what
+ * random matches never reach). bench/near-dup tuning half: 40 → 20 drops one more product on a shared background
+ * (21 inliers, 15% of the overlap disagreeing); every copy re-examined there had 46 inliers or more.
+ */
+const VETO_INLIERS = 20;
 
-/** What the local step did: pairs checked, confirmed, signature pairs dropped, colour variants, candidates over the budget. */
+/**
+ * What the local step did: pairs checked, confirmed, signature pairs dropped, pairs dropped as sharing only a frame
+ * other pictures share too (shared-frames.ts), colour variants, candidates over the budget.
+ */
 export interface LocalStats {
   checked: number;
   confirmed: number;
   vetoed: number;
+  framed: number;
   colourVariants: number;
   skipped: number;
 }
@@ -172,28 +181,41 @@ export async function reviewCandidates(
     checked: checks.length,
     confirmed: 0,
     vetoed: 0,
+    framed: 0,
     // Over the budget, a colour suspect is dropped unchecked.
     colourVariants: suspects.length - colourChecked.size,
     skipped: uncertain.length - reexamined.size + Math.max(0, worthIt.length - budget),
   };
+  const passes = checks.map((c, i) => {
+    const v = verdicts[i];
+    return c.kind === 'veto' ? !(v && overrules(v)) : v?.verdict === 'duplicate';
+  });
+  // What the rejected pairs matched (frames, templates) is known only once every pair is checked.
+  const frames = new SharedFrames();
   checks.forEach((c, i) => {
     const v = verdicts[i];
+    if (v && !passes[i] && v.inliers >= VETO_INLIERS) frames.witness(c.a, c.b, v);
+  });
+  checks.forEach((c, i) => {
+    const v = verdicts[i];
+    const framed = passes[i] && v !== undefined && frames.share(c.a, c.b, v) >= FRAME_SHARE;
+    if (framed) local.framed++;
     if (c.kind === 'colour') {
-      if (v?.verdict === 'duplicate') accepted.push(c);
+      if (passes[i] && !framed) accepted.push(c);
       else {
-        local.colourVariants++;
+        if (!framed) local.colourVariants++;
         reasons.delete(key(c.a, c.b));
       }
     } else if (c.kind === 'veto') {
-      if (v && overrules(v)) {
-        local.vetoed++;
+      if (!passes[i] || framed) {
+        if (!framed) local.vetoed++;
         reasons.delete(key(c.a, c.b));
       } else accepted.push(c);
-    } else if (v?.verdict === 'duplicate') {
+    } else if (passes[i] && !framed) {
       local.confirmed++;
       // The score is the local check's own agreement: the share of the overlap's informative blocks that match.
-      accepted.push({ a: c.a, b: c.b, similarity: v.agreement });
-      reasons.set(key(c.a, c.b), localReason(v, facts(c.a), facts(c.b)));
+      accepted.push({ a: c.a, b: c.b, similarity: v!.agreement });
+      reasons.set(key(c.a, c.b), localReason(v!, facts(c.a), facts(c.b)));
     }
   });
   // Back to each side's own indexes.

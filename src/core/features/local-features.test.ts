@@ -13,6 +13,10 @@ describe('verifyPair (ORB + RANSAC + pixel check)', () => {
     expect(v.verdict).toBe('duplicate');
     expect(v.reasons).toContain('rotated');
     expect(Math.abs(Math.abs(v.angle) - 9)).toBeLessThan(1);
+    // The inliers' keypoints, pairwise and within each picture's keypoints (shared-frames.ts reads them).
+    expect(v.inlierKeypoints.a.length).toBe(v.inliers);
+    expect(v.inlierKeypoints.b.length).toBe(v.inliers);
+    expect(new Set(v.inlierKeypoints.b).size).toBe(v.inliers);
   }, 30_000);
 
   it('finds a crop of a quarter of the picture inside the whole', async () => {

@@ -130,6 +130,8 @@ export interface PairVerification {
   contentDisagrees: boolean;
   /** Weighted mean hue difference over coloured pixels, degrees. */
   hueShift: number;
+  /** The inliers' keypoints (indexes into each picture's `points`), pairwise: a page template shared by many pictures is matched on the same keypoints every time. */
+  inlierKeypoints: { a: Int32Array; b: Int32Array };
 }
 
 export interface ExtractOptions {
@@ -234,6 +236,7 @@ function noMatch(matches: number, inliers: number): PairVerification {
     unmatched: 0,
     contentDisagrees: false,
     hueShift: 0,
+    inlierKeypoints: { a: new Int32Array(0), b: new Int32Array(0) },
   };
 }
 
@@ -721,6 +724,7 @@ export async function verifyFeatures(a: LocalFeatures, b: LocalFeatures): Promis
     unmatched: 0,
     contentDisagrees: false,
     hueShift: check.hueShift,
+    inlierKeypoints: inlierKeypoints(ia, ib, fit.inlierMask),
   };
   result.unmatched = unmatched;
   const coloured = check.chroma[0] > 10 && check.chroma[1] > 10;
@@ -742,6 +746,17 @@ export async function verifyFeatures(a: LocalFeatures, b: LocalFeatures): Promis
   result.verdict = 'duplicate';
   result.reasons = describe(result, a, b, check);
   return result;
+}
+
+function inlierKeypoints(ia: readonly number[], ib: readonly number[], mask: Uint8Array): { a: Int32Array; b: Int32Array } {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let j = 0; j < mask.length; j++) {
+    if (!mask[j]) continue;
+    a.push(ia[j]!);
+    b.push(ib[j]!);
+  }
+  return { a: Int32Array.from(a), b: Int32Array.from(b) };
 }
 
 /**
