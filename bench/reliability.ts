@@ -31,6 +31,7 @@ import { writeScene } from '../test/support/synthetic.js';
 import { BULK_MIN_FILES } from '../src/core/jobs/index-collection.job.js';
 import { nullLogger } from '../src/core/base/logger.js';
 import { runCli, startCli } from '../test/support/cli-process.js';
+import { committedRows } from '../test/support/catalog-rows.js';
 import { writeHostileSet } from '../test/support/hostile-set.js';
 import { verifyDataFolder } from '../test/support/verify-data-folder.js';
 
@@ -65,32 +66,8 @@ mkdirSync(work, { recursive: true });
 const summary: Record<string, unknown> = { seed, work };
 const failures: string[] = [];
 
-/** Committed rows waiting for their embedding (a progressive run's first pass). */
-function pendingRows(dataDir: string): number {
-  try {
-    const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NULL AND error_code IS NULL').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
-function indexedRows(dataDir: string): number {
-  try {
-    const db = new Database(join(dataDir, 'catalog.sqlite'));
-    try {
-      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NOT NULL').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
+const pendingRows = (dataDir: string): number => committedRows(dataDir, 'pending');
+const indexedRows = (dataDir: string): number => committedRows(dataDir, 'indexed');
 
 function listImages(dir: string): string[] {
   return (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.jpg')).map((f) => join(dir, f)).sort();

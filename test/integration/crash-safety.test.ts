@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliRun } from '../support/cli-process.js';
 import { verifyDataFolder } from '../support/verify-data-folder.js';
+import { committedRows } from '../support/catalog-rows.js';
 import { writeScene } from '../support/synthetic.js';
 import type { Engine } from '../../src/core/app/engine.js';
 import { EMBED_POOL_MIN_FILES_ENV, PROGRESSIVE_MIN_FILES_ENV } from '../../src/cli/context.js';
@@ -42,19 +43,7 @@ async function makePhotos(dir: string, count: number, firstSeed: number): Promis
   return paths;
 }
 
-/** Committed, indexed rows as another process sees them (0 while there is no catalog yet). */
-const indexedRows = (dataDir: string): number => {
-  try {
-    const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true });
-    try {
-      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NOT NULL').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-};
+const indexedRows = (dataDir: string): number => committedRows(dataDir, 'indexed');
 
 /** The paths of the committed, indexed rows, as another process sees them. */
 const indexedPaths = (dataDir: string): string[] => {
@@ -137,19 +126,7 @@ describe('lookalike index killed with SIGKILL', () => {
   });
 });
 
-/** Committed rows waiting for their embedding (a progressive run's first pass), as another process sees them. */
-const pendingRows = (dataDir: string): number => {
-  try {
-    const db = new Database(join(dataDir, 'catalog.sqlite'), { fileMustExist: true, readonly: true });
-    try {
-      return db.prepare('SELECT COUNT(*) FROM items WHERE model_id IS NULL AND error_code IS NULL').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-};
+const pendingRows = (dataDir: string): number => committedRows(dataDir, 'pending');
 
 describe('lookalike index killed in either pass of a progressive run', () => {
   it('loses and duplicates nothing: killed while cataloguing, then while embedding, then run to the end', async () => {

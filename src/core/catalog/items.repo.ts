@@ -94,19 +94,7 @@ export interface PendingRow {
 }
 
 /** What the embedding pass stores for a pending item: the facts of the bytes it embedded, and the embedding. */
-export interface PendingEmbedding {
-  size: number;
-  mtimeMs: number;
-  hash: Buffer;
-  width: number;
-  height: number;
-  format: string;
-  modelId: string;
-  dim: number;
-  /** f16 little-endian, `dim * 2` bytes. */
-  vector: Buffer;
-  region?: ItemRegion;
-}
+export type PendingEmbedding = Omit<NewIndexedItem, 'collectionId' | 'path'>;
 
 /** An item with its content hash and, unless it is pending, the embedding stored for it by one model. */
 export interface CataloguedItemRecord extends ItemRecord {
@@ -170,6 +158,8 @@ export class ItemsRepo {
   private readonly insertIndexedTx: (item: NewIndexedItem, now: number) => ItemId;
   private readonly insertUnlessTakenTx: (item: NewIndexedItem, now: number) => ItemId | undefined;
   private readonly completePendingTx: (id: ItemId, e: PendingEmbedding, now: number) => boolean;
+  /** Whether the collection already has an item at the path (the "unless taken" inserts). */
+  private readonly isTaken: (item: { collectionId: CollectionId; path: string }) => boolean;
   /** Prepared on first use, as insertIndexed's region statement (it reads item_regions, migration 0005). */
   private vectorByHashStmt: Database.Statement<unknown[]> | undefined;
 
@@ -212,8 +202,9 @@ export class ItemsRepo {
       return true;
     });
     const taken = db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck();
+    this.isTaken = (item) => taken.get(item.collectionId, item.path) !== undefined;
     this.insertUnlessTakenTx = db.transaction((item: NewIndexedItem, now: number): ItemId | undefined =>
-      taken.get(item.collectionId, item.path) === undefined ? this.insertIndexedTx(item, now) : undefined,
+      this.isTaken(item) ? undefined : this.insertIndexedTx(item, now),
     );
   }
 
@@ -246,8 +237,7 @@ export class ItemsRepo {
 
   /** insertPending() unless the collection already has an item at that path (see insertIndexedUnlessTaken). */
   insertPendingUnlessTaken(item: NewPendingItem, now = Date.now()): ItemId | undefined {
-    const taken = this.db.prepare('SELECT 1 FROM items WHERE collection_id = ? AND path = ?').pluck().get(item.collectionId, item.path) !== undefined;
-    return taken ? undefined : this.insertPending(item, now);
+    return this.isTaken(item) ? undefined : this.insertPending(item, now);
   }
 
   /** A collection's pending items, by id (the partial index items_pending, migration 0007). */

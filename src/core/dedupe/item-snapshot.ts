@@ -42,36 +42,21 @@ export function restoreRow(deps: { catalog: Catalog; model: ModelState }, item: 
     return existing.id;
   }
   if (!catalog.collections.findById(asCollectionId(item.collectionId))) return undefined;
+  const facts = {
+    collectionId: asCollectionId(item.collectionId),
+    path: item.path,
+    size: item.size,
+    mtimeMs: item.mtimeMs,
+    hash: item.hash,
+    width: item.width ?? 0,
+    height: item.height ?? 0,
+    format: item.format ?? 'unknown',
+  };
   // A pending item (trashed before its embedding was made) comes back pending: the next index run embeds it.
-  if (!item.vector && !item.modelId) {
-    return catalog.transaction(() =>
-      catalog.items.insertPendingUnlessTaken({
-        collectionId: asCollectionId(item.collectionId),
-        path: item.path,
-        size: item.size,
-        mtimeMs: item.mtimeMs,
-        hash: item.hash,
-        width: item.width ?? 0,
-        height: item.height ?? 0,
-        format: item.format ?? 'unknown',
-      }),
-    );
-  }
+  if (!item.vector && !item.modelId) return catalog.transaction(() => catalog.items.insertPendingUnlessTaken(facts));
   if (!item.vector || !item.modelId || item.dim === null || item.modelId !== catalog.meta.get('embedder_id')) return undefined;
   const id = catalog.transaction(() =>
-    catalog.items.insertIndexedUnlessTaken({
-      collectionId: asCollectionId(item.collectionId),
-      path: item.path,
-      size: item.size,
-      mtimeMs: item.mtimeMs,
-      hash: item.hash,
-      width: item.width ?? 0,
-      height: item.height ?? 0,
-      format: item.format ?? 'unknown',
-      modelId: item.modelId!,
-      dim: item.dim!,
-      vector: item.vector!,
-    }),
+    catalog.items.insertIndexedUnlessTaken({ ...facts, modelId: item.modelId!, dim: item.dim!, vector: item.vector! }),
   );
   if (id === undefined) return undefined;
   vectors?.add(asCollectionId(item.collectionId), [{ id, vector: decodeF16(item.vector) }]);

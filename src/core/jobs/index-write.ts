@@ -5,6 +5,7 @@
 import { missingCase } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { PendingEmbedding } from '../catalog/items.repo.js';
 import { decodeF16, encodeF16 } from '../base/f16.js';
 import type { Logger } from '../base/logger.js';
 import type { ImageSignature } from '../images/phash.js';
@@ -100,6 +101,22 @@ export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vec
   const signed: { hash: Buffer; signature: ImageSignature }[] = [];
   const now = Date.now();
   catalog.transaction(() => {
+    /** What an embedded or copied file stores: its facts and the vector (PendingEmbedding). */
+    const embedding = (e: Prepared & { kind: 'embed' | 'copy' }): PendingEmbedding => {
+      const meta = e.kind === 'copy' ? e.source : e.decoded;
+      return {
+        size: e.size,
+        mtimeMs: e.mtimeMs,
+        hash: e.hash!,
+        width: meta.width ?? 0,
+        height: meta.height ?? 0,
+        format: meta.format ?? 'unknown',
+        modelId: embedder.modelId,
+        dim: embedder.dim,
+        vector: e.kind === 'copy' ? e.source.vector : encoded.get(e)!,
+        ...regionField(e.kind === 'copy' ? e.source.region : regions[toEmbed.indexOf(e)]),
+      };
+    };
     for (const p of batch) {
       const { file, existing } = p.work;
       const facts = { collectionId: cid, path: file.path, size: p.size, mtimeMs: p.mtimeMs, hash: p.hash };
@@ -109,27 +126,10 @@ export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vec
         continue;
       }
       if (deps.mode === 'complete' && existing && (p.kind === 'embed' || p.kind === 'copy')) {
-        const vector = p.kind === 'copy' ? p.source.vector : encoded.get(p)!;
-        const meta = p.kind === 'copy' ? p.source : p.decoded;
-        const done = catalog.items.completePending(
-          existing.id,
-          {
-            size: p.size,
-            mtimeMs: p.mtimeMs,
-            hash: p.hash!,
-            width: meta.width ?? 0,
-            height: meta.height ?? 0,
-            format: meta.format ?? 'unknown',
-            modelId: embedder.modelId,
-            dim: embedder.dim,
-            vector,
-            ...regionField(p.kind === 'copy' ? p.source.region : regions[toEmbed.indexOf(p)]),
-          },
-          now,
-        );
+        const e = embedding(p);
         // Not pending any more: removed or trashed since the pass listed it; nothing to add.
-        if (done) {
-          added.push({ id: existing.id, vector: decodeF16(vector) });
+        if (catalog.items.completePending(existing.id, e, now)) {
+          added.push({ id: existing.id, vector: decodeF16(e.vector) });
           counts.indexed += 1;
         }
         continue;
@@ -154,24 +154,10 @@ export async function writeBatch(deps: WriteDeps, { batch, toEmbed, timings, vec
             counts.fingerprinted += 1;
             break;
           }
-          const vector = p.kind === 'copy' ? p.source.vector : encoded.get(p)!;
-          const meta = p.kind === 'copy' ? p.source : p.decoded;
-          const id = catalog.items.insertIndexed(
-            {
-              ...facts,
-              hash: p.hash!,
-              width: meta.width ?? 0,
-              height: meta.height ?? 0,
-              format: meta.format ?? 'unknown',
-              modelId: embedder.modelId,
-              dim: embedder.dim,
-              vector,
-              ...regionField(p.kind === 'copy' ? p.source.region : regions[toEmbed.indexOf(p)]),
-            },
-            now,
-          );
+          const e = embedding(p);
+          const id = catalog.items.insertIndexed({ ...e, collectionId: cid, path: file.path }, now);
           // The index gets the stored (f16-rounded) vector, so a rebuild reproduces it exactly.
-          added.push({ id, vector: decodeF16(vector) });
+          added.push({ id, vector: decodeF16(e.vector) });
           if (p.kind === 'embed' && p.signature) signed.push({ hash: p.hash!, signature: p.signature });
           counts.indexed += 1;
           break;
