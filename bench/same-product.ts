@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     'rerank-dev': { type: 'string', default: 'random' },
     /** The app section: also write each run's projected vectors (queries, iconic, labelled) to this folder (.f32 + .json). */
     dump: { type: 'string' },
+    /** The app section's stored vector: the photo's (regions off, default) or the engine's regions-on average. */
+    'app-vector': { type: 'string', default: 'photo' },
   },
 });
 const defaultData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets', 'grocery-dev');
@@ -409,7 +411,9 @@ if (only.has('disjoint')) {
 }
 // ---------------------------------------------------------------- the app's code: capabilities 2 and 4 on/off
 if (only.has('app') || only.has('rerank')) {
-  const acc = (p: string) => D(p).full.acc;
+  // With regions on, the engine stores the unit mean of the photo's and its main box crop's unpowered vectors
+  // (src/core/locate/region-embedding.ts), research configuration (a+b+c).
+  const acc = args['app-vector'] === 'regions' ? (p: string) => l2(Float32Array.from(D(p).full['acc-nopow'], (x, i) => x + C(p).crop['acc-nopow'][i]!)) : (p: string) => D(p).full.acc;
   const sku = (id: number) => `P${id}`;
   const folderOf = (fit: readonly Photo[], labelled: (product: number) => boolean): FolderPhoto[] => [
     ...fit.map((p) => ({ path: p.path, vector: acc(p.path), sku: labelled(p.product) ? sku(p.product) : undefined })),
