@@ -105,6 +105,7 @@ describe('lookalike doctor', () => {
       roots: 'unrepairable',
       files: 'unrepairable',
       failed: 'ok',
+      pending: 'ok',
     });
     expect(found.byId.get('vectors')!.count).toBe(3);
     expect(found.byId.get('vectors')!.details.join('\n')).toMatch(/rival: the index is unreadable[\s\S]*shop: the index is missing[\s\S]*vectors-c99-/);

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/app/engine.js';
+import { runDoctor } from '../../src/core/doctor/doctor.js';
 import { alterImage } from '../../src/core/eval/alterations.js';
 import type { Progress } from '../../src/shared/types.js';
 import { scene } from '../support/synthetic.js';
@@ -61,6 +62,9 @@ describe('progressive indexing (real model, catalog and index)', () => {
     const [shop] = await engine.api['library:listCollections']({});
     expect(shop).toMatchObject({ itemCount: 1, pendingCount: 8 });
     expect(await engine.api['library:stats']({})).toMatchObject({ itemCount: 1, vectorCount: 1, pendingCount: 8 });
+    const doctor = await runDoctor(engine);
+    expect(doctor.healthy).toBe(true);
+    expect(doctor.checks.find((c) => c.id === 'pending')).toMatchObject({ status: 'ok', details: [expect.stringContaining('8 files are catalogued')] });
     // The sample answers a search already.
     const sampled = await engine.api['search:byImage']({ image: { kind: 'path', path: P('scene0.jpg') }, k: 1 });
     expect(sampled.hits).toHaveLength(1);
