@@ -137,8 +137,9 @@ export const en = {
     eta: (eta: string) => `${eta} left`,
     failedCount: (n: number) => `${n} failed`,
     cancel: 'Cancel',
-    lastRun: (indexed: number, failed: number, seconds: string) =>
-      `Last run: ${indexed.toLocaleString('en')} indexed, ${failed} failed in ${seconds}`,
+    lastRun: (indexed: number, failed: number, seconds: string, pending = 0) =>
+      `Last run: ${indexed.toLocaleString('en')} indexed, ${failed} failed in ${seconds}` +
+      (pending > 0 ? ` · ${pending.toLocaleString('en')} catalogued, not searchable yet (the next run embeds them)` : ''),
   },
 
   failures: {

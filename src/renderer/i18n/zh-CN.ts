@@ -133,7 +133,9 @@ export const zhCN: Messages = {
     eta: (eta) => `剩余 ${eta}`,
     failedCount: (n) => `${n} 个失败`,
     cancel: '取消',
-    lastRun: (indexed, failed, seconds) => `上次：已索引 ${indexed.toLocaleString('zh-CN')} 张，失败 ${failed} 个，用时 ${seconds}`,
+    lastRun: (indexed, failed, seconds, pending = 0) =>
+      `上次：已索引 ${indexed.toLocaleString('zh-CN')} 张，失败 ${failed} 个，用时 ${seconds}` +
+      (pending > 0 ? ` · ${pending.toLocaleString('zh-CN')} 张已编目、尚不可搜索（下次索引时嵌入）` : ''),
   },
 
   failures: {

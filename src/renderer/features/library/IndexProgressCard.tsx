@@ -19,7 +19,7 @@ export function IndexProgressCard({ progress, last, act }: Props) {
   if (!progress) {
     return last ? (
       <p className="muted small" data-testid="last-run">
-        {t.progress.lastRun(last.indexed, last.failed, formatDuration(last.seconds))}
+        {t.progress.lastRun(last.indexed, last.failed, formatDuration(last.seconds), last.pending ?? 0)}
       </p>
     ) : null;
   }
