@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nullLogger } from '../base/logger.js';
 import { asCollectionId } from '../../shared/types.js';
 import { openCatalog } from './catalog.js';
-import { openDatabase } from './database.js';
+import Database from 'better-sqlite3';
+import { applyMigration, openDatabase } from './database.js';
 import { migrations } from './migrations/index.js';
 
 describe('catalog database', () => {
@@ -25,6 +26,19 @@ describe('catalog database', () => {
     const again = openDatabase(join(dir, 'c.sqlite'), { logger: nullLogger });
     expect(again.pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
     again.close();
+  });
+
+  it('skips a migration another process applied after this one read the version (two opens of a fresh folder)', () => {
+    const file = join(dir, 'race.sqlite');
+    // The second process: connected, and has read version 0 as its migrate() does before the first one finishes.
+    const late = new Database(file);
+    expect(late.pragma('user_version', { simple: true })).toBe(0);
+    const first = openDatabase(file, { logger: nullLogger });
+    // Re-running 0001 would fail with "table ... already exists"; the version re-read inside the write transaction stops it.
+    expect(migrations.map((m) => applyMigration(late, m))).toEqual(migrations.map(() => false));
+    expect(late.pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
+    late.close();
+    first.close();
   });
 
   it('refuses a file from a newer version and a file that is not a database', () => {

@@ -78,21 +78,35 @@ function migrate(db: Db, migrations: readonly Migration[], logger: Logger): void
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
-    // The pragma is a no-op inside a transaction, so it is set around it.
-    if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
-    try {
-      db.transaction(() => {
+    if (applyMigration(db, m)) logger.info('catalog migrated', { version: m.version, name: m.name });
+  }
+}
+
+/**
+ * Applies one migration in a write transaction taken up front, unless the catalog already has it: two processes
+ * opening a fresh data folder at once (an index run and a search started together) both read version 0, and the
+ * second then waited for the first's write and ran 0001 again ("table image_signatures already exists"). BEGIN
+ * IMMEDIATE makes the second wait *before* it reads the version it decides on.
+ * @returns whether this connection applied it.
+ */
+export function applyMigration(db: Db, m: Migration): boolean {
+  // The pragma is a no-op inside a transaction, so it is set around it.
+  if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
+  try {
+    return db
+      .transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
         m.up(db);
         if (m.foreignKeysOff) {
           const broken = db.pragma('foreign_key_check') as unknown[];
           if (broken.length > 0) throw new AppError('DB_CORRUPT', `Migration ${m.version} (${m.name}) would leave ${broken.length} broken references; the catalog is unchanged.`);
         }
         db.pragma(`user_version = ${m.version}`);
-      })();
-    } finally {
-      if (m.foreignKeysOff) db.pragma('foreign_keys = ON');
-    }
-    logger.info('catalog migrated', { version: m.version, name: m.name });
+        return true;
+      })
+      .immediate();
+  } finally {
+    if (m.foreignKeysOff) db.pragma('foreign_keys = ON');
   }
 }
 
