@@ -11,7 +11,8 @@ import type { ItemId } from '../../shared/types.js';
 import type { Logger } from '../base/logger.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { pairKey } from '../catalog/dedupe-journal.repo.js';
-import { matchPictures, prepareSignature } from '../images/phash.js';
+import { matchPictures } from '../images/phash.js';
+import { prepareSignatures } from '../images/signature-arena.js';
 import type { ModelState } from '../models/model-state.js';
 import { loadScope, resolveCollections, toContents, type CataloguedScopeItem, type Contents } from './catalog-view.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
@@ -127,9 +128,10 @@ export async function findDuplicateGroups(deps: DuplicateGroupsDeps, options: Du
     onProgress: (done, total) => options.onProgress?.('signatures', done, total),
   });
   throwIfAborted(options.signal);
+  // In shared memory, so that the verification's worker threads view them rather than copy them.
+  const { prepared } = prepareSignatures(contents.items.map((list) => sigs.get(hex(list[0]!.hash))));
   contents.pictures.forEach((p, i) => {
-    const sig = sigs.get(hex(contents.items[i]![0]!.hash));
-    p.signature = sig ? prepareSignature(sig) : undefined;
+    p.signature = prepared[i];
   });
   const signed = performance.now();
 

@@ -17,7 +17,10 @@
 import usearch from 'usearch';
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
-import { matchPictures, prepareSignature, rotateSignature, turnedLayout, type Alignment, type PreparedSignature } from '../images/phash.js';
+import { turnedLayout, type Alignment, type PreparedSignature } from '../images/phash.js';
+import { arenaSlotOf, type SignatureArena } from '../images/signature-arena.js';
+import { decodeOutcome, OUTCOME_FIELDS, TASK_FIELDS, verifyOnWorkers, type VerificationSide } from './verification-pool.js';
+import { turnedSignatures, verifyCandidate, type CandidateOutcome } from './verify-candidate.js';
 import { decodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
 
@@ -83,6 +86,8 @@ export interface NearDuplicateOptions {
   localRank?: number;
   /** Search crops of any size and position for a picture's best few embedding neighbours (default 1). */
   searchTop?: number;
+  /** Threads verifying the candidates (default: one per core); 1 verifies them on the calling thread. */
+  threads?: number;
   signal?: AbortSignal;
   /** Progress: candidate pairs verified so far and their total. */
   onProgress?: (done: number, total: number) => void;
@@ -260,64 +265,99 @@ export async function findNearDuplicates(
     }
   }
 
-  // 2. Verification on the signatures.
+  // 2. Verification on the signatures, on worker threads when there are enough candidates to be worth them.
   const proposed = performance.now();
   const stats: CandidateStats = { candidates: 0, verified: 0, searched: 0, rotated: 0, seconds: { candidates: (proposed - started) / 1000, verification: 0 } };
   const pairs: VerifiedPair[] = [];
   const open: OpenCandidate[] = [];
-  const rotatedCache = new Map<number, PreparedSignature>();
-  const turned = (node: number, sig: PreparedSignature, quarters: 1 | 2 | 3): PreparedSignature => {
-    const k = node * 4 + quarters;
-    let r = rotatedCache.get(k);
-    if (!r) {
-      r = prepareSignature(rotateSignature(sig.sig, quarters));
-      if (rotatedCache.size > 4096) rotatedCache.clear();
-      rotatedCache.set(k, r);
-    }
-    return r;
-  };
   const width = options.same ? queries.length : targets.length;
-  let done = 0;
+  const targetSide = options.same ? queries : targets;
+  // The candidates with a signature at both ends, in proposal order (the order the pairs are reported in).
+  const tasks = new Int32Array(rankOf.size * TASK_FIELDS);
+  const ranks = new Float64Array(rankOf.size);
+  const keys = new Float64Array(rankOf.size);
+  let count = 0;
   for (const [key, rank] of rankOf) {
-    if ((++done & 255) === 0) {
-      await pause();
-      if (options.signal?.aborted) throw cancelled();
-      options.onProgress?.(done, rankOf.size);
-    }
     const q = Math.floor(key / width);
     const t = key % width;
-    const a = queries[q]!.signature;
-    const b = (options.same ? queries[t]! : targets[t]!).signature;
-    if (!a || !b) continue;
-    stats.candidates++;
-    const turns = turnsOf.get(key) ?? 1;
-    const search = rank < searchTop;
-    if (turns & 1) {
-      const m = matchPictures(a, b, { accept: options.accept, search });
-      if (m.agreement >= options.accept) {
-        stats.verified++;
-        pairs.push({ query: q, target: t, agreement: m.agreement, alignment: m.alignment, quarters: 0 });
-        continue;
-      }
-      if (search) stats.searched++;
-    }
-    let found = false;
-    for (const quarters of [1, 2, 3] as const) {
-      if (!(turns & (1 << quarters))) continue;
-      const r = matchPictures(turned(q, a, quarters), b, { accept: options.accept, search: false });
-      if (r.agreement >= options.accept) {
-        stats.verified++;
-        stats.rotated++;
-        pairs.push({ query: q, target: t, agreement: r.agreement, alignment: r.alignment, quarters });
-        found = true;
-        break;
-      }
-    }
-    if (!found && rank < localRank) open.push({ query: q, target: t, rank, score: scoreOf.get(key) ?? 0 });
+    if (!queries[q]!.signature || !targetSide[t]!.signature) continue;
+    tasks.set([q, t, turnsOf.get(key) ?? 1, rank < searchTop ? 1 : 0], count * TASK_FIELDS);
+    ranks[count] = rank;
+    keys[count] = key;
+    count++;
   }
-  options.onProgress?.(rankOf.size, rankOf.size);
+  stats.candidates = count;
+  const settle = (i: number, outcome: CandidateOutcome) => {
+    const q = tasks[i * TASK_FIELDS]!;
+    const t = tasks[i * TASK_FIELDS + 1]!;
+    if (outcome.searched) stats.searched++;
+    const v = outcome.verified;
+    if (v) {
+      stats.verified++;
+      if (v.quarters !== 0) stats.rotated++;
+      pairs.push({ query: q, target: t, agreement: v.agreement, alignment: v.alignment, quarters: v.quarters });
+    } else if (ranks[i]! < localRank) open.push({ query: q, target: t, rank: ranks[i]!, score: scoreOf.get(keys[i]!) ?? 0 });
+  };
+  const sides = count >= MIN_PARALLEL_CANDIDATES ? arenaSides(queries, options.same ? undefined : targets) : undefined;
+  const onWorkers =
+    sides !== undefined &&
+    (await verifyOnWorkers(
+      { ...sides, accept: options.accept },
+      tasks.subarray(0, count * TASK_FIELDS),
+      (first, outcomes) => {
+        const n = Math.min(outcomes.length / OUTCOME_FIELDS, count - first);
+        for (let j = 0; j < n; j++) settle(first + j, decodeOutcome(outcomes, j));
+        options.onProgress?.(first + n, count);
+      },
+      { ...(options.signal ? { signal: options.signal } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) },
+    ));
+  if (!onWorkers) {
+    const turned = turnedSignatures();
+    for (let i = 0; i < count; i++) {
+      if ((i & 255) === 255) {
+        await pause();
+        if (options.signal?.aborted) throw cancelled();
+        options.onProgress?.(i, count);
+      }
+      const at = i * TASK_FIELDS;
+      const q = tasks[at]!;
+      settle(i, verifyCandidate(q, queries[q]!.signature!, targetSide[tasks[at + 1]!]!.signature!, tasks[at + 2]!, tasks[at + 3] === 1, options.accept, turned));
+    }
+  }
+  options.onProgress?.(count, count);
   stats.seconds.verification = (performance.now() - proposed) / 1000;
   return { pairs, open, stats };
+}
+
+/**
+ * Fewer candidates than this are verified on the calling thread: starting the workers (each loads the engine's image
+ * modules) costs more than they would save.
+ */
+const MIN_PARALLEL_CANDIDATES = 20_000;
+
+/** Both sides' pictures as slots of one arena each, when every signature of a side lives in the same arena. */
+function arenaSides(
+  queries: readonly Picture<Buffer | null>[],
+  targets: readonly Picture<Buffer | null>[] | undefined,
+): { queries: VerificationSide; targets?: VerificationSide } | undefined {
+  const side = (pictures: readonly Picture<Buffer | null>[]): VerificationSide | undefined => {
+    let arena: SignatureArena | undefined;
+    const slots = new Int32Array(pictures.length).fill(-1);
+    for (let i = 0; i < pictures.length; i++) {
+      const sig = pictures[i]!.signature;
+      if (!sig) continue;
+      const home = arenaSlotOf(sig);
+      if (!home || (arena !== undefined && home.arena !== arena)) return undefined;
+      arena = home.arena;
+      slots[i] = home.slot;
+    }
+    return arena ? { arena, slots } : undefined;
+  };
+  const q = side(queries);
+  if (!q) return undefined;
+  if (!targets) return { queries: q };
+  const t = side(targets);
+  return t ? { queries: q, targets: t } : undefined;
 }
 
 interface SignatureIndex {

@@ -434,27 +434,56 @@ export interface PreparedSignature {
   readonly regions: Map<string, Float32Array>;
 }
 
-/** Derives the per-run vectors of a signature (a fraction of a millisecond). */
-export function prepareSignature(sig: ImageSignature): PreparedSignature {
+const COARSE_CELLS = COARSE_GRID * COARSE_GRID;
+/** Floats of one prepared signature's vectors (whole ×2, centre crops, detail raster), in that order. */
+export const PREPARED_FLOATS = (2 + CENTRE_SCALES.length) * COARSE_CELLS + DETAIL_GRID * DETAIL_GRID;
+
+/**
+ * Derives the per-run vectors of a signature (a fraction of a millisecond). With `into` (PREPARED_FLOATS long), the
+ * vectors are written there and the result views them (signature-arena.ts lays many out in shared memory).
+ */
+export function prepareSignature(sig: ImageSignature, into?: Float32Array): PreparedSignature {
   const t = sig.thumb;
+  const slice = (i: number, n: number) => into?.subarray(i, i + n);
+  const centreAt = (i: number) => (2 + i) * COARSE_CELLS;
+  const detailAt = centreAt(CENTRE_SCALES.length);
   return {
     sig,
-    whole: [coarseVector(t, 0, 0, 1, 1, false), coarseVector(t, 0, 0, 1, 1, true)],
-    centre: CENTRE_SCALES.map((s) => coarseVector(t, (1 - s) / 2, (1 - s) / 2, s, s, false)),
-    detail: detailRaster(t, 0, 0, 1, 1, false),
+    whole: [coarseVector(t, 0, 0, 1, 1, false, slice(0, COARSE_CELLS)), coarseVector(t, 0, 0, 1, 1, true, slice(COARSE_CELLS, COARSE_CELLS))],
+    centre: CENTRE_SCALES.map((s, i) => coarseVector(t, (1 - s) / 2, (1 - s) / 2, s, s, false, slice(centreAt(i), COARSE_CELLS))),
+    detail: detailRaster(t, 0, 0, 1, 1, false, slice(detailAt, DETAIL_GRID * DETAIL_GRID)),
+    regions: new Map(),
+  };
+}
+
+/**
+ * The PreparedSignature whose vectors prepareSignature(sig, vectors) wrote into `vectors`, without computing them
+ * again (a worker viewing a shared arena).
+ */
+export function viewPreparedSignature(sig: ImageSignature, vectors: Float32Array): PreparedSignature {
+  const slice = (i: number, n: number) => vectors.subarray(i, i + n);
+  const detailAt = (2 + CENTRE_SCALES.length) * COARSE_CELLS;
+  return {
+    sig,
+    whole: [slice(0, COARSE_CELLS), slice(COARSE_CELLS, COARSE_CELLS)],
+    centre: CENTRE_SCALES.map((_, i) => slice((2 + i) * COARSE_CELLS, COARSE_CELLS)),
+    detail: slice(detailAt, DETAIL_GRID * DETAIL_GRID),
     regions: new Map(),
   };
 }
 
 /**
  * A coarse region vector remembered on the picture: the aspect-fitted crops repeat across pairs (a catalog has
- * few aspect ratios), and the coarse comparison does not mind a region a fraction of a percent off.
+ * few aspect ratios), and the coarse comparison does not mind a region a fraction of a percent off. The vector
+ * is that of the region rounded to the key (1% of the frame), so a pair's outcome never depends on which pair
+ * asked first (verification workers each see another share of the pairs, in another order).
  */
 function cachedRegion(p: PreparedSignature, x: number, y: number, w: number, h: number): Float32Array {
-  const key = `${x.toFixed(2)},${y.toFixed(2)},${w.toFixed(2)},${h.toFixed(2)}`;
+  const [rx, ry, rw, rh] = [x, y, w, h].map((c) => Math.round(c * 100) / 100) as [number, number, number, number];
+  const key = `${rx},${ry},${rw},${rh}`;
   let v = p.regions.get(key);
   if (!v) {
-    v = coarseVector(p.sig.thumb, x, y, w, h, false);
+    v = coarseVector(p.sig.thumb, rx, ry, rw, rh, false);
     if (p.regions.size < 16) p.regions.set(key, v);
   }
   return v;

@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import type { ItemRecord } from '../catalog/items.repo.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { MatchDecision } from '../catalog/match-decisions.repo.js';
-import { prepareSignature } from '../images/phash.js';
+import { prepareSignatures } from '../images/signature-arena.js';
 import type { Logger } from '../base/logger.js';
 import type { ModelState } from '../models/model-state.js';
 import type { VectorStore } from '../vectors/vector-store.js';
@@ -353,9 +353,10 @@ export class MatchService {
       signal ? { signal } : {},
     );
     if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+    // In shared memory, so that the verification's worker threads view them rather than copy them.
+    const { prepared } = prepareSignatures(contents.items.map((list) => sigs.get(list[0]!.hash.toString('hex'))));
     contents.pictures.forEach((p, i) => {
-      const sig = sigs.get(contents.items[i]![0]!.hash.toString('hex'));
-      p.signature = sig ? prepareSignature(sig) : undefined;
+      p.signature = prepared[i];
     });
   }
 
