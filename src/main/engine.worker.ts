@@ -9,6 +9,7 @@ import { createEngine } from '../core/app/engine';
 // bundle moves).
 import decodeWorkerFile from '../core/images/decode.worker?modulePath';
 import embedWorkerFile from '../core/models/embed.worker?modulePath';
+import verifyWorkerFile from '../core/dedupe/verify.worker?modulePath';
 import { createLogger } from '../core/base/logger';
 import { toServedEngine } from '../core/app/host/served-engine';
 import { serveEngine } from './engine-worker-adapter';
@@ -28,7 +29,7 @@ serveEngine(
   },
   async (init) =>
     toServedEngine(
-      await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger, decodeWorkerFile, embedWorkerFile }),
+      await createEngine({ dataDir: init.dataDir, ...(init.modelId ? { modelId: init.modelId } : {}), logger, decodeWorkerFile, embedWorkerFile, verifyWorkerFile }),
     ),
   () => process.exit(0),
 );

@@ -25,6 +25,7 @@ import { CATALOG_FILE } from '../base/paths.js';
 import { QueryHistory } from '../search/query-history.js';
 import { SearchService } from '../search/search.service.js';
 import { DedupeService } from '../dedupe/dedupe.service.js';
+import type { VerificationThreads } from '../dedupe/near-duplicates.js';
 import { MatchService } from '../match/match.service.js';
 import { OcrService } from '../ocr/ocr.service.js';
 import { dedupeHandlers } from './handlers/dedupe.js';
@@ -61,6 +62,10 @@ export interface EngineOptions {
   decodeWorkerFile?: string;
   /** The index job's embedding worker module (models/embed.worker.js), for the same reason. */
   embedWorkerFile?: string;
+  /** Dupes' and match's signature verification worker module (dedupe/verify.worker.js), for the same reason. */
+  verifyWorkerFile?: string;
+  /** Candidate pairs from which that verification runs on worker threads (tests lower it; default 20,000). */
+  verifyPoolMinCandidates?: number;
 }
 
 export interface Engine {
@@ -103,6 +108,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   for (const [what, file] of [
     ['decode worker', options.decodeWorkerFile],
     ['embedding worker', options.embedWorkerFile],
+    ['verification worker', options.verifyWorkerFile],
   ] as const) {
     if (file !== undefined && !existsSync(file)) throw new Error(`the ${what} ${file} does not exist; rebuild the app`);
   }
@@ -192,8 +198,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const indexer = createIndexService({ catalog, jobs, openModel: () => model.forWriting() });
 
-  const dedupe = new DedupeService({ catalog, model, logger, dataDir, indexRunning: () => jobs.busy() });
-  const match = new MatchService({ catalog, model, logger, signatures: dedupe.signatures });
+  const verification: VerificationThreads = {
+    ...(options.verifyWorkerFile !== undefined ? { workerFile: options.verifyWorkerFile } : {}),
+    ...(options.verifyPoolMinCandidates !== undefined ? { minCandidates: options.verifyPoolMinCandidates } : {}),
+  };
+  const dedupe = new DedupeService({ catalog, model, logger, dataDir, indexRunning: () => jobs.busy(), verification });
+  const match = new MatchService({ catalog, model, logger, signatures: dedupe.signatures, verification });
 
   // The same handlers twice: what a transport serves reads only files inside the collections' folders.
   const handlers = (confine: boolean): ApiHandlers => ({

@@ -9,6 +9,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import type { ActionListRow } from '../catalog/dedupe-journal.repo.js';
+import type { VerificationThreads } from './near-duplicates.js';
 import type { Logger } from '../base/logger.js';
 import type { ModelState } from '../models/model-state.js';
 import { applyAction, type ApplyAction, type ApplySummary } from './apply-action.js';
@@ -39,6 +40,7 @@ export interface DedupeServiceDeps {
   dataDir: string;
   /** True while this engine runs an index job (file actions wait for it). */
   indexRunning: () => boolean;
+  verification?: VerificationThreads;
 }
 
 /** Duplicate groups, the actions on them and their undo, over one catalog. */
@@ -55,7 +57,13 @@ export class DedupeService {
    */
   list(options: DupesOptions = {}): Promise<DupesResult> {
     return findDuplicateGroups(
-      { catalog: this.deps.catalog, model: this.deps.model, signatures: this.signatures, logger: this.deps.logger },
+      {
+        catalog: this.deps.catalog,
+        model: this.deps.model,
+        signatures: this.signatures,
+        logger: this.deps.logger,
+        ...(this.deps.verification ? { verification: this.deps.verification } : {}),
+      },
       options,
     );
   }

@@ -17,7 +17,7 @@ import type { ModelState } from '../models/model-state.js';
 import { loadScope, resolveCollections, toContents, type CataloguedScopeItem, type Contents } from './catalog-view.js';
 import { groupWithoutChaining, type VerifiedEdge } from './grouping.js';
 import { chooseKeeper, DEFAULT_KEEPER_RULES, type KeeperRule } from './keeper.js';
-import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from './near-duplicates.js';
+import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerificationThreads } from './near-duplicates.js';
 import { nodeKey, reviewCandidates, type LocalStats } from './review-candidates.js';
 import type { SignatureStore } from './signature-store.js';
 
@@ -97,6 +97,7 @@ export interface DuplicateGroupsDeps {
   model: ModelState;
   signatures: SignatureStore;
   logger: Logger;
+  verification?: VerificationThreads;
 }
 
 /**
@@ -146,6 +147,7 @@ export async function findDuplicateGroups(deps: DuplicateGroupsDeps, options: Du
     {
       same: true,
       accept: threshold,
+      ...(deps.verification ? { verification: deps.verification } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (done, total) => options.onProgress?.('comparing', done, total),
     },

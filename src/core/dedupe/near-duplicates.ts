@@ -88,11 +88,24 @@ export interface NearDuplicateOptions {
   searchTop?: number;
   /** Threads verifying the candidates (default: one per core); 1 verifies them on the calling thread. */
   threads?: number;
+  /** Where the verification worker module is and from how many candidates it is used (see VerificationThreads). */
+  verification?: VerificationThreads;
   signal?: AbortSignal;
   /** Progress: candidate pairs verified so far and their total. */
   onProgress?: (done: number, total: number) => void;
   /** Receives each query's embedding neighbours on the target side (target index, cosine), best first. */
   onEmbeddingHits?: (query: number, hits: readonly { target: number; score: number }[]) => void;
+}
+
+/**
+ * How a host runs the verification on worker threads: a bundled host (the desktop app) names the worker module it
+ * emitted (EngineOptions.verifyWorkerFile); tests lower the candidate count to run the workers on a few pictures.
+ */
+export interface VerificationThreads {
+  /** Default: the compiled verify.worker.js beside verification-pool (absent under the TypeScript sources). */
+  workerFile?: string;
+  /** Candidates from which the workers are used (default MIN_PARALLEL_CANDIDATES). */
+  minCandidates?: number;
 }
 
 export interface VerifiedPair {
@@ -298,7 +311,7 @@ export async function findNearDuplicates(
       pairs.push({ query: q, target: t, agreement: v.agreement, alignment: v.alignment, quarters: v.quarters });
     } else if (ranks[i]! < localRank) open.push({ query: q, target: t, rank: ranks[i]!, score: scoreOf.get(keys[i]!) ?? 0 });
   };
-  const sides = count >= MIN_PARALLEL_CANDIDATES ? arenaSides(queries, options.same ? undefined : targets) : undefined;
+  const sides = count >= (options.verification?.minCandidates ?? MIN_PARALLEL_CANDIDATES) ? arenaSides(queries, options.same ? undefined : targets) : undefined;
   const onWorkers =
     sides !== undefined &&
     (await verifyOnWorkers(
@@ -309,7 +322,11 @@ export async function findNearDuplicates(
         for (let j = 0; j < n; j++) settle(first + j, decodeOutcome(outcomes, j));
         options.onProgress?.(first + n, count);
       },
-      { ...(options.signal ? { signal: options.signal } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) },
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(options.verification?.workerFile !== undefined ? { workerFile: options.verification.workerFile } : {}),
+      },
     ));
   if (!onWorkers) {
     const turned = turnedSignatures();

@@ -15,7 +15,7 @@ import type { VectorStore } from '../vectors/vector-store.js';
 import { decodeF16 } from '../base/f16.js';
 import { loadScope, requireScopeItems, toContents, type Contents, type ScopeItem } from '../dedupe/catalog-view.js';
 import { DEFAULT_DUPES_THRESHOLD } from '../dedupe/duplicate-groups.js';
-import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats } from '../dedupe/near-duplicates.js';
+import { embeddingNeighboursIn, findNearDuplicates, type CandidateStats, type VerificationThreads } from '../dedupe/near-duplicates.js';
 import { reviewCandidates } from '../dedupe/review-candidates.js';
 import type { SignatureStore } from '../dedupe/signature-store.js';
 import { assignOneToOne } from './assign.js';
@@ -65,6 +65,7 @@ export interface MatchServiceDeps {
   model: ModelState;
   logger: Logger;
   signatures: SignatureStore;
+  verification?: VerificationThreads;
 }
 
 /** Items sampled to calibrate a model without built-in thresholds. */
@@ -213,6 +214,7 @@ export class MatchService {
     const { pairs: signed, open, stats } = await findNearDuplicates(ours.pictures, theirs.pictures, neighbours, {
       same: false,
       accept: DEFAULT_DUPES_THRESHOLD,
+      ...(this.deps.verification ? { verification: this.deps.verification } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onEmbeddingHits: (q, hits) => embeddingHits.set(q, hits),
     });
