@@ -60,6 +60,9 @@ describe('a collection catalogued but not embedded yet', () => {
         // The count is of every catalogued photo (duplicates see them all), not only of the searchable ones.
         expect(await card.getByTestId('collection-count').textContent()).toBe(locale === 'en-US' ? `${FILES} images` : `${FILES} 张图片`);
         expect(await state.getAttribute('title')).toMatch(locale === 'en-US' ? /duplicates/ : /查重/);
+        // The stopped run's line says what it left unsearchable, not only what it embedded.
+        expect(await page.getByTestId('last-run').textContent()).toContain(locale === 'en-US' ? `1 indexed, 0 failed` : `已索引 1 张`);
+        expect(await page.getByTestId('last-run').textContent()).toContain(locale === 'en-US' ? `${FILES - 1} catalogued, not searchable yet` : `${FILES - 1} 张已编目、尚不可搜索`);
         await screenshot(page, `progressive-pending-${locale}-${scheme}`);
 
         await page.getByTestId('tab-duplicates').click();
