@@ -86,8 +86,6 @@ export interface NearDuplicateOptions {
   localRank?: number;
   /** Search crops of any size and position for a picture's best few embedding neighbours (default 1). */
   searchTop?: number;
-  /** Threads verifying the candidates (default: one per core); 1 verifies them on the calling thread. */
-  threads?: number;
   /** Where the verification worker module is and from how many candidates it is used (see VerificationThreads). */
   verification?: VerificationThreads;
   signal?: AbortSignal;
@@ -324,7 +322,6 @@ export async function findNearDuplicates(
       },
       {
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.verification?.workerFile !== undefined ? { workerFile: options.verification.workerFile } : {}),
       },
     ));
