@@ -184,15 +184,15 @@ export async function runDoctor(engine: DoctorSubject, options: DoctorOptions = 
       };
     });
 
+    // One read of the totals for both checks below.
+    const { failed, pending } = catalog.items.totals();
     run('failed', 'files that could not be indexed', () => {
-      const failed = catalog.items.totals().failed;
       return ok(failed === 0 ? [] : [`${failed} files were recorded with a reason; see \`lookalike errors\``]);
     });
 
     // Not a fault: a progressive run stopped before its embedding pass (or still in it) leaves catalogued files that
     // duplicates already see and search does not yet; the next index run embeds them in place.
     run('pending', 'catalogued files waiting for their embedding', () => {
-      const pending = catalog.items.totals().pending;
       return ok(pending === 0 ? [] : [`${pending} files are catalogued (duplicates see them) but not searchable yet; \`lookalike index\` embeds them`]);
     });
   } finally {
