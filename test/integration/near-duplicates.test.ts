@@ -3,9 +3,8 @@
  * and OpenCV's WASM build: a copy turned 90° without an EXIF tag, one turned 7° and a tight crop are grouped with
  * their originals with the right reason; two screenshots of different products on one page template, and two
  * products on one background, are not grouped. Match ("same" across two collections) uses the same verification: the
- * turned, tilted and cropped copies in a rival folder are the same product, verified; the other product on one page
- * template is not. (A page screenshot of a synthetic scene is not found yet: the page's
- * text takes ORB's keypoints; see the README's near-duplicate figures for real photos.)
+ * turned, tilted and cropped copies in a rival folder are the same product, verified, and so is our photo shown
+ * inside their shop page; the other product on one page template is not.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +37,19 @@ describe('dupes beyond the layout signature (real model, OpenCV)', () => {
     src.slice(0, 4).forEach((b, i) => writeFileSync(P(`photo${i}.jpg`), b));
     writeFileSync(P('photo0-turned.jpg'), await sharp(src[0]!).rotate(90).jpeg({ quality: 90 }).toBuffer());
     writeFileSync(P('photo1-tilted.jpg'), await sharp(src[1]!).rotate(7, { background: '#ffffff' }).jpeg({ quality: 90 }).toBuffer());
-    writeFileSync(P('photo2-page.png'), await shopPage(src[2]!, 0, { title: 'Classic everyday dress', price: '39.90 €' }));
+    // A photo with fine grain everywhere, as real photos have: the flat shapes of a synthetic scene alone, shrunk into
+    // a page's product slot, leave too little for either check to line up.
+    const grain = await sharp({ create: { width: 480, height: 640, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 90 } } })
+      .blur(3)
+      .normalise()
+      .png()
+      .toBuffer();
+    const grained = await scene(1309, 480, 640, { crisp: true })
+      .composite([{ input: grain, blend: 'overlay' }])
+      .jpeg({ quality: 92 })
+      .toBuffer();
+    writeFileSync(P('photo2.jpg'), grained);
+    writeFileSync(P('photo2-page.png'), await shopPage(grained, 0, { title: 'Classic everyday dress', price: '39.90 €' }));
     writeFileSync(P('photo3-detail.jpg'), await sharp(src[3]!).extract({ left: 120, top: 200, width: 240, height: 320 }).jpeg({ quality: 90 }).toBuffer());
     // Two different products on one page template with the very same text, and two on one background.
     const text = { title: 'Relaxed fit cotton shirt', price: '24.95 €' };
@@ -79,6 +90,11 @@ describe('dupes beyond the layout signature (real model, OpenCV)', () => {
     expect(itemOf(groups, P('photo3-detail.jpg'))?.reason?.codes ?? itemOf(groups, P('photo3.jpg'))?.reason?.codes).toContain('cropped');
   });
 
+  it('groups a photo shown inside a shop page screenshot with the photo: "contained in"', () => {
+    expect(groupWith(groups, P('photo2.jpg'))?.items.map((i) => i.path).sort()).toEqual([P('photo2-page.png'), P('photo2.jpg')].sort());
+    expect(itemOf(groups, P('photo2-page.png'))?.reason?.codes ?? itemOf(groups, P('photo2.jpg'))?.reason?.codes).toContain('contained');
+  });
+
   it('does not group two products shown on the same page template', () => {
     const g = groupWith(groups, P('page-a.png'));
     expect(g?.items.some((i) => i.path === P('page-b.png')) ?? false).toBe(false);
@@ -100,8 +116,8 @@ describe('match uses the same verification (real model, OpenCV)', () => {
     // in ours, the copies and the other page in theirs.
     mkdirSync(ours, { recursive: true });
     mkdirSync(rival, { recursive: true });
-    for (const name of ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'page-a.png']) copyFileSync(P(name), join(ours, name));
-    for (const name of ['photo0-turned.jpg', 'photo1-tilted.jpg', 'photo3-detail.jpg', 'page-b.png']) copyFileSync(P(name), join(rival, name));
+    for (const name of ['photo0.jpg', 'photo1.jpg', 'photo2.jpg', 'photo3.jpg', 'page-a.png']) copyFileSync(P(name), join(ours, name));
+    for (const name of ['photo0-turned.jpg', 'photo1-tilted.jpg', 'photo2-page.png', 'photo3-detail.jpg', 'page-b.png']) copyFileSync(P(name), join(rival, name));
     engine = await openTestEngine(join(tmp.path, 'data-match'));
     await engine.api['library:addFolder']({ collection: 'ours', path: ours });
     await engine.api['library:addFolder']({ collection: 'rival', path: rival });
@@ -113,10 +129,11 @@ describe('match uses the same verification (real model, OpenCV)', () => {
     await engine?.close();
   });
 
-  it('calls the turned, tilted and cropped copies in another collection the same product, as verified copies', () => {
+  it('calls the turned, tilted and cropped copies in another collection, and our photo in their page, the same product, as verified copies', () => {
     for (const [mine, theirs] of [
       ['photo0.jpg', 'photo0-turned.jpg'],
       ['photo1.jpg', 'photo1-tilted.jpg'],
+      ['photo2.jpg', 'photo2-page.png'],
       ['photo3.jpg', 'photo3-detail.jpg'],
     ]) {
       const row = matched.rows.find((r) => r.ours.path === join(ours, mine!));

@@ -7,8 +7,9 @@
  *   white padding or a heavy watermark moves a copy far down the neighbour list (measured: with k = 16 the
  *   `accurate` model finds only 89% of padded copies and 94% of watermarked ones).
  * - A signature index (usearch, in memory, built per run) over the coarse layout of each picture's trimmed
- *   content, queried with the picture itself, its mirror and its centred crops: finds padded, watermarked and
- *   centrally cropped copies whatever the model says.
+ *   content, queried with the picture itself, its mirror, its centred crops, its quarter turns and the pictures it
+ *   holds (images/parts.ts: a photo inside a page screenshot): finds padded, watermarked, centrally cropped, turned
+ *   and contained copies whatever the model says.
  *
  * Every candidate pair is then verified on the signatures (images/phash.ts): the share of fine-detail blocks
  * that line up at the best alignment. Copies agree almost everywhere; different products laid out alike agree
@@ -18,9 +19,10 @@ import usearch from 'usearch';
 import { AppError } from '../../shared/errors.js';
 import type { CollectionId } from '../../shared/types.js';
 import { turnedLayout, type Alignment, type PreparedSignature } from '../images/phash.js';
+import { innerPictures, partLayout } from '../images/parts.js';
 import { arenaSlotOf, type SignatureArena } from '../images/signature-arena.js';
 import { decodeOutcome, OUTCOME_FIELDS, TASK_FIELDS, verifyOnWorkers, type VerificationSide } from './verification-pool.js';
-import { turnedSignatures, verifyCandidate, type CandidateOutcome } from './verify-candidate.js';
+import { candidateFlags, turnedSignatures, verifyCandidate, type CandidateOutcome } from './verify-candidate.js';
 import { decodeF16 } from '../base/f16.js';
 import type { VectorStore } from '../vectors/vector-store.js';
 
@@ -65,6 +67,13 @@ export function embeddingNeighboursIn(vectors: VectorStore | undefined, collecti
  */
 const MIN_TURNED_LAYOUT_COSINE = 0.8;
 
+/**
+ * Layout cosine an inner picture (a photo inside a page) must reach with a picture's layout to propose it. Measured
+ * on the near-dup bench's tuning half (1,024 pictures): every page screenshot's product photo sat at 0.68–0.99 as
+ * the nearest layout of the page's inner picture; at 0.6, 0.38 proposals per picture (0.24 at 0.7, which lost one).
+ */
+const MIN_INNER_LAYOUT_COSINE = 0.6;
+
 /** Queries transformed per batch (one matrix product each), and searched per slice (the event loop breathes between). */
 const PREPARE_BATCH = 2048;
 const SEARCH_SLICE = 128;
@@ -82,6 +91,8 @@ export interface NearDuplicateOptions {
   kCentre?: number;
   /** Layout neighbours of each quarter turn of a picture (default 3): copies whose pixels were turned. */
   kRotated?: number;
+  /** Layout neighbours of each inner picture of a picture (default 1): a photo shown inside a page, a collage. */
+  kInner?: number;
   /** Unverified candidates among a picture's first `localRank` embedding neighbours are returned (default 2). */
   localRank?: number;
   /** Search crops of any size and position for a picture's best few embedding neighbours (default 1). */
@@ -116,6 +127,8 @@ export interface VerifiedPair {
   /** How the target lines up with the query: the alignment, and the quarter turns applied to the query. */
   alignment: Alignment;
   quarters: 0 | 1 | 2 | 3;
+  /** One was found as an inner picture of the other (a photo inside a page screenshot). */
+  contained: boolean;
 }
 
 /** A candidate the signatures did not verify, close in embedding: worth a local-feature check. */
@@ -125,6 +138,8 @@ export interface OpenCandidate {
   /** Best rank among either end's embedding neighbours, and the cosine there. */
   rank: number;
   score: number;
+  /** Proposed as an inner picture of one end: worth a local check whatever the embedding says. */
+  contained: boolean;
 }
 
 export interface CandidateStats {
@@ -167,6 +182,7 @@ export async function findNearDuplicates(
   const kCentre = options.kCentre ?? 3;
   const searchTop = options.searchTop ?? 1;
   const kRotated = options.kRotated ?? 3;
+  const kInner = options.kInner ?? 1;
   const localRank = options.localRank ?? 2;
   const targetOfItem = new Map<number, number>();
   targets.forEach((t, i) => t.itemIds.forEach((id) => targetOfItem.set(id, i)));
@@ -183,6 +199,8 @@ export async function findNearDuplicates(
    */
   const scoreOf = new Map<number, number>();
   const turnsOf = new Map<number, number>();
+  /** The inner picture that proposed a pair: candidateFlags' inner bits (index + 1, host side). */
+  const innerOf = new Map<number, number>();
   const keyOf = (q: number, t: number) => (options.same ? Math.min(q, t) * queries.length + Math.max(q, t) : q * targets.length + t);
   const propose = (q: number, t: number, rank: number) => {
     if (options.same && t === q) return;
@@ -274,6 +292,28 @@ export async function findNearDuplicates(
         }
       });
     }
+    // Each inner picture of a picture (a product photo in a page screenshot), asked of the plain layouts: the photo
+    // alone lines up with neither the page's layout nor its centred crops. Across two sides, the targets' inner
+    // pictures are asked of the queries' layouts too (their page may show our photo).
+    if (kInner > 0) {
+      if (options.signal?.aborted) throw cancelled();
+      await pause();
+      for (const { hosts, index, targetHosts } of [
+        { hosts: queries, index: () => sigIndex, targetHosts: false },
+        // Built only when a target holds an inner picture.
+        ...(options.same ? [] : [{ hosts: targets, index: () => buildSignatureIndex(queries, false), targetHosts: true }]),
+      ]) {
+        for (const { host, other, part, cosine } of innerProposals(hosts, index, kInner)) {
+          const [q, t] = targetHosts ? [other, host] : [host, other];
+          if (options.same && t === q) continue;
+          if (cosine < MIN_INNER_LAYOUT_COSINE) continue;
+          const key = keyOf(q, t);
+          propose(q, t, Number.POSITIVE_INFINITY);
+          // The host is the key's target side when it is a target, or the higher node of one side compared with itself.
+          if (!innerOf.has(key)) innerOf.set(key, candidateFlags(false, { index: part, hostIsTarget: targetHosts || (options.same && t < q) }));
+        }
+      }
+    }
   }
 
   // 2. Verification on the signatures, on worker threads when there are enough candidates to be worth them.
@@ -292,7 +332,7 @@ export async function findNearDuplicates(
     const q = Math.floor(key / width);
     const t = key % width;
     if (!queries[q]!.signature || !targetSide[t]!.signature) continue;
-    tasks.set([q, t, turnsOf.get(key) ?? 1, rank < searchTop ? 1 : 0], count * TASK_FIELDS);
+    tasks.set([q, t, turnsOf.get(key) ?? 1, candidateFlags(rank < searchTop) | (innerOf.get(key) ?? 0)], count * TASK_FIELDS);
     ranks[count] = rank;
     keys[count] = key;
     count++;
@@ -306,8 +346,11 @@ export async function findNearDuplicates(
     if (v) {
       stats.verified++;
       if (v.quarters !== 0) stats.rotated++;
-      pairs.push({ query: q, target: t, agreement: v.agreement, alignment: v.alignment, quarters: v.quarters });
-    } else if (ranks[i]! < localRank) open.push({ query: q, target: t, rank: ranks[i]!, score: scoreOf.get(keys[i]!) ?? 0 });
+      pairs.push({ query: q, target: t, agreement: v.agreement, alignment: v.alignment, quarters: v.quarters, contained: v.contained });
+    } else {
+      const contained = innerOf.has(keys[i]!);
+      if (ranks[i]! < localRank || contained) open.push({ query: q, target: t, rank: ranks[i]!, score: scoreOf.get(keys[i]!) ?? 0, contained });
+    }
   };
   const sides = count >= (options.verification?.minCandidates ?? MIN_PARALLEL_CANDIDATES) ? arenaSides(queries, options.same ? undefined : targets) : undefined;
   const onWorkers =
@@ -335,7 +378,7 @@ export async function findNearDuplicates(
       }
       const at = i * TASK_FIELDS;
       const q = tasks[at]!;
-      settle(i, verifyCandidate(q, queries[q]!.signature!, targetSide[tasks[at + 1]!]!.signature!, tasks[at + 2]!, tasks[at + 3] === 1, options.accept, turned));
+      settle(i, verifyCandidate(q, queries[q]!.signature!, targetSide[tasks[at + 1]!]!.signature!, tasks[at + 2]!, tasks[at + 3]!, options.accept, turned));
     }
   }
   options.onProgress?.(count, count);
@@ -382,6 +425,26 @@ interface SignatureIndex {
 /** A blank picture has an all-zero layout vector: it has no cosine with anything. */
 function isInformative(v: Float32Array): boolean {
   return v.some((x) => x !== 0);
+}
+
+/** The `k` nearest layouts in `index` (built on first need) of each inner picture of each of `hosts` (innerPictures' order). */
+function innerProposals(hosts: readonly Picture<Buffer | null>[], index: () => SignatureIndex | undefined, k: number): { host: number; other: number; part: number; cosine: number }[] {
+  const asking: [Float32Array, number, number][] = [];
+  hosts.forEach((p, host) => {
+    const sig = p.signature?.sig;
+    if (!sig) return;
+    innerPictures(sig).forEach((part, i) => {
+      const v = partLayout(sig, part);
+      if (isInformative(v)) asking.push([v, host, i]);
+    });
+  });
+  const layouts = asking.length > 0 ? index() : undefined;
+  if (!layouts) return [];
+  const found = layouts.searchBatch(
+    asking.map(([v]) => v),
+    k,
+  );
+  return asking.flatMap(([, host, part], i) => found[i]!.map(({ target, distance }) => ({ host, other: target, part, cosine: 1 - distance })));
 }
 
 /**

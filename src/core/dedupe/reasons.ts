@@ -28,11 +28,12 @@ function encoding(a: ReasonFacts, b: ReasonFacts, geometric: boolean): ReasonCod
 }
 
 /** The reason of a pair the signatures verified at `alignment`, the query turned by `quarters` × 90°. */
-export function signatureReason(alignment: Alignment, quarters: number, a: ReasonFacts, b: ReasonFacts): PairReason {
+export function signatureReason(alignment: Alignment, quarters: number, a: ReasonFacts, b: ReasonFacts, contained = false): PairReason {
   const codes: ReasonCode[] = [];
   if (quarters > 0) codes.push('rotated');
   if (alignment.mirrored) codes.push('mirrored');
-  if (Math.abs(a.content - b.content) > 0.1) codes.push('contained');
+  // Found as a picture inside the other (a photo in a page), or inside the other's padding.
+  if (contained || Math.abs(a.content - b.content) > 0.1) codes.push('contained');
   else if (alignment.w < 0.97 || alignment.h < 0.97) codes.push('cropped');
   codes.push(...encoding(a, b, codes.length > 0));
   return { codes, angle: quarters > 0 ? (quarters === 2 ? 180 : 90) : null };

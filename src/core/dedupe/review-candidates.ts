@@ -165,9 +165,11 @@ export async function reviewCandidates(
     if (colourChecked.has(p)) checks.push({ a, b, similarity: p.agreement, kind: 'colour' });
     else if (reexamined.has(p)) checks.push({ a, b, similarity: p.agreement, kind: 'veto' });
     else accepted.push({ a, b, similarity: p.agreement });
-    reasons.set(key(a, b), signatureReason(p.alignment, p.quarters, facts(a), facts(b)));
+    reasons.set(key(a, b), signatureReason(p.alignment, p.quarters, facts(a), facts(b), p.contained));
   }
-  const worthIt = open.filter((c) => c.score >= LOCAL_COSINE).sort((x, y) => y.score - x.score);
+  // An inner picture's proposal first (a photo in a page: rare, and its embedding cosine says nothing), then the
+  // closest embedding neighbours.
+  const worthIt = open.filter((c) => c.contained || c.score >= LOCAL_COSINE).sort((x, y) => Number(y.contained) - Number(x.contained) || y.score - x.score);
   for (const c of worthIt.slice(0, Math.max(0, budget))) checks.push({ a: q(c.query), b: t(c.target), similarity: 0, kind: 'confirm' });
   // Node order, so that the feature cache serves a picture's pairs together.
   checks.sort((x, y) => x.a - y.a || x.b - y.b);

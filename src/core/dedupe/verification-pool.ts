@@ -30,13 +30,13 @@ export interface VerifyWorkerSettings {
   accept: number;
 }
 
-/** `tasks`: TASK_FIELDS int32 per candidate (query, target, turns, search). */
+/** `tasks`: TASK_FIELDS int32 per candidate (query, target, turns, flags: see candidateFlags). */
 export type VerifyWorkerRequest = { op: 'verify'; id: number; tasks: Int32Array } | { op: 'close' };
 /** `outcomes`: OUTCOME_FIELDS f64 per candidate (see encodeOutcome). */
 export type VerifyWorkerReply = { op: 'verified'; id: number; outcomes: Float64Array } | { op: 'failed'; id: number; error: WireError };
 
 export const TASK_FIELDS = 4;
-export const OUTCOME_FIELDS = 11;
+export const OUTCOME_FIELDS = 12;
 
 /** Writes outcome `o` as candidate `i` of `out`. */
 export function encodeOutcome(out: Float64Array, i: number, o: CandidateOutcome): void {
@@ -45,7 +45,7 @@ export function encodeOutcome(out: Float64Array, i: number, o: CandidateOutcome)
   const v = o.verified;
   if (!v) return;
   const al = v.alignment;
-  out.set([1, o.searched ? 1 : 0, v.agreement, v.quarters, al.host === 'a' ? 0 : 1, al.x, al.y, al.w, al.h, al.mirrored ? 1 : 0, al.coarse], at);
+  out.set([1, o.searched ? 1 : 0, v.agreement, v.quarters, al.host === 'a' ? 0 : 1, al.x, al.y, al.w, al.h, al.mirrored ? 1 : 0, al.coarse, v.contained ? 1 : 0], at);
 }
 
 export function decodeOutcome(out: Float64Array, i: number): CandidateOutcome {
@@ -59,6 +59,7 @@ export function decodeOutcome(out: Float64Array, i: number): CandidateOutcome {
       agreement: f(2),
       quarters: f(3) as 0 | 1 | 2 | 3,
       alignment: { host: f(4) === 0 ? 'a' : 'b', x: f(5), y: f(6), w: f(7), h: f(8), mirrored: f(9) === 1, coarse: f(10) },
+      contained: f(11) === 1,
     },
   };
 }

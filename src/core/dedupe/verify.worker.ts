@@ -38,7 +38,7 @@ port.on('message', (request: VerifyWorkerRequest) => {
       const a = query(q);
       const b = target(tasks[at + 1]!);
       if (!a || !b) throw new Error(`verification worker: candidate ${q}–${tasks[at + 1]} has no signature`);
-      encodeOutcome(outcomes, i, verifyCandidate(q, a, b, tasks[at + 2]!, tasks[at + 3] === 1, settings.accept, turned));
+      encodeOutcome(outcomes, i, verifyCandidate(q, a, b, tasks[at + 2]!, tasks[at + 3]!, settings.accept, turned));
     }
     port.postMessage({ op: 'verified', id: request.id, outcomes } satisfies VerifyWorkerReply, [outcomes.buffer]);
   } catch (err) {

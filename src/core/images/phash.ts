@@ -341,6 +341,14 @@ function coarseVector(thumb: Uint8Array, x: number, y: number, w: number, h: num
   return standardise(regionRaster(thumb, x, y, w, h, COARSE_GRID, mirror, into));
 }
 
+/**
+ * The coarse layout (as `whole` holds it for the whole picture) of a region of a signature's content, in 0..1
+ * units: what a picture that is only this part of it looks like to the layout index.
+ */
+export function regionLayout(sig: ImageSignature, x: number, y: number, w: number, h: number): Float32Array {
+  return coarseVector(sig.thumb, x, y, w, h, false);
+}
+
 /** Rasters used once and dropped (compared, then forgotten), reused for the reason scratch is. */
 const transient = {
   coarse: new Float32Array(COARSE_GRID * COARSE_GRID),
