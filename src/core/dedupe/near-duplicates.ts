@@ -151,6 +151,9 @@ export interface CandidateStats {
   searched: number;
   /** Pairs verified only as a quarter turn of each other. */
   rotated: number;
+  /** Candidates an inner picture proposed, and pairs verified as one inside the other that way. */
+  inner: number;
+  contained: number;
   /** Wall time of the two steps: proposing candidates (both indexes) and verifying them on the signatures. */
   seconds: { candidates: number; verification: number };
 }
@@ -308,6 +311,8 @@ export async function findNearDuplicates(
           if (options.same && t === q) continue;
           if (cosine < MIN_INNER_LAYOUT_COSINE) continue;
           const key = keyOf(q, t);
+          // Proposed by its inner picture alone: the plain comparison (a page against a photo) is not worth making.
+          if (!rankOf.has(key)) turnsOf.set(key, 0);
           propose(q, t, Number.POSITIVE_INFINITY);
           // The host is the key's target side when it is a target, or the higher node of one side compared with itself.
           if (!innerOf.has(key)) innerOf.set(key, candidateFlags(false, { index: part, hostIsTarget: targetHosts || (options.same && t < q) }));
@@ -318,7 +323,7 @@ export async function findNearDuplicates(
 
   // 2. Verification on the signatures, on worker threads when there are enough candidates to be worth them.
   const proposed = performance.now();
-  const stats: CandidateStats = { candidates: 0, verified: 0, searched: 0, rotated: 0, seconds: { candidates: (proposed - started) / 1000, verification: 0 } };
+  const stats: CandidateStats = { candidates: 0, verified: 0, searched: 0, rotated: 0, inner: 0, contained: 0, seconds: { candidates: (proposed - started) / 1000, verification: 0 } };
   const pairs: VerifiedPair[] = [];
   const open: OpenCandidate[] = [];
   const width = options.same ? queries.length : targets.length;
@@ -332,7 +337,9 @@ export async function findNearDuplicates(
     const q = Math.floor(key / width);
     const t = key % width;
     if (!queries[q]!.signature || !targetSide[t]!.signature) continue;
-    tasks.set([q, t, turnsOf.get(key) ?? 1, candidateFlags(rank < searchTop) | (innerOf.get(key) ?? 0)], count * TASK_FIELDS);
+    const inner = innerOf.get(key) ?? 0;
+    if (inner !== 0) stats.inner++;
+    tasks.set([q, t, turnsOf.get(key) ?? 1, candidateFlags(rank < searchTop) | inner], count * TASK_FIELDS);
     ranks[count] = rank;
     keys[count] = key;
     count++;
@@ -346,6 +353,7 @@ export async function findNearDuplicates(
     if (v) {
       stats.verified++;
       if (v.quarters !== 0) stats.rotated++;
+      if (v.contained) stats.contained++;
       pairs.push({ query: q, target: t, agreement: v.agreement, alignment: v.alignment, quarters: v.quarters, contained: v.contained });
     } else {
       const contained = innerOf.has(keys[i]!);

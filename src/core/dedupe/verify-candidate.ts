@@ -66,7 +66,7 @@ export function verifyCandidate(
     const hostSide = flags & 8 ? 'b' : 'a';
     const part = innerPictures((hostSide === 'a' ? a : b).sig)[inner - 1];
     if (part) {
-      const m = matchPart(a, b, hostSide, part);
+      const m = matchPart(a, b, hostSide, part, accept);
       if (m.agreement >= accept) return { verified: { agreement: m.agreement, alignment: m.alignment, quarters: 0, contained: true }, searched };
     }
   }

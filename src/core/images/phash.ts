@@ -583,21 +583,24 @@ export function searchAlign(a: PreparedSignature, b: PreparedSignature): Alignme
 }
 
 
+/** Step sizes of refineAlignment's pattern search, coarse to fine (fractions of the frame). */
+const REFINE_STEPS = [0.02, 0.01, 0.005] as const;
+
 /**
  * Polishes a crop alignment so fine detail can be compared: a pattern search over position and scale (aspect
  * kept) that maximises the grey-level correlation on a 24×24 grid.
  * The coarse alignments only land within a few percent (their scales are a fixed ladder), which the detail
  * comparison, at 1/64 of the frame per cell, cannot absorb.
- * The steps halve from 2% to 0.5% of the frame.
+ * The steps halve from 2% to 0.5% of the frame (`steps`: a start known to be closer needs fewer).
  */
-export function refineAlignment(a: PreparedSignature, b: PreparedSignature, al: Alignment): Alignment {
+export function refineAlignment(a: PreparedSignature, b: PreparedSignature, al: Alignment, steps: readonly number[] = REFINE_STEPS): Alignment {
   const host = al.host === 'a' ? a : b;
   const other = al.host === 'a' ? b : a;
   const target = standardise(regionRaster(other.sig.thumb, 0, 0, 1, 1, FINE_GRID, al.mirrored));
   const evaluate = (x: number, y: number, w: number, h: number) => dot(standardise(regionRaster(host.sig.thumb, x, y, w, h, FINE_GRID, false, transient.fine)), target);
   let { x, y, w, h } = al;
   let best = evaluate(x, y, w, h);
-  for (const step of [0.02, 0.01, 0.005]) {
+  for (const step of steps) {
     for (let round = 0; round < 6; round++) {
       let moved = false;
       for (const [dx, dy, ds] of [
