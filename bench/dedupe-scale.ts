@@ -111,21 +111,28 @@ const SOURCE_DUPLICATES: readonly (readonly [string, string])[] = [
 // ---------------------------------------------------------------------------------------------------------------
 // Variant pictures
 
-/** Region r of an image: whole, left half, top half, bottom half, top-left quadrant, bottom-left quadrant. */
+/**
+ * The six regions of a photo a variant is cut to, in 0..1 units (x, y, w, h): whole, left half, top half, bottom
+ * half, top-left quadrant, bottom-left quadrant. A half is w >> 1 (or h >> 1) pixels, at the start or the end.
+ */
+const REGION_BOXES: readonly (readonly [number, number, number, number])[] = [
+  [0, 0, 1, 1],
+  [0, 0, 0.5, 1],
+  [0, 0, 1, 0.5],
+  [0, 0.5, 1, 0.5],
+  [0, 0, 0.5, 0.5],
+  [0, 0.5, 0.5, 0.5],
+];
+
+/** Region r of an image (REGION_BOXES). */
 function region(img: RawImage, r: number): RawImage {
   if (r === 0) return img;
   const { width: w, height: h, channels: c } = img;
-  const hw = w >> 1;
-  const hh = h >> 1;
-  const boxes: [number, number, number, number][] = [
-    [0, 0, w, h],
-    [0, 0, hw, h],
-    [0, 0, w, hh],
-    [0, h - hh, w, hh],
-    [0, 0, hw, hh],
-    [0, h - hh, hw, hh],
-  ];
-  const [x0, y0, cw, ch] = boxes[r]!;
+  const [bx, by, bw, bh] = REGION_BOXES[r]!;
+  const cw = bw === 1 ? w : w >> 1;
+  const ch = bh === 1 ? h : h >> 1;
+  const x0 = bx === 0 ? 0 : w - cw;
+  const y0 = by === 0 ? 0 : h - ch;
   const data = new Uint8Array(cw * ch * c);
   for (let y = 0; y < ch; y++) data.set(img.data.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + cw) * c), y * cw * c);
   return { data, width: cw, height: ch, channels: c };
@@ -573,15 +580,7 @@ interface Quality {
 
 /** Where variant `v` shows its photo, in 0..1 units of the photo: the region, cut into its two halves if shifted. */
 function variantPieces(v: number): [number, number, number, number][] {
-  const boxes: [number, number, number, number][] = [
-    [0, 0, 1, 1],
-    [0, 0, 0.5, 1],
-    [0, 0, 1, 0.5],
-    [0, 0.5, 1, 0.5],
-    [0, 0, 0.5, 0.5],
-    [0, 0.5, 0.5, 0.5],
-  ];
-  const [x, y, w, h] = boxes[regionOf(v)]!;
+  const [x, y, w, h] = REGION_BOXES[regionOf(v)]!;
   const shift = Math.floor(v / 2) % SHIFTS;
   if (shift === 1) return [[x, y, w / 2, h], [x + w / 2, y, w / 2, h]];
   if (shift === 2) return [[x, y, w, h / 2], [x, y + h / 2, w, h / 2]];
